@@ -1,0 +1,117 @@
+using System.Net.Http.Headers;
+using System.Security.Claims;
+using System.Text.Json;
+using Catalyst.Contracts;
+using Marten;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Authentication.OAuth;
+using Wolverine;
+
+namespace Catalyst.Host.Accounts;
+
+public static class AccountsModule
+{
+    public const string GitHubScheme = "GitHub";
+    private const string Smart = "CookieOrToken";
+
+    public static bool GitHubSignInEnabled(IConfiguration configuration) =>
+        !string.IsNullOrWhiteSpace(configuration["GitHub:ClientId"]) && !string.IsNullOrWhiteSpace(configuration["GitHub:ClientSecret"]);
+
+    public static IServiceCollection AddAccounts(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.ConfigureMarten(opts =>
+        {
+            opts.Schema.For<CatalystUser>().DatabaseSchemaName("accounts")
+                .UniqueIndex(u => u.Email).Index(u => u.GitHubId);
+            opts.Schema.For<ApiToken>().DatabaseSchemaName("accounts")
+                .UniqueIndex(t => t.Hash).Index(t => t.UserId);
+        });
+
+        var auth = services.AddAuthentication(o =>
+            {
+                o.DefaultScheme = Smart;
+                o.DefaultChallengeScheme = Smart;
+            })
+            .AddPolicyScheme(Smart, "Cookie or API token", o => o.ForwardDefaultSelector = context =>
+                context.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
+                    ? ApiTokenAuthenticationHandler.SchemeName
+                    : CookieAuthenticationDefaults.AuthenticationScheme)
+            .AddCookie(o =>
+            {
+                o.LoginPath = "/signin";
+                o.LogoutPath = "/signout";
+                o.Cookie.Name = "catalyst.session";
+                o.Cookie.HttpOnly = true;
+                o.Cookie.SameSite = SameSiteMode.Lax;
+                o.SlidingExpiration = true;
+                o.ExpireTimeSpan = TimeSpan.FromDays(14);
+            })
+            .AddScheme<AuthenticationSchemeOptions, ApiTokenAuthenticationHandler>(ApiTokenAuthenticationHandler.SchemeName, null);
+
+        if (GitHubSignInEnabled(configuration)) auth.AddOAuth(GitHubScheme, o => ConfigureGitHub(o, configuration));
+
+        services.AddAuthorization();
+        return services;
+    }
+
+    private static void ConfigureGitHub(OAuthOptions o, IConfiguration configuration)
+    {
+        // Endpoints are configurable so that GitHub Enterprise (or a test's stand-in) can play GitHub.
+        o.ClientId = configuration["GitHub:ClientId"]!;
+        o.ClientSecret = configuration["GitHub:ClientSecret"]!;
+        o.AuthorizationEndpoint = configuration["GitHub:AuthorizationEndpoint"] ?? "https://github.com/login/oauth/authorize";
+        o.TokenEndpoint = configuration["GitHub:TokenEndpoint"] ?? "https://github.com/login/oauth/access_token";
+        o.UserInformationEndpoint = configuration["GitHub:UserInformationEndpoint"] ?? "https://api.github.com/user";
+        o.CallbackPath = "/signin/github/callback";
+        o.SignInScheme = CookieAuthenticationDefaults.AuthenticationScheme;
+        o.Scope.Add("read:user");
+        o.Scope.Add("user:email");
+        o.Events.OnCreatingTicket = async context =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, context.Options.UserInformationEndpoint);
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", context.AccessToken);
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/vnd.github+json"));
+            request.Headers.UserAgent.Add(new ProductInfoHeaderValue("Catalyst", "1.0"));
+            using var response = await context.Backchannel.SendAsync(request, context.HttpContext.RequestAborted);
+            response.EnsureSuccessStatusCode();
+            using var user = JsonDocument.Parse(await response.Content.ReadAsStringAsync(context.HttpContext.RequestAborted));
+            var root = user.RootElement;
+            string? Text(string name) => root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+
+            var bus = context.HttpContext.RequestServices.GetRequiredService<IMessageBus>();
+            var account = await bus.InvokeAsync<AccountSummary>(
+                new SignInWithGitHub(root.GetProperty("id").GetInt64(), Text("login") ?? "github-user", Text("email"), Text("name")),
+                context.HttpContext.RequestAborted);
+            context.Principal = new ClaimsPrincipal(Identity(account, CookieAuthenticationDefaults.AuthenticationScheme));
+        };
+    }
+
+    public static ClaimsIdentity Identity(AccountSummary account, string scheme)
+    {
+        List<Claim> claims =
+        [
+            new(ClaimTypes.NameIdentifier, account.Id.ToString()),
+            new(ClaimTypes.Email, account.Email),
+            new(ClaimTypes.Name, account.DisplayName),
+        ];
+        if (account.IsAdmin) claims.Add(new(CatalystClaims.IsAdmin, "true"));
+        return new ClaimsIdentity(claims, scheme);
+    }
+
+    public static Task SignInAsync(HttpContext context, AccountSummary account) =>
+        context.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme,
+            new ClaimsPrincipal(Identity(account, CookieAuthenticationDefaults.AuthenticationScheme)),
+            new AuthenticationProperties { IsPersistent = true });
+
+    public static void MapAccounts(this WebApplication app)
+    {
+        app.MapGet("/signin/github", (HttpContext context, string? returnUrl) =>
+        {
+            if (!GitHubSignInEnabled(app.Configuration)) return Results.NotFound();
+            var target = !string.IsNullOrEmpty(returnUrl) && Uri.IsWellFormedUriString(returnUrl, UriKind.Relative) && returnUrl.StartsWith('/') && !returnUrl.StartsWith("//")
+                ? returnUrl : "/projects";
+            return Results.Challenge(new AuthenticationProperties { RedirectUri = target }, [GitHubScheme]);
+        }).AllowAnonymous();
+    }
+}

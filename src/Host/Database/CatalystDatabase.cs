@@ -1,0 +1,42 @@
+using Microsoft.Extensions.Configuration;
+
+namespace Catalyst.Host.Database;
+
+/// <summary>Where the Host keeps its files, and which PostgreSQL it talks to.</summary>
+public sealed class CatalystDatabase : IAsyncDisposable
+{
+    private readonly PostgresCluster? _embedded;
+
+    private CatalystDatabase(string connectionString, PostgresCluster? embedded)
+    {
+        ConnectionString = connectionString;
+        _embedded = embedded;
+    }
+
+    public string ConnectionString { get; }
+    public bool IsEmbedded => _embedded is not null;
+
+    public static string DataDirectory(IConfiguration configuration)
+    {
+        var configured = configuration["CATALYST_DATA_DIR"] ?? configuration["Catalyst:DataDirectory"];
+        var dir = string.IsNullOrWhiteSpace(configured)
+            ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".catalyst")
+            : configured;
+        return Path.GetFullPath(dir);
+    }
+
+    /// <summary>The configured connection string, or else the embedded cluster under the data directory, started now.</summary>
+    public static async Task<CatalystDatabase> OpenAsync(IConfiguration configuration)
+    {
+        var configured = configuration.GetConnectionString("Catalyst");
+        if (!string.IsNullOrWhiteSpace(configured)) return new CatalystDatabase(configured, null);
+
+        var cluster = await PostgresCluster.StartAsync(Path.Combine(DataDirectory(configuration), "postgres"), throwaway: false);
+        return new CatalystDatabase(cluster.ConnectionString(), cluster);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_embedded is not null) await _embedded.DisposeAsync();
+    }
+}

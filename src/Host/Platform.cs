@@ -1,0 +1,86 @@
+using Catalyst.Host.Database;
+using JasperFx;
+using JasperFx.CodeGeneration;
+using Marten;
+using Npgsql;
+using Wolverine;
+using Wolverine.Marten;
+
+namespace Catalyst.Host;
+
+public static class Platform
+{
+    /// <summary>Marten, Wolverine, pages and health checks: what every module stands on.</summary>
+    public static void AddCatalystPlatform(this WebApplicationBuilder builder, CatalystDatabase database)
+    {
+        var services = builder.Services;
+        services.AddSingleton(database);
+        services.AddSingleton(TimeProvider.System);
+
+        services.CritterStackDefaults(x =>
+        {
+            x.Production.GeneratedCodeMode = TypeLoadMode.Auto;
+            x.Production.ResourceAutoCreate = AutoCreate.CreateOrUpdate;
+        });
+
+        services.AddMarten(opts =>
+            {
+                opts.Connection(database.ConnectionString);
+                opts.DatabaseSchemaName = "catalyst";
+                opts.Events.DatabaseSchemaName = "events";
+            })
+            .UseLightweightSessions()
+            .IntegrateWithWolverine(x => x.MessageStorageSchemaName = "wolverine");
+
+        builder.Host.UseWolverine(opts =>
+        {
+            opts.Policies.AutoApplyTransactions();
+            opts.Policies.UseDurableLocalQueues();
+            opts.Policies.UseDurableInboxOnAllListeners();
+            opts.Policies.UseDurableOutboxOnAllSendingEndpoints();
+        });
+
+        services.AddRazorPages(o => o.Conventions.AuthorizeFolder("/"));
+        services.AddAntiforgery(o =>
+        {
+            o.HeaderName = "RequestVerificationToken";
+            o.Cookie.Name = "catalyst.antiforgery";
+        });
+        services.AddHealthChecks();
+        services.AddProblemDetails();
+    }
+
+    public static void UseCatalystPipeline(this WebApplication app)
+    {
+        if (!app.Environment.IsDevelopment()) app.UseExceptionHandler("/error");
+        app.UseStatusCodePagesWithReExecute("/error/{0}");
+        app.UseStaticFiles();
+        app.UseRouting();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseAntiforgery();
+    }
+
+    public static void MapCatalystPages(this WebApplication app)
+    {
+        app.MapRazorPages();
+        app.MapHealthChecks("/health", new() { Predicate = _ => false }).AllowAnonymous();
+        app.MapGet("/health/ready", async (CatalystDatabase database, CancellationToken ct) =>
+        {
+            try
+            {
+                await using var connection = new NpgsqlConnection(database.ConnectionString);
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                timeout.CancelAfter(TimeSpan.FromSeconds(5));
+                await connection.OpenAsync(timeout.Token);
+                await using var command = new NpgsqlCommand("select 1", connection);
+                await command.ExecuteScalarAsync(timeout.Token);
+                return Results.Text("Healthy");
+            }
+            catch (Exception e) when (e is NpgsqlException or OperationCanceledException or System.Net.Sockets.SocketException)
+            {
+                return Results.Text("Unhealthy: the database cannot be reached.", statusCode: StatusCodes.Status503ServiceUnavailable);
+            }
+        }).AllowAnonymous();
+    }
+}

@@ -1,0 +1,30 @@
+using Catalyst.Credentials;
+using Catalyst.Host;
+using Catalyst.Host.Accounts;
+using Catalyst.Host.Database;
+using Catalyst.Integrations;
+using Catalyst.Providers;
+using Catalyst.Tasks;
+using JasperFx;
+
+var builder = WebApplication.CreateBuilder(args);
+
+// No connection string: start the embedded PostgreSQL under the data directory.
+await using var database = await CatalystDatabase.OpenAsync(builder.Configuration);
+
+builder.AddCatalystPlatform(database);
+builder.Services.AddAccounts(builder.Configuration);
+builder.Services.AddProvidersModule();
+builder.Services.AddCredentialsModule();
+builder.Services.AddTasksModule();
+builder.Services.AddIntegrationsModule();
+
+var app = builder.Build();
+
+app.UseCatalystPipeline();
+app.MapAccounts();
+app.MapCatalystPages();
+
+return await app.RunJasperFxCommands(args);
+
+public partial class Program;

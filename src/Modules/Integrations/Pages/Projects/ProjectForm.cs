@@ -1,0 +1,24 @@
+using Catalyst.Integrations.Projects;
+
+namespace Catalyst.Integrations.Pages.Projects;
+
+/// <summary>What the new and edit forms bind; field names match <see cref="ProjectSettings"/> so errors land beside their field.</summary>
+public sealed class ProjectForm
+{
+    public string Name { get; set; } = "";
+    public string Slug { get; set; } = "";
+    public string RepositoryUrl { get; set; } = "";
+    public string? DefaultBranch { get; set; } = "main";
+    public string? GitHubRepository { get; set; }
+    public int TimeoutSeconds { get; set; } = ProjectLimits.DefaultTimeoutSeconds;
+    public int MaxConcurrentTasks { get; set; } = 2;
+    public bool SlugEditable { get; set; } = true;
+
+    public ProjectSettings ToSettings() => new(Name ?? "", Slug ?? "", RepositoryUrl ?? "", DefaultBranch, GitHubRepository, TimeoutSeconds, MaxConcurrentTasks);
+
+    public static ProjectForm From(ProjectView p) => new()
+    {
+        Name = p.Name, Slug = p.Slug, RepositoryUrl = p.RepositoryUrl, DefaultBranch = p.DefaultBranch,
+        GitHubRepository = p.GitHubRepository, TimeoutSeconds = p.TimeoutSeconds, MaxConcurrentTasks = p.MaxConcurrentTasks, SlugEditable = false,
+    };
+}

@@ -1,0 +1,36 @@
+namespace Catalyst.Integrations.Projects;
+
+/// <summary>A repository that agents work on, and the people who may start and see tasks on it.</summary>
+public sealed record Project
+{
+    public Guid Id { get; init; }
+    public required string Name { get; init; }
+    public required string Slug { get; init; }
+    public required string RepositoryUrl { get; init; }
+    public required string DefaultBranch { get; init; }
+    public string? GitHubRepository { get; init; }
+    public List<Guid> MemberIds { get; init; } = [];
+    public ProjectLimits Limits { get; init; } = new();
+    public Guid CreatedBy { get; init; }
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset UpdatedAt { get; init; }
+
+    public bool HasMember(Guid userId) => MemberIds.Contains(userId);
+}
+
+public sealed record ProjectLimits
+{
+    public const int DefaultTimeoutSeconds = 3600;
+    public int TimeoutSeconds { get; init; } = DefaultTimeoutSeconds;
+    public int MaxConcurrentTasks { get; init; } = 2;
+    public double? CpuCores { get; init; }
+    public int? MemoryMegabytes { get; init; }
+}
+
+public sealed record ProjectView(
+    Guid Id, string Name, string Slug, string RepositoryUrl, string DefaultBranch, string? GitHubRepository,
+    int TimeoutSeconds, int MaxConcurrentTasks, IReadOnlyList<Guid> MemberIds, Guid CreatedBy, DateTimeOffset CreatedAt)
+{
+    public static ProjectView From(Project p) => new(p.Id, p.Name, p.Slug, p.RepositoryUrl, p.DefaultBranch, p.GitHubRepository,
+        p.Limits.TimeoutSeconds, p.Limits.MaxConcurrentTasks, p.MemberIds, p.CreatedBy, p.CreatedAt);
+}

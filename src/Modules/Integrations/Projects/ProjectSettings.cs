@@ -1,0 +1,67 @@
+using System.Text.RegularExpressions;
+using Catalyst.Contracts;
+
+namespace Catalyst.Integrations.Projects;
+
+/// <summary>The fields a person fills in for a project, and what makes them valid. Shared by create and edit.</summary>
+public sealed partial record ProjectSettings(
+    string Name,
+    string Slug,
+    string RepositoryUrl,
+    string? DefaultBranch = "main",
+    string? GitHubRepository = null,
+    int TimeoutSeconds = ProjectLimits.DefaultTimeoutSeconds,
+    int MaxConcurrentTasks = 2)
+{
+    public const int MaxTimeoutSeconds = 24 * 3600;
+    private static readonly HashSet<string> ReservedSlugs = ["new", "edit", "settings", "api", "admin"];
+
+    [GeneratedRegex("^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$")]
+    private static partial Regex SlugPattern();
+
+    [GeneratedRegex(@"^[A-Za-z0-9._/-]+$")]
+    private static partial Regex BranchPattern();
+
+    [GeneratedRegex(@"^[A-Za-z0-9-]+/[A-Za-z0-9._-]+$")]
+    private static partial Regex GitHubPattern();
+
+    public string Branch => string.IsNullOrWhiteSpace(DefaultBranch) ? "main" : DefaultBranch.Trim();
+
+    public IReadOnlyList<CommandError> Validate()
+    {
+        var errors = new List<CommandError>();
+        if (string.IsNullOrWhiteSpace(Name)) errors.Add(new(nameof(Name), "Give the project a name."));
+        else if (Name.Trim().Length > 100) errors.Add(new(nameof(Name), "Keep the name under 100 characters."));
+
+        if (string.IsNullOrWhiteSpace(Slug) || !SlugPattern().IsMatch(Slug))
+            errors.Add(new(nameof(Slug), "The slug is what appears in URLs: 1 to 50 lowercase letters, digits and dashes, not starting or ending with a dash (e.g. my-service)."));
+        else if (ReservedSlugs.Contains(Slug))
+            errors.Add(new(nameof(Slug), $"“{Slug}” is reserved; choose another slug."));
+
+        if (!IsRepository(RepositoryUrl))
+            errors.Add(new(nameof(RepositoryUrl), "Enter a git repository: https://host/owner/repo.git, git@host:owner/repo.git, ssh://…, file:///path or an absolute local path."));
+
+        if (!BranchPattern().IsMatch(Branch) || Branch.Contains("..") || Branch.StartsWith('/') || Branch.EndsWith('/'))
+            errors.Add(new(nameof(DefaultBranch), "Enter a branch name such as main."));
+
+        if (!string.IsNullOrWhiteSpace(GitHubRepository) && !GitHubPattern().IsMatch(GitHubRepository.Trim()))
+            errors.Add(new(nameof(GitHubRepository), "Enter the GitHub repository as owner/name, or leave it empty."));
+
+        if (TimeoutSeconds is < 30 or > MaxTimeoutSeconds)
+            errors.Add(new(nameof(TimeoutSeconds), $"The task timeout must be between 30 and {MaxTimeoutSeconds} seconds."));
+        if (MaxConcurrentTasks is < 1 or > 100)
+            errors.Add(new(nameof(MaxConcurrentTasks), "Concurrent tasks must be between 1 and 100."));
+        return errors;
+    }
+
+    public static bool IsRepository(string? url)
+    {
+        if (string.IsNullOrWhiteSpace(url)) return false;
+        url = url.Trim();
+        if (url.StartsWith('/')) return true;
+        if (Regex.IsMatch(url, @"^[\w.-]+@[\w.-]+:[\w./~-]+$")) return true;
+        return Uri.TryCreate(url, UriKind.Absolute, out var uri)
+               && uri.Scheme is "https" or "http" or "ssh" or "git" or "file"
+               && (uri.Scheme == "file" ? uri.AbsolutePath.Length > 1 : !string.IsNullOrEmpty(uri.Host) && uri.AbsolutePath.Length > 1);
+    }
+}
