@@ -34,13 +34,17 @@ public static class Platform
 
         builder.Host.UseWolverine(opts =>
         {
+            // The tests run this Host from another entry assembly: name ours.
+            opts.ApplicationAssembly = typeof(Platform).Assembly;
             opts.Policies.AutoApplyTransactions();
             opts.Policies.UseDurableLocalQueues();
             opts.Policies.UseDurableInboxOnAllListeners();
             opts.Policies.UseDurableOutboxOnAllSendingEndpoints();
         });
 
-        services.AddRazorPages(o => o.Conventions.AuthorizeFolder("/"));
+        services.AddRazorPages(o => o.Conventions.AuthorizeFolder("/"))
+            // Commands validate their own input and say what to fix; MVC only reports values it cannot parse.
+            .AddMvcOptions(o => o.SuppressImplicitRequiredAttributeForNonNullableReferenceTypes = true);
         services.AddAntiforgery(o =>
         {
             o.HeaderName = "RequestVerificationToken";

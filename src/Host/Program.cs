@@ -24,6 +24,7 @@ var app = builder.Build();
 app.UseCatalystPipeline();
 app.MapAccounts();
 app.MapCatalystPages();
+app.MapIntegrationsEndpoints();
 
 return await app.RunJasperFxCommands(args);
 

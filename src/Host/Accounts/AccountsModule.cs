@@ -46,6 +46,13 @@ public static class AccountsModule
                 o.Cookie.SameSite = SameSiteMode.Lax;
                 o.SlidingExpiration = true;
                 o.ExpireTimeSpan = TimeSpan.FromDays(14);
+                // Machine endpoints answer 401, never a redirect to a sign-in page.
+                o.Events.OnRedirectToLogin = context =>
+                {
+                    if (IsMachineEndpoint(context.Request)) context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                    else context.Response.Redirect(context.RedirectUri);
+                    return Task.CompletedTask;
+                };
             })
             .AddScheme<AuthenticationSchemeOptions, ApiTokenAuthenticationHandler>(ApiTokenAuthenticationHandler.SchemeName, null);
 
@@ -64,6 +71,9 @@ public static class AccountsModule
         o.TokenEndpoint = configuration["GitHub:TokenEndpoint"] ?? "https://github.com/login/oauth/access_token";
         o.UserInformationEndpoint = configuration["GitHub:UserInformationEndpoint"] ?? "https://api.github.com/user";
         o.CallbackPath = "/signin/github/callback";
+        // Self-hosted Catalyst often runs on plain http: keep the correlation cookie usable there.
+        o.CorrelationCookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+        o.CorrelationCookie.SameSite = SameSiteMode.Lax;
         o.SignInScheme = CookieAuthenticationDefaults.AuthenticationScheme;
         o.Scope.Add("read:user");
         o.Scope.Add("user:email");
@@ -86,6 +96,9 @@ public static class AccountsModule
             context.Principal = new ClaimsPrincipal(Identity(account, CookieAuthenticationDefaults.AuthenticationScheme));
         };
     }
+
+    public static bool IsMachineEndpoint(HttpRequest request) =>
+        request.Path.StartsWithSegments("/api") || request.Path.StartsWithSegments("/mcp");
 
     public static ClaimsIdentity Identity(AccountSummary account, string scheme)
     {

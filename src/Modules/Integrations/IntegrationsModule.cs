@@ -1,4 +1,8 @@
+using Catalyst.Contracts;
 using Catalyst.Integrations.Projects;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
 using Wolverine;
@@ -17,5 +21,17 @@ public static class IntegrationsModule
         });
         services.ConfigureWolverine(opts => opts.Discovery.IncludeAssembly(typeof(IntegrationsModule).Assembly));
         return services;
+    }
+
+    /// <summary>JSON for scripts: a personal API token (Bearer) or a session cookie.</summary>
+    public static void MapIntegrationsEndpoints(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/projects").RequireAuthorization();
+        api.MapGet("", async (System.Security.Claims.ClaimsPrincipal user, IMessageBus bus, CancellationToken ct) =>
+            Results.Ok(await bus.InvokeAsync<IReadOnlyList<ProjectView>>(new ListProjects(user.UserId()), ct)));
+        api.MapGet("/{slug}", async (string slug, System.Security.Claims.ClaimsPrincipal user, IMessageBus bus, CancellationToken ct) =>
+            await bus.InvokeAsync<ProjectView?>(new GetProject(user.UserId(), slug), ct) is { } project
+                ? Results.Ok(project)
+                : Results.Problem(statusCode: 404, title: "Project not found", detail: $"No project “{slug}” that you are a member of."));
     }
 }

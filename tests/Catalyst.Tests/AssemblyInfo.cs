@@ -1,0 +1,3 @@
+using Catalyst.Tests.Infrastructure;
+
+[assembly: AssemblyFixture(typeof(TestDatabase))]

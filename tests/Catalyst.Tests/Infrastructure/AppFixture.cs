@@ -1,0 +1,78 @@
+using Alba;
+using JasperFx.CommandLine;
+using Marten;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Wolverine;
+
+namespace Catalyst.Tests.Infrastructure;
+
+/// <summary>The Host in memory (Alba), on its own database of the shared PostgreSQL.</summary>
+public sealed class AppFixture(TestDatabase database) : IAsyncLifetime
+{
+    public IAlbaHost Host { get; private set; } = null!;
+    public FakeGitHub GitHub { get; private set; } = null!;
+    public string DataDirectory { get; } = Path.Combine(Path.GetTempPath(), $"catalyst-test-data-{Guid.NewGuid():N}");
+
+    public async ValueTask InitializeAsync()
+    {
+        var connection = await database.CreateDatabaseAsync("catalyst_alba");
+        GitHub = await FakeGitHub.StartAsync();
+        JasperFxEnvironment.AutoStartHost = true;
+        Host = await AlbaHost.For<Program>(web =>
+        {
+            web.UseEnvironment("Development");
+            web.UseSetting("ConnectionStrings:Catalyst", connection);
+            web.UseSetting("CATALYST_DATA_DIR", DataDirectory);
+            foreach (var (key, value) in GitHub.OAuthSettings()) web.UseSetting(key, value);
+            foreach (var (key, value) in TestSettings.Values) web.UseSetting(key, value);
+            web.ConfigureServices(services =>
+            {
+                services.RunWolverineInSoloMode();
+                services.DisableAllExternalWolverineTransports();
+            });
+        });
+    }
+
+    public IDocumentStore Store => Host.Services.GetRequiredService<IDocumentStore>();
+
+    public async ValueTask DisposeAsync()
+    {
+        await Host.DisposeAsync();
+        await GitHub.DisposeAsync();
+        try { Directory.Delete(DataDirectory, recursive: true); } catch (IOException) { }
+    }
+}
+
+/// <summary>Settings every test host gets; tests of optional features (GitHub sign-in) add theirs here before the host starts.</summary>
+public static class TestSettings
+{
+    public static readonly Dictionary<string, string?> Values = new();
+}
+
+[CollectionDefinition("integration")]
+public sealed class IntegrationCollection : ICollectionFixture<AppFixture>;
+
+/// <summary>Base for integration tests: a clean database before each test and a cookie-keeping browser-like client.</summary>
+[Collection("integration")]
+public abstract class IntegrationContext(AppFixture fixture) : IAsyncLifetime
+{
+    protected AppFixture Fixture { get; } = fixture;
+    protected IAlbaHost Host => Fixture.Host;
+    protected IDocumentStore Store => Fixture.Store;
+
+    public virtual async ValueTask InitializeAsync() => await Host.ResetAllMartenDataAsync();
+
+    public virtual ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    protected PageClient NewClient() => new(Host.Server.CreateHandler());
+
+    /// <summary>A signed-up, signed-in person.</summary>
+    protected async Task<PageClient> SignedUp(string email, string password = "correct horse battery")
+    {
+        var client = NewClient();
+        var response = await client.PostFormAsync("/signup", new() { ["Email"] = email, ["Password"] = password });
+        response.StatusCode.ShouldBe(System.Net.HttpStatusCode.Redirect, await response.Content.ReadAsStringAsync());
+        return client;
+    }
+}

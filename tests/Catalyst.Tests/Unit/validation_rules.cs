@@ -1,0 +1,62 @@
+using Catalyst.Host.Accounts;
+using Catalyst.Integrations.Projects;
+
+namespace Catalyst.Tests.Unit;
+
+public sealed class validation_rules
+{
+    [Theory]
+    [InlineData("billing", true)]
+    [InlineData("a", true)]
+    [InlineData("my-service-2", true)]
+    [InlineData("-leading", false)]
+    [InlineData("trailing-", false)]
+    [InlineData("Upper", false)]
+    [InlineData("has space", false)]
+    [InlineData("new", false)]
+    [InlineData("", false)]
+    public void project_slugs(string slug, bool valid) =>
+        new ProjectSettings("Name", slug, "/srv/repo.git").Validate().Any(e => e.Field == "Slug").ShouldBe(!valid);
+
+    [Theory]
+    [InlineData("https://github.com/acme/billing.git", true)]
+    [InlineData("git@github.com:acme/billing.git", true)]
+    [InlineData("ssh://git@host:2222/acme/billing.git", true)]
+    [InlineData("file:///srv/git/billing.git", true)]
+    [InlineData("/srv/git/billing", true)]
+    [InlineData("relative/path", false)]
+    [InlineData("ftp://host/repo", false)]
+    [InlineData("https://", false)]
+    [InlineData("", false)]
+    public void repository_urls(string url, bool valid) => ProjectSettings.IsRepository(url).ShouldBe(valid);
+
+    [Fact]
+    public void project_limits_are_bounded()
+    {
+        var errors = new ProjectSettings("Name", "ok", "/srv/repo", "main", null, TimeoutSeconds: 5, MaxConcurrentTasks: 0).Validate();
+        errors.Select(e => e.Field).ShouldBe(["TimeoutSeconds", "MaxConcurrentTasks"], ignoreOrder: true);
+        new ProjectSettings("Name", "ok", "/srv/repo").Validate().ShouldBeEmpty();
+        new ProjectSettings("Name", "ok", "/srv/repo", "bad..branch").Validate().Single().Field.ShouldBe("DefaultBranch");
+    }
+
+    [Fact]
+    public void accounts_need_an_email_and_a_long_enough_password()
+    {
+        new RegisterAccount("ada@example.com", "12345678").Validate().ShouldBeEmpty();
+        new RegisterAccount("ada", "12345678").Validate().Single().Field.ShouldBe("Email");
+        new RegisterAccount("ada@example.com", "1234567").Validate().Single().Field.ShouldBe("Password");
+    }
+
+    [Fact]
+    public void api_tokens_are_random_and_only_their_hash_is_kept()
+    {
+        var (first, secret1) = ApiTokenHandler.NewToken(Guid.NewGuid(), "a", DateTimeOffset.UnixEpoch);
+        var (_, secret2) = ApiTokenHandler.NewToken(Guid.NewGuid(), "b", DateTimeOffset.UnixEpoch);
+        secret1.ShouldStartWith("cat_");
+        secret1.ShouldNotBe(secret2);
+        first.Hash.ShouldBe(ApiTokenHandler.Hash(secret1));
+        first.Hash.ShouldNotContain(secret1[4..]);
+        secret1.ShouldStartWith(first.Prefix);
+        new CreateApiToken(Guid.NewGuid(), " ").Validate().ShouldNotBeEmpty();
+    }
+}
