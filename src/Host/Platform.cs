@@ -14,6 +14,8 @@ public static class Platform
     public static void AddCatalystPlatform(this WebApplicationBuilder builder, CatalystDatabase database)
     {
         var services = builder.Services;
+        // A fixed, predictable address unless ASPNETCORE_URLS (or Urls) says otherwise.
+        if (string.IsNullOrWhiteSpace(builder.Configuration["urls"])) builder.WebHost.UseUrls("http://localhost:5080");
         services.AddSingleton(database);
         services.AddSingleton(TimeProvider.System);
 

@@ -1,0 +1,21 @@
+namespace Catalyst.Contracts;
+
+/// <summary>Asked of the Credentials module when a task is created: the user's own credential, without key material; null when not theirs.</summary>
+public sealed record FindUserCredential(Guid UserId, Guid CredentialId);
+
+/// <summary>The same, by label (MCP callers name credentials by label): null when the user has none with that label for that provider.</summary>
+public sealed record FindUserCredentialByLabel(Guid UserId, string Provider, string Label);
+
+public sealed record CredentialRef(Guid Id, Guid OwnerId, string Provider, string Label, string MaskedKey, bool Active, string? Model, string? BaseUrl);
+
+/// <summary>
+/// Asked only by a workspace backend, in process, at the moment it starts the agent: the decrypted key.
+/// Never sent through a durable queue (it would be written to the database in clear), never logged.
+/// Null when the credential was deleted or deactivated since the task was created.
+/// </summary>
+public sealed record RevealCredentialForWorkspace(Guid CredentialId, Guid TaskId);
+
+public sealed record WorkspaceCredential(Guid CredentialId, string Key, string? Model, string? BaseUrl)
+{
+    public override string ToString() => $"WorkspaceCredential {{ CredentialId = {CredentialId}, Key = [REDACTED] }}";
+}

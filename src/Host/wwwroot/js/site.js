@@ -1,0 +1,13 @@
+// htmx settings, kept here rather than in a meta tag so that htmx 2's safe defaults
+// (self requests only, no inline scripts from swapped content) stay as they are.
+(function () {
+  if (!window.htmx) return;
+  // A 400 page carries the messages beside the fields: swap it in like a success.
+  htmx.config.responseHandling = [
+    { code: "204", swap: false },
+    { code: "[23]..", swap: true },
+    { code: "4..", swap: true, error: true },
+    { code: "...", swap: false, error: true },
+  ];
+  htmx.config.historyCacheSize = 10;
+})();

@@ -1,0 +1,40 @@
+using Catalyst.Tests.Infrastructure;
+using Microsoft.Playwright;
+
+namespace Catalyst.Tests.EndToEnd;
+
+public sealed class a_person_creates_a_project_in_the_browser(BrowserFixture fixture) : BrowserContext(fixture)
+{
+    [Fact]
+    public async Task sign_up_create_a_project_and_see_it_listed()
+    {
+        var page = await SignedUpPage();
+        await page.ClickAsync("text=New project");
+        await page.WaitForURLAsync("**/projects/new");
+        var slug = $"web-{Guid.NewGuid():N}"[..12];
+        await page.FillAsync("#Form_Name", "Web storefront");
+        await page.FillAsync("#Form_Slug", slug);
+        await page.FillAsync("#Form_RepositoryUrl", "https://example.com/acme/storefront.git");
+        await page.ClickAsync("button:has-text('Create project')");
+        await page.WaitForURLAsync($"**/projects/{slug}");
+        (await page.TextContentAsync("h1")).ShouldBe("Web storefront");
+
+        await page.ClickAsync("nav >> text=Projects");
+        await page.WaitForURLAsync("**/projects");
+        var listed = page.Locator("#projects .project-name");
+        await Assertions.Expect(listed).ToHaveTextAsync(["Web storefront"]);
+    }
+
+    [Fact]
+    public async Task a_bad_slug_is_explained_on_the_form_without_losing_the_input()
+    {
+        var page = await SignedUpPage();
+        await page.GotoAsync("/projects/new");
+        await page.FillAsync("#Form_Name", "Keeps my name");
+        await page.FillAsync("#Form_Slug", "Bad Slug");
+        await page.FillAsync("#Form_RepositoryUrl", "/srv/git/x.git");
+        await page.ClickAsync("button:has-text('Create project')");
+        await Assertions.Expect(page.Locator("[data-valmsg-for='Form.Slug']")).ToContainTextAsync("lowercase letters");
+        (await page.InputValueAsync("#Form_Name")).ShouldBe("Keeps my name");
+    }
+}
