@@ -1,5 +1,8 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
 using Catalyst.Credentials;
 using Catalyst.Credentials.Encryption;
+using Catalyst.Host.Database;
 using Catalyst.Tests.Infrastructure;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
@@ -85,6 +88,49 @@ public sealed class rotating_the_encryption_key(AppFixture fixture) : Integratio
         refused.KeyId.ShouldBe(report.NewKeyId);
         refused.Message.ShouldContain($"4 stored agent credentials are encrypted with key id {report.NewKeyId}");
         refused.Message.ShouldStartWith("Catalyst will not start");
+    }
+
+    [Fact]
+    public async Task the_admin_command_rotates_the_key_file_of_the_data_directory()
+    {
+        var keys = await AddCredentials(("claude-code", "a"), ("codex-cli", "b"));
+        var oldKeyId = CopyOfHostKeys().Current.Id;
+
+        // The Host as an operator runs it: its own build output (tests/…/bin/<configuration>/<tfm> → src/Host/bin/<configuration>/<tfm>).
+        var output = new DirectoryInfo(AppContext.BaseDirectory);
+        var hostOutput = Path.GetFullPath(Path.Combine(output.Parent!.Parent!.Parent!.Parent!.Parent!.FullName, "src", "Host", "bin", output.Parent.Name, output.Name));
+        var start = new ProcessStartInfo("dotnet", [Path.Combine(hostOutput, "Catalyst.Host.dll"), "admin", "rotate-key"])
+        {
+            WorkingDirectory = hostOutput,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+        };
+        start.Environment["ConnectionStrings__Catalyst"] = Host.Services.GetRequiredService<CatalystDatabase>().ConnectionString;
+        start.Environment["CATALYST_DATA_DIR"] = _directory;
+        start.Environment["DOTNET_ENVIRONMENT"] = "Development";
+        start.Environment.Remove("Catalyst__EncryptionKey");
+        start.Environment.Remove("Catalyst__EncryptionKeyFile");
+        using var process = Process.Start(start)!;
+        process.StandardInput.Close();
+        var stdoutRead = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        await process.WaitForExitAsync(timeout.Token);
+        var stdout = await stdoutRead;
+        process.ExitCode.ShouldBe(0, stdout + await errors);
+
+        var newKeyId = Regex.Match(stdout, @"Re-encrypted 2 credential\(s\) under the new key (k[0-9a-f]{16})\.").Groups[1].Value;
+        newKeyId.ShouldNotBeNullOrEmpty(stdout);
+        stdout.ShouldContain($"The previous key(s) {oldKeyId} are no longer used");
+        var file = Path.Combine(_directory, CredentialKeyRing.DefaultKeyFileName);
+        var ring = CredentialKeyRing.FromFile(file);
+        ring.Keys.Select(k => k.Id).ShouldBe([newKeyId, oldKeyId]);
+
+        File.WriteAllLines(file, [ring.Current.ToBase64()]);
+        var newOnly = CredentialKeyRing.FromFile(file);
+        foreach (var credential in await Stored())
+            newOnly.Decrypt(credential.Secret!, credential.AssociatedData()).ShouldBe(keys[credential.Id]);
     }
 
     [Fact]

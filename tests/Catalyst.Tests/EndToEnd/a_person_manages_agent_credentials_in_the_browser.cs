@@ -5,6 +5,10 @@ namespace Catalyst.Tests.EndToEnd;
 
 public sealed class a_person_manages_agent_credentials_in_the_browser(BrowserFixture fixture) : BrowserContext(fixture)
 {
+    /// <summary>htmx has finished swapping and settling: a click now goes to htmx, not to a half-processed page.</summary>
+    private static Task Settled(IPage page) =>
+        page.WaitForFunctionAsync("() => window.htmx && !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')");
+
     [Fact]
     public async Task add_a_credential_test_it_see_it_masked_and_delete_it()
     {
@@ -13,12 +17,15 @@ public sealed class a_person_manages_agent_credentials_in_the_browser(BrowserFix
         vendor.Accept(key);
         var page = await SignedUpPage();
         page.Dialog += async (_, dialog) => await dialog.AcceptAsync();
+        await Settled(page);
 
         await page.ClickAsync("nav >> text=Agent credentials");
         await page.WaitForURLAsync("**/settings/agents");
         await Assertions.Expect(page.Locator("text=No credentials yet")).ToBeVisibleAsync();
+        await Settled(page);
         await page.ClickAsync("text=Add a credential");
         await page.WaitForURLAsync("**/settings/agents/new");
+        await Settled(page);
 
         // Pick the agent by its card, type the key into a masked field, and test it before saving.
         await Assertions.Expect(page.Locator(".provider-card")).ToHaveCountAsync(4);
@@ -34,6 +41,7 @@ public sealed class a_person_manages_agent_credentials_in_the_browser(BrowserFix
 
         await page.ClickAsync("#save-credential");
         await page.WaitForURLAsync("**/settings/agents");
+        await Settled(page);
         var row = page.Locator("tr.credential");
         await Assertions.Expect(row).ToHaveCountAsync(1);
         await Assertions.Expect(row.Locator(".masked-key")).ToHaveTextAsync($"{key[..6]}…{key[^4..]}");
@@ -45,6 +53,7 @@ public sealed class a_person_manages_agent_credentials_in_the_browser(BrowserFix
         await Assertions.Expect(row.Locator(".last-test")).ToContainTextAsync("works");
         await Assertions.Expect(row.Locator(".last-test")).ToContainTextAsync("lists 2 models");
         page.Url.ShouldEndWith("/settings/agents");
+        await Settled(page);
 
         // Delete, after confirming: the row goes, and stays gone.
         await row.Locator("button:has-text('Delete')").ClickAsync();
