@@ -25,6 +25,7 @@ app.UseCatalystPipeline();
 app.MapAccounts();
 app.MapCatalystPages();
 app.MapIntegrationsEndpoints();
+app.MapTasksEndpoints();
 
 return await app.RunJasperFxCommands(args);
 

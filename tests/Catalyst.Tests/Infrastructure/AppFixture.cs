@@ -38,8 +38,8 @@ public sealed class AppFixture(TestDatabase database) : IAsyncLifetime
 
     public async ValueTask DisposeAsync()
     {
-        await Host.DisposeAsync();
-        await GitHub.DisposeAsync();
+        if (Host is not null) await Host.DisposeAsync();
+        if (GitHub is not null) await GitHub.DisposeAsync();
         try { Directory.Delete(DataDirectory, recursive: true); } catch (IOException) { }
     }
 }
