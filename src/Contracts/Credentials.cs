@@ -25,3 +25,6 @@ public sealed record WorkspaceCredential(Guid CredentialId, string Key, string? 
 {
     public override string ToString() => $"WorkspaceCredential {{ CredentialId = {CredentialId}, Key = [REDACTED] }}";
 }
+
+/// <summary>Asked of the Credentials module by forms that let a user pick one of their credentials (no key material).</summary>
+public sealed record ListUserCredentials(Guid UserId, string? Provider = null);

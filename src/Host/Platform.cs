@@ -21,7 +21,8 @@ public static class Platform
 
         services.CritterStackDefaults(x =>
         {
-            x.Production.GeneratedCodeMode = TypeLoadMode.Auto;
+            // Generated handler code is compiled at start-up; a deployment may pre-generate it (`codegen write`) and switch to Static.
+            x.Production.GeneratedCodeMode = TypeLoadMode.Dynamic;
             x.Production.ResourceAutoCreate = AutoCreate.CreateOrUpdate;
         });
 
@@ -33,6 +34,8 @@ public static class Platform
             })
             .UseLightweightSessions()
             .IntegrateWithWolverine(x => x.MessageStorageSchemaName = "wolverine");
+        // Create or update every module's tables at start-up (including the ones that are not documents, such as task logs).
+        JasperFx.Resources.ResourceHostExtensions.AddResourceSetupOnStartup(services, JasperFx.Resources.StartupAction.SetupOnly);
 
         builder.Host.UseWolverine(opts =>
         {
@@ -58,6 +61,14 @@ public static class Platform
 
     public static void UseCatalystPipeline(this WebApplication app)
     {
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            var addresses = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
+                .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses ?? [];
+            var database = app.Services.GetRequiredService<CatalystDatabase>();
+            app.Logger.LogInformation("Catalyst is running at {Urls} ({Database})", string.Join(", ", addresses),
+                database.IsEmbedded ? $"embedded PostgreSQL in {CatalystDatabase.DataDirectory(app.Configuration)}" : "external PostgreSQL");
+        });
         if (!app.Environment.IsDevelopment()) app.UseExceptionHandler("/error");
         app.UseStatusCodePagesWithReExecute("/error/{0}");
         app.UseStaticFiles();

@@ -1,6 +1,14 @@
+using Catalyst.Tasks.Domain;
+using Catalyst.Tasks.Logs;
+using Catalyst.Tasks.Queue;
+using JasperFx.Events.Projections;
 using Marten;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Weasel.Postgresql.Tables;
 using Wolverine;
+using Wolverine.ErrorHandling;
 
 namespace Catalyst.Tasks;
 
@@ -10,7 +18,48 @@ public static class TasksModule
 
     public static IServiceCollection AddTasksModule(this IServiceCollection services)
     {
-        services.ConfigureWolverine(opts => opts.Discovery.IncludeAssembly(typeof(TasksModule).Assembly));
+        services.ConfigureMarten(opts =>
+        {
+            opts.Projections.Snapshot<AgentTask>(SnapshotLifecycle.Inline);
+            opts.Schema.For<AgentTask>().DatabaseSchemaName(Schema)
+                .Index(t => t.ProjectId).Index(t => t.Status).Index(t => t.CreatedAt);
+            opts.Storage.ExtendedSchemaObjects.Add(LogTable());
+        });
+
+        services.AddSingleton<TaskLiveFeed>();
+        services.AddSingleton<TaskLogWriter>();
+        services.AddSingleton<TaskLogReader>();
+        services.AddSingleton<OutputInterpreter>();
+        services.AddSingleton<OutputFormats>();
+        services.AddSingleton<TaskLimits>();
+        services.AddHostedService<ReconcileOnStartup>();
+
+        services.ConfigureWolverine(opts =>
+        {
+            opts.Discovery.IncludeAssembly(typeof(TasksModule).Assembly);
+            // The queue decides one pass at a time, so two passes never start the same slot twice.
+            opts.LocalQueueFor<StartQueuedTasks>().Sequential();
+            opts.OnException<JasperFx.ConcurrencyException>()
+                .RetryWithCooldown(TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(250));
+        });
         return services;
+    }
+
+    public static void MapTasksEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/projects/{slug}/agents/{taskId:guid}/events", AgentTaskEventsEndpoint.Get).RequireAuthorization();
+    }
+
+    private static Table LogTable()
+    {
+        var table = new Table(new Weasel.Postgresql.PostgresqlObjectName(Schema, "agent_task_logs", Weasel.Postgresql.SchemaUtils.IdentifierUsage.General));
+        table.AddColumn<Guid>("task_id").AsPrimaryKey();
+        table.AddColumn<long>("seq").AsPrimaryKey();
+        table.AddColumn<DateTimeOffset>("ts").NotNull();
+        table.AddColumn<string>("level").NotNull();
+        table.AddColumn<string>("kind").NotNull();
+        table.AddColumn<string>("message").NotNull();
+        table.AddColumn("metadata", "jsonb");
+        return table;
     }
 }

@@ -49,9 +49,9 @@ public sealed class AppFixture(TestDatabase database) : IAsyncLifetime
 
     public async ValueTask DisposeAsync()
     {
-        await Host.DisposeAsync();
-        await GitHub.DisposeAsync();
-        await Vendor.DisposeAsync();
+        if (Host is not null) await Host.DisposeAsync();
+        if (GitHub is not null) await GitHub.DisposeAsync();
+        if (Vendor is not null) await Vendor.DisposeAsync();
         try { Directory.Delete(DataDirectory, recursive: true); } catch (IOException) { }
     }
 }

@@ -1,0 +1,98 @@
+using Catalyst.Contracts;
+using Catalyst.Tasks.Domain;
+using Catalyst.Tasks.Logs;
+using Catalyst.Tasks.Queue;
+using Marten;
+using Wolverine;
+
+namespace Catalyst.Tasks;
+
+/// <summary>Stop a task that is waiting or running. A waiting task ends at once; a running one when its agent has stopped.</summary>
+public sealed record CancelAgentTask(Guid UserId, Guid TaskId);
+
+public static class CancelAgentTaskHandler
+{
+    public static async Task<(Result<AgentTaskView>, OutgoingMessages)> Handle(CancelAgentTask command, IDocumentSession session, IMessageBus bus,
+        TaskLogWriter logs, TimeProvider clock, CancellationToken ct)
+    {
+        var outgoing = new OutgoingMessages();
+        var stream = await session.Events.FetchForWriting<AgentTask>(command.TaskId, ct);
+        var task = stream.Aggregate;
+        if (task is null || !await TaskAccess.CanSee(bus, command.UserId, task, ct)) return (Result<AgentTaskView>.NotFound("The task"), outgoing);
+        if (task.Status.IsFinished())
+            return (Result<AgentTaskView>.Fail(new CommandError("", $"The task already ended {task.Status.Name()}; there is nothing to cancel.", ErrorKind.Conflict)), outgoing);
+
+        var now = clock.GetUtcNow();
+        if (task.Status == AgentTaskStatus.Pending)
+        {
+            await logs.SystemAsync(task.Id, "Cancelled before it started.", TaskLogLevel.Warn, ct);
+            var ended = new AgentTaskFinished(AgentTaskStatus.Cancelled, "Cancelled before it started.", "No commits", null, now);
+            stream.AppendOne(ended);
+            outgoing.Add(new AgentTaskStatusChanged(task.Id, AgentTaskStatus.Cancelled));
+            return (Result<AgentTaskView>.Ok(AgentTaskView.From(task.Apply(ended))), outgoing);
+        }
+
+        if (!task.CancelRequested)
+        {
+            var requested = new CancellationRequested(command.UserId, now);
+            stream.AppendOne(requested);
+            await logs.SystemAsync(task.Id, "Cancel requested: stopping the agent.", TaskLogLevel.Warn, ct);
+            outgoing.Add(new StopWorkspace(task.Id, "Cancelled by a user."));
+            task = task.Apply(requested);
+        }
+        return (Result<AgentTaskView>.Ok(AgentTaskView.From(task)), outgoing);
+    }
+}
+
+/// <summary>
+/// Run a failed, cancelled or timed-out task again. A retry is a new task linked to the old one: its own workspace,
+/// branch, log and stream, while the old task keeps the history of what happened.
+/// </summary>
+public sealed record RetryAgentTask(Guid UserId, Guid TaskId);
+
+public static class RetryAgentTaskHandler
+{
+    public static async Task<(Result<AgentTaskCreatedResult>, OutgoingMessages)> Handle(RetryAgentTask command, IDocumentSession session,
+        IMessageBus bus, TaskLogWriter logs, TimeProvider clock, CancellationToken ct)
+    {
+        var outgoing = new OutgoingMessages();
+        var stream = await session.Events.FetchForWriting<AgentTask>(command.TaskId, ct);
+        var task = stream.Aggregate;
+        if (task is null || !await TaskAccess.CanSee(bus, command.UserId, task, ct)) return (Result<AgentTaskCreatedResult>.NotFound("The task"), outgoing);
+        if (task.Status is not (AgentTaskStatus.Failed or AgentTaskStatus.Cancelled or AgentTaskStatus.TimedOut))
+            return (Result<AgentTaskCreatedResult>.Fail(new CommandError("", $"Only a failed, cancelled or timed-out task can be retried; this one is {task.Status.Name()}.", ErrorKind.Conflict)), outgoing);
+        if (task.RetriedAs is { } existing)
+            return (Result<AgentTaskCreatedResult>.Fail(new CommandError("", $"This task was already retried as {existing}.", ErrorKind.Conflict)), outgoing);
+
+        var project = await bus.InvokeAsync<ProjectRef?>(new FindProjectById(task.ProjectId), ct);
+        if (project is null) return (Result<AgentTaskCreatedResult>.NotFound("The project"), outgoing);
+        // The credential must still be the caller's own and usable.
+        var credential = await bus.InvokeAsync<CredentialRef?>(new FindUserCredential(command.UserId, task.CredentialId), ct);
+        var provider = await bus.InvokeAsync<AgentProviderInfo?>(new GetAgentProvider(task.Provider), ct);
+        if (provider is null)
+            return (Result<AgentTaskCreatedResult>.Fail(new CommandError("Provider", $"The agent provider “{task.Provider}” is no longer available.")), outgoing);
+        var credentialError = CreateAgentTaskHandler.CheckCredential(credential, provider);
+        if (credentialError is not null) return (Result<AgentTaskCreatedResult>.Fail(credentialError), outgoing);
+
+        var now = clock.GetUtcNow();
+        var retryId = Guid.CreateVersion7();
+        session.Events.StartStream<AgentTask>(retryId,
+            new AgentTaskCreated(retryId, task.ProjectId, task.ProjectSlug, task.Type, task.Context, task.Provider, task.ProviderDisplayName,
+                task.CredentialId, credential!.Label, task.Instructions, command.UserId, now, task.Id, project.TimeoutSeconds),
+            new AgentTaskQueued(now));
+        stream.AppendOne(new AgentTaskRetried(retryId, command.UserId, now));
+        await logs.SystemAsync(task.Id, $"Retried as task {retryId}.", TaskLogLevel.Info, ct);
+        outgoing.Add(new StartQueuedTasks());
+        return (Result<AgentTaskCreatedResult>.Ok(new(retryId, task.ProjectSlug, AgentTaskStatus.Pending)), outgoing);
+    }
+}
+
+public static class TaskAccess
+{
+    /// <summary>Members of the task's project see it; for anyone else it does not exist.</summary>
+    public static async Task<bool> CanSee(IMessageBus bus, Guid userId, AgentTask task, CancellationToken ct)
+    {
+        var project = await bus.InvokeAsync<ProjectRef?>(new FindMemberProject(userId, task.ProjectSlug), ct);
+        return project is not null && project.Id == task.ProjectId;
+    }
+}

@@ -1,0 +1,91 @@
+using System.Text;
+using Catalyst.Contracts;
+using Catalyst.Tasks.Domain;
+using Catalyst.Tasks.Queue;
+using Marten;
+using Wolverine;
+
+namespace Catalyst.Tasks;
+
+/// <summary>A person (page), another agent (MCP) or GitHub (webhook) asks for an agent run.</summary>
+public sealed record CreateAgentTask(
+    Guid UserId,
+    string ProjectSlug,
+    string Type,
+    string Instructions,
+    string Provider,
+    Guid? CredentialId,
+    string? CredentialLabel = null,
+    TaskContext? Context = null)
+{
+    public const int MaxInstructionsBytes = 100 * 1024;
+
+    /// <summary>What can be checked without asking anyone: the shape of the request.</summary>
+    public IReadOnlyList<CommandError> Validate()
+    {
+        var errors = new List<CommandError>();
+        if (string.IsNullOrWhiteSpace(ProjectSlug)) errors.Add(new(nameof(ProjectSlug), "Name the project (its slug)."));
+        if (!AgentTaskTypes.All.Contains(Type ?? ""))
+            errors.Add(new(nameof(Type), $"Choose a task type: {string.Join(", ", AgentTaskTypes.All)}."));
+        if (string.IsNullOrWhiteSpace(Instructions))
+            errors.Add(new(nameof(Instructions), "Write the instructions: what should the agent do?"));
+        else if (Encoding.UTF8.GetByteCount(Instructions) > MaxInstructionsBytes)
+            errors.Add(new(nameof(Instructions), $"The instructions are {Encoding.UTF8.GetByteCount(Instructions) / 1024} KB; keep them under 100 KB."));
+        if (string.IsNullOrWhiteSpace(Provider)) errors.Add(new(nameof(Provider), "Choose an agent provider."));
+        if (CredentialId is null && string.IsNullOrWhiteSpace(CredentialLabel))
+            errors.Add(new("CredentialId", "Choose one of your credentials for this provider (add one under Agent credentials)."));
+        if (Context is { Kind: not ("manual" or "pull_request" or "issue") })
+            errors.Add(new(nameof(Context), "The context is manual, pull_request or issue."));
+        else if (Context is { Kind: "pull_request" or "issue", Number: null or < 1 })
+            errors.Add(new(nameof(Context), "A pull request or issue context needs its number."));
+        return errors;
+    }
+}
+
+public sealed record AgentTaskCreatedResult(Guid TaskId, string ProjectSlug, AgentTaskStatus Status);
+
+public static class CreateAgentTaskHandler
+{
+    public static async Task<(Result<AgentTaskCreatedResult>, OutgoingMessages)> Handle(
+        CreateAgentTask command, IDocumentSession session, IMessageBus bus, TimeProvider clock, CancellationToken ct)
+    {
+        var outgoing = new OutgoingMessages();
+        var errors = command.Validate();
+        if (errors.Count > 0) return (Result<AgentTaskCreatedResult>.Fail(errors), outgoing);
+
+        var project = await bus.InvokeAsync<ProjectRef?>(new FindMemberProject(command.UserId, command.ProjectSlug), ct);
+        if (project is null) return (Result<AgentTaskCreatedResult>.NotFound($"The project “{command.ProjectSlug}”"), outgoing);
+
+        var provider = await bus.InvokeAsync<AgentProviderInfo?>(new GetAgentProvider(command.Provider), ct);
+        if (provider is null || !provider.Active)
+        {
+            return (Result<AgentTaskCreatedResult>.Fail(new CommandError(nameof(command.Provider),
+                $"There is no active agent provider “{command.Provider}”. Use one of the providers listed under Agent credentials.")), outgoing);
+        }
+
+        var credential = command.CredentialId is { } id
+            ? await bus.InvokeAsync<CredentialRef?>(new FindUserCredential(command.UserId, id), ct)
+            : await bus.InvokeAsync<CredentialRef?>(new FindUserCredentialByLabel(command.UserId, provider.Name, command.CredentialLabel!), ct);
+        var credentialError = CheckCredential(credential, provider);
+        if (credentialError is not null) return (Result<AgentTaskCreatedResult>.Fail(credentialError), outgoing);
+
+        var taskId = Guid.CreateVersion7();
+        var now = clock.GetUtcNow();
+        session.Events.StartStream<AgentTask>(taskId,
+            new AgentTaskCreated(taskId, project.Id, project.Slug, command.Type, command.Context ?? TaskContext.Manual, provider.Name,
+                provider.DisplayName, credential!.Id, credential.Label, command.Instructions, command.UserId, now, null, project.TimeoutSeconds),
+            new AgentTaskQueued(now));
+        outgoing.Add(new StartQueuedTasks());
+        return (Result<AgentTaskCreatedResult>.Ok(new(taskId, project.Slug, AgentTaskStatus.Pending)), outgoing);
+    }
+
+    /// <summary>The caller's own, active credential for this very provider; anyone else's does not exist.</summary>
+    public static CommandError? CheckCredential(CredentialRef? credential, AgentProviderInfo provider) => credential switch
+    {
+        null => new("CredentialId", "That credential was not found among yours. Choose one of your credentials, or add one under Agent credentials."),
+        { Active: false } => new("CredentialId", $"The credential “{credential.Label}” was deleted or deactivated; choose another."),
+        _ when credential.Provider != provider.Name =>
+            new("CredentialId", $"The credential “{credential.Label}” is for {credential.Provider}, not {provider.Name}; choose a {provider.DisplayName} credential."),
+        _ => null,
+    };
+}

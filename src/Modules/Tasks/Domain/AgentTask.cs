@@ -1,0 +1,145 @@
+using Catalyst.Contracts;
+
+namespace Catalyst.Tasks.Domain;
+
+public enum AgentTaskStatus
+{
+    Pending,
+    Provisioning,
+    Running,
+    Completed,
+    Failed,
+    Cancelled,
+    TimedOut,
+}
+
+public static class AgentTaskTypes
+{
+    public static readonly IReadOnlyList<string> All = ["pr-review", "issue-fix", "feature-dev", "refactor"];
+}
+
+public static class AgentTaskStatusNames
+{
+    /// <summary>The word users see and filter by: the status names of the product ("timeout", not "TimedOut").</summary>
+    public static string Name(this AgentTaskStatus status) => status switch
+    {
+        AgentTaskStatus.TimedOut => "timeout",
+        _ => status.ToString().ToLowerInvariant(),
+    };
+
+    public static bool TryParse(string? name, out AgentTaskStatus status)
+    {
+        foreach (var candidate in Enum.GetValues<AgentTaskStatus>())
+        {
+            if (string.Equals(candidate.Name(), name, StringComparison.OrdinalIgnoreCase)) { status = candidate; return true; }
+        }
+        status = default;
+        return false;
+    }
+
+    public static bool IsFinished(this AgentTaskStatus status) => status >= AgentTaskStatus.Completed;
+    public static bool IsActive(this AgentTaskStatus status) => status is AgentTaskStatus.Provisioning or AgentTaskStatus.Running;
+}
+
+/// <summary>Where the instructions came from: typed by hand, or a pull request or an issue (with a snapshot of what the agent was given).</summary>
+public sealed record TaskContext(string Kind, int? Number = null, string? Snapshot = null)
+{
+    public static readonly TaskContext Manual = new("manual");
+    public override string ToString() => Number is null ? Kind : $"{Kind} #{Number}";
+}
+
+// The task's history: its event stream, and what its page shows as the timeline.
+public sealed record AgentTaskCreated(
+    Guid TaskId, Guid ProjectId, string ProjectSlug, string Type, TaskContext Context, string Provider, string ProviderDisplayName,
+    Guid CredentialId, string CredentialLabel, string Instructions, Guid CreatedBy, DateTimeOffset At, Guid? RetryOf, int TimeoutSeconds);
+
+public sealed record AgentTaskQueued(DateTimeOffset At);
+
+public sealed record WorkspaceRequested(DateTimeOffset At);
+
+public sealed record WorkspaceReady(string Location, DateTimeOffset At);
+
+public sealed record AgentRunStarted(DateTimeOffset At);
+
+public sealed record CommitsCaptured(string Branch, IReadOnlyList<CommitInfo> Commits, bool Pushed, string? PushError, DateTimeOffset At);
+
+public sealed record CancellationRequested(Guid By, DateTimeOffset At);
+
+public sealed record AgentTaskFinished(AgentTaskStatus Status, string? Error, string? Summary, int? ExitCode, DateTimeOffset At);
+
+public sealed record AgentTaskRetried(Guid NewTaskId, Guid By, DateTimeOffset At);
+
+public sealed record TokenUsageRecorded(long InputTokens, long OutputTokens, decimal? CostUsd, DateTimeOffset At);
+
+/// <summary>An agent run on a project: its settings and where it is in its life. Rebuilt from its events; never mutated.</summary>
+public sealed record AgentTask
+{
+    public Guid Id { get; init; }
+    public int Version { get; init; }
+    public Guid ProjectId { get; init; }
+    public string ProjectSlug { get; init; } = "";
+    public string Type { get; init; } = "";
+    public TaskContext Context { get; init; } = TaskContext.Manual;
+    public string Provider { get; init; } = "";
+    public string ProviderDisplayName { get; init; } = "";
+    public Guid CredentialId { get; init; }
+    public string CredentialLabel { get; init; } = "";
+    public string Instructions { get; init; } = "";
+    public Guid CreatedBy { get; init; }
+    public AgentTaskStatus Status { get; init; }
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset? StartedAt { get; init; }
+    public DateTimeOffset? EndedAt { get; init; }
+    public string? Error { get; init; }
+    public string? Summary { get; init; }
+    public int? ExitCode { get; init; }
+    public string WorkBranch { get; init; } = "";
+    public bool BranchPushed { get; init; }
+    public string? PushError { get; init; }
+    public IReadOnlyList<CommitInfo> Commits { get; init; } = [];
+    public string? PullRequestUrl { get; init; }
+    public bool CancelRequested { get; init; }
+    public Guid? RetryOf { get; init; }
+    public Guid? RetriedAs { get; init; }
+    public int TimeoutSeconds { get; init; }
+    public long InputTokens { get; init; }
+    public long OutputTokens { get; init; }
+    public decimal? CostUsd { get; init; }
+
+    public static string BranchFor(Guid taskId) => $"catalyst/{taskId.ToString("N")[..8]}";
+
+    public static AgentTask Create(AgentTaskCreated e) => new()
+    {
+        Id = e.TaskId,
+        ProjectId = e.ProjectId,
+        ProjectSlug = e.ProjectSlug,
+        Type = e.Type,
+        Context = e.Context,
+        Provider = e.Provider,
+        ProviderDisplayName = e.ProviderDisplayName,
+        CredentialId = e.CredentialId,
+        CredentialLabel = e.CredentialLabel,
+        Instructions = e.Instructions,
+        CreatedBy = e.CreatedBy,
+        CreatedAt = e.At,
+        Status = AgentTaskStatus.Pending,
+        WorkBranch = BranchFor(e.TaskId),
+        RetryOf = e.RetryOf,
+        TimeoutSeconds = e.TimeoutSeconds,
+    };
+
+    public AgentTask Apply(AgentTaskQueued _) => this;
+    public AgentTask Apply(WorkspaceRequested _) => this with { Status = AgentTaskStatus.Provisioning };
+    public AgentTask Apply(WorkspaceReady _) => this;
+    public AgentTask Apply(AgentRunStarted e) => this with { Status = AgentTaskStatus.Running, StartedAt = e.At };
+    public AgentTask Apply(CommitsCaptured e) => this with { Commits = e.Commits, WorkBranch = e.Branch, BranchPushed = e.Pushed, PushError = e.PushError };
+    public AgentTask Apply(CancellationRequested _) => this with { CancelRequested = true };
+    public AgentTask Apply(AgentTaskFinished e) => this with { Status = e.Status, Error = e.Error, Summary = e.Summary, ExitCode = e.ExitCode, EndedAt = e.At };
+    public AgentTask Apply(AgentTaskRetried e) => this with { RetriedAs = e.NewTaskId };
+    public AgentTask Apply(TokenUsageRecorded e) => this with
+    {
+        InputTokens = InputTokens + e.InputTokens,
+        OutputTokens = OutputTokens + e.OutputTokens,
+        CostUsd = e.CostUsd is null ? CostUsd : (CostUsd ?? 0) + e.CostUsd,
+    };
+}

@@ -1,0 +1,135 @@
+using Catalyst.Contracts;
+using Catalyst.Tasks.Domain;
+using Catalyst.Tasks.Logs;
+using JasperFx.Events;
+using Marten;
+using Wolverine;
+
+namespace Catalyst.Tasks;
+
+/// <summary>A task as a page, an MCP tool and a test read it.</summary>
+public sealed record AgentTaskView(
+    Guid Id, string ProjectSlug, string Type, string Context, string Provider, string ProviderDisplayName, Guid CredentialId, string CredentialLabel,
+    string Instructions, string Status, DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? EndedAt, string? Error, string? Summary,
+    string WorkBranch, bool BranchPushed, IReadOnlyList<CommitInfo> Commits, string? PullRequestUrl, bool CancelRequested, Guid? RetryOf, Guid? RetriedAs,
+    Guid CreatedBy, long InputTokens, long OutputTokens, decimal? CostUsd)
+{
+    public bool IsFinished => AgentTaskStatusNames.TryParse(Status, out var s) && s.IsFinished();
+    public bool CanCancel => !IsFinished && !CancelRequested;
+    public bool CanRetry => Status is "failed" or "cancelled" or "timeout" && RetriedAs is null;
+
+    public static AgentTaskView From(AgentTask t) => new(t.Id, t.ProjectSlug, t.Type, t.Context.ToString(), t.Provider, t.ProviderDisplayName,
+        t.CredentialId, t.CredentialLabel, t.Instructions, t.Status.Name(), t.CreatedAt, t.StartedAt, t.EndedAt, t.Error, t.Summary, t.WorkBranch,
+        t.BranchPushed, t.Commits, t.PullRequestUrl, t.CancelRequested, t.RetryOf, t.RetriedAs, t.CreatedBy, t.InputTokens, t.OutputTokens, t.CostUsd);
+}
+
+public sealed record TimelineEntry(DateTimeOffset At, string Title, string? Detail);
+
+public sealed record AgentTaskDetails(AgentTaskView Task, IReadOnlyList<TimelineEntry> Timeline, int? QueuePosition);
+
+public sealed record GetAgentTask(Guid UserId, Guid TaskId);
+
+public static class GetAgentTaskHandler
+{
+    public static async Task<AgentTaskDetails?> Handle(GetAgentTask query, IQuerySession session, IMessageBus bus, CancellationToken ct)
+    {
+        var task = await session.LoadAsync<AgentTask>(query.TaskId, ct);
+        if (task is null || !await TaskAccess.CanSee(bus, query.UserId, task, ct)) return null;
+        var events = await session.Events.FetchStreamAsync(task.Id, token: ct);
+        int? position = null;
+        if (task.Status == AgentTaskStatus.Pending)
+            position = await session.Query<AgentTask>().CountAsync(t => t.Status == AgentTaskStatus.Pending && t.CreatedAt < task.CreatedAt, ct) + 1;
+        return new AgentTaskDetails(AgentTaskView.From(task), Timeline(events), position);
+    }
+
+    /// <summary>The pure part: the task's events in words.</summary>
+    public static IReadOnlyList<TimelineEntry> Timeline(IEnumerable<IEvent> events) => events.Select(e => e.Data switch
+    {
+        AgentTaskCreated c => new TimelineEntry(c.At, c.RetryOf is null ? "Created" : "Created as a retry", $"{c.Type} with {c.ProviderDisplayName}"),
+        AgentTaskQueued q => new TimelineEntry(q.At, "Queued", null),
+        WorkspaceRequested w => new TimelineEntry(w.At, "Provisioning", "Workspace requested"),
+        WorkspaceReady r => new TimelineEntry(r.At, "Workspace provisioned", null),
+        AgentRunStarted s => new TimelineEntry(s.At, "Agent started", null),
+        CommitsCaptured c => new TimelineEntry(c.At, "Commits captured", $"{c.Commits.Count} on {c.Branch}{(c.Pushed ? ", pushed" : "")}"),
+        CancellationRequested c => new TimelineEntry(c.At, "Cancel requested", null),
+        AgentTaskFinished f => new TimelineEntry(f.At, $"Finished: {f.Status.Name()}", f.Error ?? f.Summary),
+        AgentTaskRetried r => new TimelineEntry(r.At, "Retried", $"as {r.NewTaskId}"),
+        TokenUsageRecorded u => new TimelineEntry(u.At, "Usage", $"{u.InputTokens} in / {u.OutputTokens} out"),
+        _ => null,
+    }).OfType<TimelineEntry>().ToList();
+}
+
+public sealed record ListAgentTasks(Guid UserId, string ProjectSlug, string? Status = null, string? Type = null, int Page = 1, int PageSize = 25);
+
+public sealed record AgentTaskPage(IReadOnlyList<AgentTaskView> Tasks, IReadOnlyDictionary<string, int> CountsByStatus, int Total, int Page, int PageSize)
+{
+    public bool HasNext => Page * PageSize < Total;
+}
+
+public static class ListAgentTasksHandler
+{
+    public static async Task<Result<AgentTaskPage>> Handle(ListAgentTasks query, IQuerySession session, IMessageBus bus, CancellationToken ct)
+    {
+        var project = await bus.InvokeAsync<ProjectRef?>(new FindMemberProject(query.UserId, query.ProjectSlug), ct);
+        if (project is null) return Result<AgentTaskPage>.NotFound($"The project “{query.ProjectSlug}”");
+
+        var errors = new List<CommandError>();
+        AgentTaskStatus status = default;
+        if (!string.IsNullOrEmpty(query.Status) && !AgentTaskStatusNames.TryParse(query.Status, out status))
+            errors.Add(new("Status", $"Unknown status “{query.Status}”: use pending, provisioning, running, completed, failed, cancelled or timeout."));
+        if (!string.IsNullOrEmpty(query.Type) && !AgentTaskTypes.All.Contains(query.Type))
+            errors.Add(new("Type", $"Unknown type “{query.Type}”: use {string.Join(", ", AgentTaskTypes.All)}."));
+        if (errors.Count > 0) return Result<AgentTaskPage>.Fail(errors);
+
+        var pageSize = Math.Clamp(query.PageSize, 1, 100);
+        var page = Math.Max(1, query.Page);
+        var all = session.Query<AgentTask>().Where(t => t.ProjectId == project.Id);
+        var filtered = all;
+        if (!string.IsNullOrEmpty(query.Status)) filtered = filtered.Where(t => t.Status == status);
+        if (!string.IsNullOrEmpty(query.Type)) filtered = filtered.Where(t => t.Type == query.Type);
+
+        var total = await filtered.CountAsync(ct);
+        var tasks = await filtered.OrderByDescending(t => t.CreatedAt).Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(ct);
+        var statuses = await all.Select(t => t.Status).ToListAsync(ct);
+        var counts = statuses.GroupBy(s => s.Name()).ToDictionary(g => g.Key, g => g.Count());
+        return Result<AgentTaskPage>.Ok(new(tasks.Select(AgentTaskView.From).ToList(), counts, total, page, pageSize));
+    }
+}
+
+public sealed record GetAgentTaskLogs(Guid UserId, Guid TaskId, string? Level = null, DateTimeOffset? Since = null, DateTimeOffset? Until = null,
+    long AfterSequence = 0, int Limit = 200);
+
+public sealed record AgentTaskLogPage(Guid TaskId, string Status, IReadOnlyList<AgentTaskLog> Lines, long LastSequence, bool TaskFinished);
+
+public static class GetAgentTaskLogsHandler
+{
+    public static async Task<Result<AgentTaskLogPage>> Handle(GetAgentTaskLogs query, IQuerySession session, IMessageBus bus, TaskLogReader reader, CancellationToken ct)
+    {
+        var task = await session.LoadAsync<AgentTask>(query.TaskId, ct);
+        if (task is null || !await TaskAccess.CanSee(bus, query.UserId, task, ct)) return Result<AgentTaskLogPage>.NotFound("The task");
+
+        var levels = ParseLevels(query.Level, out var levelError);
+        var errors = new List<CommandError>();
+        if (levelError is not null) errors.Add(levelError);
+        if (query.Limit is < 1 or > 1000) errors.Add(new("Limit", "The limit is between 1 and 1000 lines."));
+        if (query.AfterSequence < 0) errors.Add(new("AfterSequence", "after_sequence is 0 or a sequence number already seen."));
+        if (query.Since is { } s && query.Until is { } u && u < s) errors.Add(new("Until", "“until” is before “since”."));
+        if (errors.Count > 0) return Result<AgentTaskLogPage>.Fail(errors);
+
+        var lines = await reader.ReadAsync(task.Id, new TaskLogReader.Filter(query.AfterSequence, levels, query.Since, query.Until, query.Limit), ct);
+        return Result<AgentTaskLogPage>.Ok(new(task.Id, task.Status.Name(), lines, lines.Count > 0 ? lines[^1].Sequence : query.AfterSequence, task.Status.IsFinished()));
+    }
+
+    /// <summary>"warn" means warn and worse: a level filter shows that level and the ones above it.</summary>
+    public static IReadOnlyCollection<TaskLogLevel>? ParseLevels(string? level, out CommandError? error)
+    {
+        error = null;
+        if (string.IsNullOrWhiteSpace(level) || level == "all") return null;
+        if (!Enum.TryParse<TaskLogLevel>(level, ignoreCase: true, out var minimum) || int.TryParse(level, out _))
+        {
+            error = new("Level", $"Unknown level “{level}”: use debug, info, warn or error.");
+            return null;
+        }
+        return Enum.GetValues<TaskLogLevel>().Where(l => l >= minimum).ToList();
+    }
+}

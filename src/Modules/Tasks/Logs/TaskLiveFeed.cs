@@ -1,0 +1,79 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Catalyst.Tasks.Domain;
+
+namespace Catalyst.Tasks.Logs;
+
+public abstract record FeedItem;
+public sealed record LogsWritten(IReadOnlyList<AgentTaskLog> Lines) : FeedItem;
+public sealed record StatusChangedItem(AgentTaskStatus Status) : FeedItem;
+
+/// <summary>
+/// In-process fan-out of a task's new log lines and status changes to whoever watches it (SSE streams).
+/// A slow watcher never slows the writer: its buffer drops, and the watcher fills the gap from the database.
+/// </summary>
+public sealed class TaskLiveFeed
+{
+    private readonly ConcurrentDictionary<Guid, ConcurrentDictionary<Subscription, byte>> _watchers = new();
+
+    public Subscription Subscribe(Guid taskId)
+    {
+        var subscription = new Subscription(this, taskId);
+        _watchers.GetOrAdd(taskId, _ => new()).TryAdd(subscription, 0);
+        return subscription;
+    }
+
+    public void Publish(Guid taskId, IReadOnlyList<AgentTaskLog> lines) => Send(taskId, new LogsWritten(lines));
+
+    public void StatusChanged(Guid taskId, AgentTaskStatus status) => Send(taskId, new StatusChangedItem(status));
+
+    public int WatcherCount(Guid taskId) => _watchers.TryGetValue(taskId, out var set) ? set.Count : 0;
+
+    private void Send(Guid taskId, FeedItem item)
+    {
+        if (!_watchers.TryGetValue(taskId, out var set)) return;
+        foreach (var watcher in set.Keys) watcher.Offer(item);
+    }
+
+    private void Remove(Subscription subscription)
+    {
+        if (_watchers.TryGetValue(subscription.TaskId, out var set))
+        {
+            set.TryRemove(subscription, out _);
+            if (set.IsEmpty) _watchers.TryRemove(new KeyValuePair<Guid, ConcurrentDictionary<Subscription, byte>>(subscription.TaskId, set));
+        }
+    }
+
+    public sealed class Subscription : IDisposable
+    {
+        private readonly TaskLiveFeed _feed;
+        private readonly Channel<FeedItem> _channel = Channel.CreateBounded<FeedItem>(
+            new BoundedChannelOptions(4096) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+
+        internal Subscription(TaskLiveFeed feed, Guid taskId)
+        {
+            _feed = feed;
+            TaskId = taskId;
+        }
+
+        public Guid TaskId { get; }
+        public ChannelReader<FeedItem> Reader => _channel.Reader;
+
+        internal void Offer(FeedItem item) => _channel.Writer.TryWrite(item);
+
+        public void Dispose()
+        {
+            _feed.Remove(this);
+            _channel.Writer.TryComplete();
+        }
+    }
+}
+
+public static class AgentTaskStatusChangedHandler
+{
+    public static void Handle(AgentTaskStatusChanged message, TaskLiveFeed feed, TaskLogWriter logs)
+    {
+        feed.StatusChanged(message.TaskId, message.Status);
+        if (message.Status.IsFinished()) logs.Forget(message.TaskId);
+    }
+}

@@ -1,0 +1,45 @@
+using Microsoft.AspNetCore.Http;
+using Catalyst.Contracts;
+using Catalyst.Contracts.Web;
+using Catalyst.Tasks.Domain;
+using Htmx;
+using Microsoft.AspNetCore.Mvc;
+using Wolverine;
+
+namespace Catalyst.Tasks.Pages.Agents;
+
+public sealed class AgentTasksIndexModel(IMessageBus bus) : CatalystPageModel
+{
+    public static readonly IReadOnlyList<string> Statuses = Enum.GetValues<AgentTaskStatus>().Select(s => s.Name()).ToList();
+
+    [BindProperty(SupportsGet = true)] public string Slug { get; set; } = "";
+    [BindProperty(SupportsGet = true, Name = "status")] public string? Status { get; set; }
+    [BindProperty(SupportsGet = true, Name = "type")] public string? Type { get; set; }
+    [BindProperty(SupportsGet = true, Name = "page")] public int PageNumber { get; set; } = 1;
+    public AgentTaskPage Tasks { get; private set; } = null!;
+
+    public async Task<IActionResult> OnGetAsync(CancellationToken ct)
+    {
+        Status = string.IsNullOrEmpty(Status) ? null : Status;
+        Type = string.IsNullOrEmpty(Type) ? null : Type;
+        var result = await bus.InvokeAsync<Result<AgentTaskPage>>(new ListAgentTasks(CurrentUserId, Slug, Status, Type, PageNumber), ct);
+        if (result.IsNotFound) return NotFound();
+        if (!result.Succeeded)
+        {
+            // An unknown filter value: say so, and show the unfiltered list under it.
+            foreach (var e in result.Errors) ModelState.AddModelError(e.Field, e.Message);
+            Response.StatusCode = StatusCodes.Status400BadRequest;
+            Status = Type = null;
+            result = await bus.InvokeAsync<Result<AgentTaskPage>>(new ListAgentTasks(CurrentUserId, Slug), ct);
+        }
+        Tasks = result.Value!;
+        Response.Headers.Vary = "HX-Request";
+        return Request.IsHtmx() && !Request.IsHtmxBoosted() ? Partial("_TaskTable", this) : Page();
+    }
+
+    public static string Headline(string instructions)
+    {
+        var first = instructions.Split('\n', 2)[0].Trim();
+        return first.Length > 90 ? first[..87] + "…" : first;
+    }
+}

@@ -1,0 +1,50 @@
+using Catalyst.Contracts;
+using Catalyst.Contracts.Web;
+using Microsoft.AspNetCore.Mvc;
+using Wolverine;
+
+namespace Catalyst.Tasks.Pages.Agents;
+
+public sealed class NewAgentTaskModel(IMessageBus bus) : CatalystPageModel
+{
+    [BindProperty(SupportsGet = true)] public string Slug { get; set; } = "";
+    [BindProperty] public string Type { get; set; } = "feature-dev";
+    [BindProperty(SupportsGet = true)] public string? Provider { get; set; }
+    [BindProperty] public Guid? CredentialId { get; set; }
+    [BindProperty] public string Instructions { get; set; } = "";
+
+    public IReadOnlyList<AgentProviderInfo> Providers { get; private set; } = [];
+    public IReadOnlyList<CredentialRef> Credentials { get; private set; } = [];
+
+    public async Task<IActionResult> OnGetAsync(CancellationToken ct)
+    {
+        if (!await Load(ct)) return NotFound();
+        Provider ??= Credentials.FirstOrDefault()?.Provider ?? Providers.FirstOrDefault()?.Name;
+        return Page();
+    }
+
+    /// <summary>The credential options for the chosen agent (htmx swaps them in when the agent changes).</summary>
+    public async Task<IActionResult> OnGetCredentialsAsync(CancellationToken ct)
+    {
+        if (!await Load(ct)) return NotFound();
+        return Partial("_CredentialOptions", this);
+    }
+
+    public async Task<IActionResult> OnPostAsync(CancellationToken ct)
+    {
+        if (!await Load(ct)) return NotFound();
+        if (!ModelState.IsValid) return InvalidForm();
+        var result = await bus.InvokeAsync<Result<AgentTaskCreatedResult>>(
+            new CreateAgentTask(CurrentUserId, Slug, Type, Instructions, Provider ?? "", CredentialId), ct);
+        if (!result.Succeeded) return Rejected(result);
+        return Redirect($"/projects/{Slug}/agents/{result.Value!.TaskId}");
+    }
+
+    private async Task<bool> Load(CancellationToken ct)
+    {
+        if (await bus.InvokeAsync<ProjectRef?>(new FindMemberProject(CurrentUserId, Slug), ct) is null) return false;
+        Providers = await bus.InvokeAsync<IReadOnlyList<AgentProviderInfo>>(new ListAgentProviders(), ct);
+        Credentials = (await bus.InvokeAsync<IReadOnlyList<CredentialRef>>(new ListUserCredentials(CurrentUserId), ct)).Where(c => c.Active).ToList();
+        return true;
+    }
+}

@@ -1,0 +1,93 @@
+using System.Collections.Concurrent;
+using Catalyst.Contracts;
+using Catalyst.Tasks.Domain;
+using Catalyst.Tasks.Logs;
+using Catalyst.Tasks.Queue;
+using Marten;
+using Wolverine;
+
+namespace Catalyst.Tasks;
+
+/// <summary>What the workspace backend reports, turned into the task's history and log.</summary>
+public static class WorkspaceLifecycleHandler
+{
+    public static async Task<OutgoingMessages> Handle(WorkspaceProvisioned message, IDocumentSession session, TaskLogWriter logs, CancellationToken ct)
+    {
+        var stream = await session.Events.FetchForWriting<AgentTask>(message.TaskId, ct);
+        if (stream.Aggregate is not { Status: AgentTaskStatus.Provisioning }) return [];
+        stream.AppendOne(new WorkspaceReady(message.Location, message.At));
+        await logs.SystemAsync(message.TaskId, "Workspace ready.", TaskLogLevel.Info, ct);
+        return [];
+    }
+
+    public static async Task<OutgoingMessages> Handle(AgentStarted message, IDocumentSession session, CancellationToken ct)
+    {
+        var stream = await session.Events.FetchForWriting<AgentTask>(message.TaskId, ct);
+        if (stream.Aggregate is not { Status: AgentTaskStatus.Provisioning }) return [];
+        stream.AppendOne(new AgentRunStarted(message.At));
+        return [new AgentTaskStatusChanged(message.TaskId, AgentTaskStatus.Running)];
+    }
+
+    public static async Task Handle(AgentOutput message, IQuerySession session, TaskLogWriter logs, OutputInterpreter interpreter,
+        OutputFormats formats, IMessageBus bus, CancellationToken ct)
+    {
+        var format = await formats.ForAsync(message.TaskId, session, bus, ct);
+        await logs.WriteAsync(message.TaskId, interpreter.Read(format, message.Lines), ct);
+    }
+
+    public static async Task<OutgoingMessages> Handle(WorkspaceExited message, IDocumentSession session, TaskLogWriter logs, CancellationToken ct)
+    {
+        var stream = await session.Events.FetchForWriting<AgentTask>(message.TaskId, ct);
+        var task = stream.Aggregate;
+        if (task is null || task.Status.IsFinished()) return [];
+
+        if (message.Result is { } result)
+        {
+            stream.AppendOne(new CommitsCaptured(result.Branch, result.Commits, result.Pushed, result.PushError, message.At));
+            var pushed = result.Pushed ? $"pushed to {result.Branch}" : $"not pushed: {result.PushError ?? "no changes"}";
+            await logs.SystemAsync(task.Id, $"{Plural(result.Commits.Count, "commit")} captured, {pushed}.",
+                result.Pushed || result.Commits.Count == 0 ? TaskLogLevel.Info : TaskLogLevel.Warn, ct);
+        }
+
+        var (status, error) = Outcome(task, message);
+        var summary = message.Result is { Commits.Count: > 0 } r ? $"{Plural(r.Commits.Count, "commit")} on {r.Branch}" : "No commits";
+        await logs.SystemAsync(task.Id, status switch
+        {
+            AgentTaskStatus.Completed => $"Task completed: {summary}.",
+            _ => $"Task ended {status.Name()}: {error}",
+        }, status == AgentTaskStatus.Completed ? TaskLogLevel.Info : TaskLogLevel.Error, ct);
+
+        stream.AppendOne(new AgentTaskFinished(status, error, summary, message.ExitCode, message.At));
+        return [new AgentTaskStatusChanged(task.Id, status), new StartQueuedTasks()];
+    }
+
+    /// <summary>The pure part: how the way a workspace ended becomes the task's status and the message a user can act on.</summary>
+    public static (AgentTaskStatus Status, string? Error) Outcome(AgentTask task, WorkspaceExited exit) => exit.End switch
+    {
+        WorkspaceEnd.Exited when exit.ExitCode == 0 => (AgentTaskStatus.Completed, null),
+        WorkspaceEnd.Exited => (AgentTaskStatus.Failed,
+            string.IsNullOrWhiteSpace(exit.Error) ? $"The agent exited with code {exit.ExitCode}." : $"The agent exited with code {exit.ExitCode}: {exit.Error}"),
+        WorkspaceEnd.Cancelled => (AgentTaskStatus.Cancelled, "Cancelled; the agent was stopped."),
+        WorkspaceEnd.TimedOut => (AgentTaskStatus.TimedOut,
+            $"Stopped at the project's time limit of {task.TimeoutSeconds} s. Raise the limit in the project's settings, or narrow the instructions."),
+        _ => (AgentTaskStatus.Failed, exit.Error ?? "The workspace failed."),
+    };
+
+    private static string Plural(int n, string word) => n == 1 ? $"1 {word}" : $"{n} {word}s";
+}
+
+/// <summary>Which output format each running task's CLI prints, remembered so a log batch costs no lookup.</summary>
+public sealed class OutputFormats
+{
+    private readonly ConcurrentDictionary<Guid, string> _formats = new();
+
+    public async ValueTask<string> ForAsync(Guid taskId, IQuerySession session, IMessageBus bus, CancellationToken ct)
+    {
+        if (_formats.TryGetValue(taskId, out var format)) return format;
+        var task = await session.LoadAsync<AgentTask>(taskId, ct);
+        var provider = task is null ? null : await bus.InvokeAsync<AgentProviderInfo?>(new GetAgentProvider(task.Provider), ct);
+        format = provider?.Launch.OutputFormat ?? "text";
+        _formats[taskId] = format;
+        return format;
+    }
+}
