@@ -187,7 +187,8 @@ public sealed partial class LocalWorkspaceRunner
         var promptFile = Path.Combine(Directory, "prompt.md");
         var argvFile = Path.Combine(Directory, "agent-argv");
         var model = FirstNonBlank(_credential.Model, _spec.Provider.DefaultModel) ?? "";
-        var baseUrl = FirstNonBlank(_credential.BaseUrl) ?? "";
+        // The credential's own base URL (a proxy, a compatible API), else the vendor's API the provider names.
+        var baseUrl = FirstNonBlank(_credential.BaseUrl, _spec.Provider.DefaultBaseUrl) ?? "";
         var values = new Dictionary<string, string>
         {
             ["prompt_file"] = promptFile,

@@ -70,6 +70,9 @@ public static class CreateAgentTaskHandler
         if (credentialError is not null) return (Result<AgentTaskCreatedResult>.Fail(credentialError), outgoing);
 
         var taskId = Guid.CreateVersion7();
+        // The workspace of this task, and of no other, may have the key revealed to it.
+        if (await bus.InvokeAsync<CredentialRef?>(new GrantCredentialToTask(command.UserId, credential!.Id, taskId), ct) is null)
+            return (Result<AgentTaskCreatedResult>.Fail(CheckCredential(null, provider)!), outgoing);
         var now = clock.GetUtcNow();
         session.Events.StartStream<AgentTask>(taskId,
             new AgentTaskCreated(taskId, project.Id, project.Slug, command.Type, command.Context ?? TaskContext.Manual, provider.Name,

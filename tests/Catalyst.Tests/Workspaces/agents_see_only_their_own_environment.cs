@@ -74,4 +74,19 @@ public sealed class agents_see_only_their_own_environment : IDisposable
         events.Text(OutputStream.Stdout).ShouldContain($"{{\"model\":\"default-model\",\"baseUrl\":\"\",\"repo\":\"{runner.RepositoryDirectory}\"}}");
         events.Text(OutputStream.Stdout).ShouldContain("base=unset");
     }
+
+    [Fact]
+    public async Task the_provider_default_base_url_applies_when_the_credential_names_none()
+    {
+        var agent = _sandbox.Agent("""cat "$TEST_AGENT_CONFIG"; echo; echo "base=${ANTHROPIC_BASE_URL:-unset}" """);
+        var events = new PublishedEvents();
+        var spec = _sandbox.Spec(Guid.NewGuid(), agent);
+        spec = spec with { Provider = spec.Provider with { DefaultBaseUrl = "https://api.anthropic.com" } };
+        var runner = new LocalWorkspaceRunner(spec, WorkspaceSandbox.Credential(baseUrl: null), _sandbox.Options(), events.Publish);
+
+        (await runner.RunAsync()).End.ShouldBe(WorkspaceEnd.Exited);
+
+        events.Text(OutputStream.Stdout).ShouldContain(line => line.Contains("\"baseUrl\":\"https://api.anthropic.com\""));
+        events.Text(OutputStream.Stdout).ShouldContain("base=https://api.anthropic.com");
+    }
 }

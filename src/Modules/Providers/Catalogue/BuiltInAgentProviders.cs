@@ -5,7 +5,7 @@ namespace Catalyst.Providers.Catalogue;
 /// <summary>
 /// The agent CLIs Catalyst ships with. Each runs headless with its own throw-away HOME, every outside call it
 /// would make on its own (telemetry, update checks, plugin sync) switched off, and retries off so that a dead
-/// model server ends the task instead of hanging it. See docs/adding-an-agent-provider.md.
+/// model server ends the task instead of hanging it. See docs/providers.md.
 /// </summary>
 public static class BuiltInAgentProviders
 {
