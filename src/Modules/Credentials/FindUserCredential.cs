@@ -12,6 +12,21 @@ public static class FindUserCredentialHandler
         return credential is not null && credential.OwnerId == query.UserId && credential.DeletedAt is null ? credential.ToRef() : null;
     }
 
+    /// <summary>For forms where a person picks one of their credentials: the ones that exist, optionally for one provider.</summary>
+    public static async Task<IReadOnlyList<CredentialRef>> Handle(ListUserCredentials query, IQuerySession session, CancellationToken ct)
+    {
+        var provider = string.IsNullOrWhiteSpace(query.Provider) ? null : query.Provider.Trim();
+        var credentials = await session.Query<UserAgentCredential>()
+            .Where(c => c.OwnerId == query.UserId && c.DeletedAt == null)
+            .ToListAsync(ct);
+        return credentials
+            .Where(c => provider is null || c.Provider == provider)
+            .OrderBy(c => c.Provider, StringComparer.Ordinal)
+            .ThenBy(c => c.Label, StringComparer.OrdinalIgnoreCase)
+            .Select(c => c.ToRef())
+            .ToList();
+    }
+
     public static async Task<CredentialRef?> Handle(FindUserCredentialByLabel query, IQuerySession session, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(query.Provider) || string.IsNullOrWhiteSpace(query.Label)) return null;

@@ -76,4 +76,35 @@ public sealed class a_person_manages_agent_credentials_in_the_browser(BrowserFix
         await Assertions.Expect(result).ToHaveAttributeAsync("data-status", "rejected");
         await Assertions.Expect(result).ToContainTextAsync("Incorrect API key provided");
     }
+
+    [Fact]
+    public async Task picking_another_agent_card_on_the_task_form_offers_its_credentials()
+    {
+        var page = await SignedUpPage();
+        await Settled(page);
+        var slug = $"shop-{Guid.NewGuid():N}"[..12];
+        await page.GotoAsync("/projects/new");
+        await page.FillAsync("#Form_Name", "Shop");
+        await page.FillAsync("#Form_Slug", slug);
+        await page.FillAsync("#Form_RepositoryUrl", "/srv/git/shop.git");
+        await page.ClickAsync("button:has-text('Create project')");
+        await page.WaitForURLAsync($"**/projects/{slug}");
+        foreach (var (provider, label) in new[] { ("claude-code", "work"), ("codex-cli", "ci") })
+        {
+            await page.GotoAsync($"/settings/agents/new?provider={provider}");
+            await page.FillAsync("#Form_ApiKey", FakeModelVendor.NewKey("sk-"));
+            await page.FillAsync("#Form_Label", label);
+            await page.ClickAsync("#save-credential");
+            await page.WaitForURLAsync("**/settings/agents");
+            await Settled(page);
+        }
+
+        await page.GotoAsync($"/projects/{slug}/agents/new?Provider=claude-code");
+        await Settled(page);
+        await Assertions.Expect(page.Locator("#CredentialId option")).ToHaveTextAsync([new System.Text.RegularExpressions.Regex("^work \\(claude-code")]);
+        await page.ClickAsync(".provider-card[data-provider='codex-cli']");
+        await Assertions.Expect(page.Locator("#CredentialId option")).ToHaveTextAsync([new System.Text.RegularExpressions.Regex("^ci \\(codex-cli")]);
+        await page.ClickAsync(".provider-card[data-provider='aider']");
+        await Assertions.Expect(page.Locator("#CredentialId option")).ToHaveTextAsync([new System.Text.RegularExpressions.Regex("No credential for this agent")]);
+    }
 }

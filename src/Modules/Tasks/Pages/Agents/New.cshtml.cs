@@ -16,6 +16,9 @@ public sealed class NewAgentTaskModel(IMessageBus bus) : CatalystPageModel
     public IReadOnlyList<AgentProviderInfo> Providers { get; private set; } = [];
     public IReadOnlyList<CredentialRef> Credentials { get; private set; } = [];
 
+    public ProviderPicker Picker => new(Providers, nameof(Provider), Provider,
+        ModelState.TryGetValue(nameof(Provider), out var entry) ? entry.Errors.FirstOrDefault()?.ErrorMessage : null);
+
     public async Task<IActionResult> OnGetAsync(CancellationToken ct)
     {
         if (!await Load(ct)) return NotFound();
