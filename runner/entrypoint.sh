@@ -85,6 +85,18 @@ if [[ -z ${GIT_COMMITTER_EMAIL:-} && -z $(git config user.email || true) ]]; the
 git checkout --quiet -b "$CATALYST_WORK_BRANCH"
 progress "branch $CATALYST_WORK_BRANCH from $CATALYST_BASE_BRANCH at $base_sha"
 
+# Set-up steps the provider asks for before the agent (e.g. a CLI's own login): one NUL-separated command line a file.
+if [[ -n ${CATALYST_AGENT_SETUP_DIR:-} && -d $CATALYST_AGENT_SETUP_DIR ]]; then
+  for step in "$CATALYST_AGENT_SETUP_DIR"/step-*; do
+    [[ -f $step ]] || continue
+    setup=()
+    while IFS= read -r -d '' arg; do setup+=("$arg"); done <"$step"
+    (( ${#setup[@]} > 0 )) || continue
+    progress "agent set-up: ${setup[0]##*/}"
+    "${setup[@]}" </dev/null || fail "the agent's set-up step (${setup[0]##*/}) failed with code $?"
+  done
+fi
+
 # The agent's command line: NUL-separated; {prompt} becomes the prompt file's contents.
 prompt=$(<"$CATALYST_PROMPT_FILE")
 argv=()

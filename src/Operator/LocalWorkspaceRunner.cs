@@ -204,6 +204,16 @@ public sealed partial class LocalWorkspaceRunner
         var argv = new StringBuilder();
         foreach (var arg in launch.Command) argv.Append(Substitute(arg).Replace("\0", "")).Append('\0');
         File.WriteAllText(argvFile, argv.ToString(), new UTF8Encoding(false));
+        // Set-up steps (a CLI's own login, say): one NUL-separated command line a file, run in order before the agent.
+        var setupDirectory = Path.Combine(Directory, "agent-setup");
+        var steps = 0;
+        foreach (var command in launch.Setup)
+        {
+            System.IO.Directory.CreateDirectory(setupDirectory);
+            var step = new StringBuilder();
+            foreach (var arg in command) step.Append(Substitute(arg).Replace("\0", "")).Append('\0');
+            File.WriteAllText(Path.Combine(setupDirectory, $"step-{++steps:D2}"), step.ToString(), new UTF8Encoding(false));
+        }
 
         var home = Path.GetFullPath(HomeDirectory) + Path.DirectorySeparatorChar;
         foreach (var (relative, content) in launch.HomeFiles)
@@ -244,6 +254,7 @@ public sealed partial class LocalWorkspaceRunner
         env["CATALYST_WORKSPACE"] = Directory;
         env["CATALYST_PROMPT_FILE"] = promptFile;
         env["CATALYST_AGENT_ARGV_FILE"] = argvFile;
+        if (steps > 0) env["CATALYST_AGENT_SETUP_DIR"] = setupDirectory;
         env["CATALYST_AGENT_GRACE_SECONDS"] = Math.Max(1, (int)(_options.StopGrace.TotalSeconds / 2)).ToString(System.Globalization.CultureInfo.InvariantCulture);
         foreach (var name in _spec.Provider.CredentialVariables) env[name] = _credential.Key;
         if (_spec.Provider.BaseUrlVariable is { Length: > 0 } baseUrlVariable && baseUrl.Length > 0) env[baseUrlVariable] = baseUrl;
