@@ -5,9 +5,14 @@ namespace Catalyst.Tests.EndToEnd;
 
 public sealed class a_person_manages_agent_credentials_in_the_browser(BrowserFixture fixture) : BrowserContext(fixture)
 {
-    /// <summary>htmx has finished swapping and settling: a click now goes to htmx, not to a half-processed page.</summary>
-    private static Task Settled(IPage page) =>
-        page.WaitForFunctionAsync("() => window.htmx && !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')");
+    /// <summary>
+    /// The page shows <paramref name="path"/>. Boosted navigation changes the URL with pushState, which Playwright's
+    /// WaitForURL (waiting for a load event) sometimes misses; the URL assertion polls instead.
+    /// </summary>
+    private static Task At(IPage page, string path) =>
+        Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex(System.Text.RegularExpressions.Regex.Escape(path) + "$"), new() { Timeout = 15_000 });
+
+    private static Task Settled(IPage page) => HtmxSettled(page);
 
     [Fact]
     public async Task add_a_credential_test_it_see_it_masked_and_delete_it()
@@ -20,11 +25,11 @@ public sealed class a_person_manages_agent_credentials_in_the_browser(BrowserFix
         await Settled(page);
 
         await page.ClickAsync("nav >> text=Agent credentials");
-        await page.WaitForURLAsync("**/settings/agents");
+        await At(page, "/settings/agents");
         await Assertions.Expect(page.Locator("text=No credentials yet")).ToBeVisibleAsync();
         await Settled(page);
         await page.ClickAsync("text=Add a credential");
-        await page.WaitForURLAsync("**/settings/agents/new");
+        await At(page, "/settings/agents/new");
         await Settled(page);
 
         // Pick the agent by its card, type the key into a masked field, and test it before saving.
@@ -40,7 +45,7 @@ public sealed class a_person_manages_agent_credentials_in_the_browser(BrowserFix
         (await page.InputValueAsync("#Form_ApiKey")).ShouldBe(key, "the test must not clear the key the person typed");
 
         await page.ClickAsync("#save-credential");
-        await page.WaitForURLAsync("**/settings/agents");
+        await At(page, "/settings/agents");
         await Settled(page);
         var row = page.Locator("tr.credential");
         await Assertions.Expect(row).ToHaveCountAsync(1);
@@ -88,14 +93,14 @@ public sealed class a_person_manages_agent_credentials_in_the_browser(BrowserFix
         await page.FillAsync("#Form_Slug", slug);
         await page.FillAsync("#Form_RepositoryUrl", "/srv/git/shop.git");
         await page.ClickAsync("button:has-text('Create project')");
-        await page.WaitForURLAsync($"**/projects/{slug}");
+        await At(page, $"/projects/{slug}");
         foreach (var (provider, label) in new[] { ("claude-code", "work"), ("codex-cli", "ci") })
         {
             await page.GotoAsync($"/settings/agents/new?provider={provider}");
             await page.FillAsync("#Form_ApiKey", FakeModelVendor.NewKey("sk-"));
             await page.FillAsync("#Form_Label", label);
             await page.ClickAsync("#save-credential");
-            await page.WaitForURLAsync("**/settings/agents");
+            await At(page, "/settings/agents");
             await Settled(page);
         }
 

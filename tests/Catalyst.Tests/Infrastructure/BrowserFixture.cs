@@ -81,6 +81,11 @@ public abstract class BrowserContext(BrowserFixture fixture)
         await page.FillAsync("#Password", "a long enough password");
         await page.ClickAsync("button[type=submit]");
         await page.WaitForURLAsync("**/projects");
+        await HtmxSettled(page);
         return page;
     }
+
+    /// <summary>htmx has finished swapping and settling: the next click goes to htmx, not to a half-processed page.</summary>
+    protected static Task HtmxSettled(IPage page) =>
+        page.WaitForFunctionAsync("() => window.htmx && !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')");
 }

@@ -25,7 +25,7 @@ public sealed class EncryptionKeyCheck(IDocumentStore store, CredentialKeyRing k
             throw new MissingEncryptionKeyException(missing[0], "Catalyst will not start: " + error.Message +
                 (missing.Count > 1 ? $" Also missing: {string.Join(", ", missing.Skip(1))}." : ""));
         }
-        logger.LogInformation("Credential encryption keys from {Source}: current {KeyId}, {Count} key(s); {Credentials} stored credential(s) all decryptable",
+        logger.LogInformation("Credential encryption keys from {Source}: current {KeyId}, {Count} key(s); {Credentials} stored credential(s), all under a configured key",
             keys.Source, keys.Current.Id, keys.Keys.Count, used.Count);
     }
 
