@@ -2,6 +2,7 @@ using Catalyst.Credentials;
 using Catalyst.Host;
 using Catalyst.Host.Accounts;
 using Catalyst.Host.Database;
+using Catalyst.Host.Mcp;
 using Catalyst.Integrations;
 using Catalyst.Providers;
 using Catalyst.Tasks;
@@ -18,6 +19,7 @@ builder.Services.AddProvidersModule();
 builder.Services.AddCredentialsModule();
 builder.Services.AddTasksModule();
 builder.Services.AddIntegrationsModule();
+builder.Services.AddCatalystMcp();
 
 var app = builder.Build();
 
@@ -26,6 +28,7 @@ app.MapAccounts();
 app.MapCatalystPages();
 app.MapIntegrationsEndpoints();
 app.MapTasksEndpoints();
+app.MapMcp("/mcp").RequireAuthorization(CatalystMcp.TokenPolicy);
 
 return await app.RunJasperFxCommands(args);
 

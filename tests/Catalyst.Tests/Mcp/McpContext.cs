@@ -1,0 +1,109 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Catalyst.Tests.Infrastructure;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+
+namespace Catalyst.Tests.Mcp;
+
+/// <summary>
+/// MCP over real HTTP: the Host on the browser fixture's Kestrel port, the official MCP C# client, a personal API token
+/// made through the tokens page. Each test signs up its own people, so tests do not see each other's data.
+/// </summary>
+[Collection("browser")]
+public abstract partial class McpContext(BrowserFixture fixture) : IAsyncDisposable
+{
+    private readonly List<IAsyncDisposable> _owned = [];
+    private readonly List<IDisposable> _browsers = [];
+
+    protected BrowserFixture Fixture { get; } = fixture;
+
+    [GeneratedRegex("<pre class=\"secret\" id=\"new-token\">(cat_[A-Za-z0-9_-]+)</pre>")]
+    private static partial Regex ShownToken();
+
+    /// <summary>Someone who signed up in the web app and made a personal API token there.</summary>
+    protected sealed record Person(string Email, PageClient Browser, string Token);
+
+    protected async Task<Person> SignedUpWithToken(string? name = null)
+    {
+        var email = $"{name ?? "user"}-{Guid.NewGuid():N}@example.com";
+        var browser = NewPageClient();
+        var signup = await browser.PostFormAsync("/signup", new() { ["Email"] = email, ["Password"] = "correct horse battery" });
+        signup.StatusCode.ShouldBe(HttpStatusCode.Redirect, await signup.Content.ReadAsStringAsync());
+        var created = await browser.PostFormAsync("/settings/tokens?handler=Create", new() { ["Name"] = "mcp test" }, formPage: "/settings/tokens");
+        var html = await created.Content.ReadAsStringAsync();
+        created.StatusCode.ShouldBe(HttpStatusCode.OK, html);
+        var token = ShownToken().Match(html).Groups[1].Value;
+        token.ShouldNotBeNullOrEmpty();
+        return new Person(email, browser, token);
+    }
+
+    protected PageClient NewPageClient()
+    {
+        var client = new PageClient(new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false }, Fixture.BaseAddress);
+        _browsers.Add(client);
+        return client;
+    }
+
+    protected Uri McpEndpoint => new(Fixture.BaseAddress, "/mcp");
+
+    protected async Task<McpClient> Connect(string token)
+    {
+        var http = new HttpClient();
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        var transport = new HttpClientTransport(new HttpClientTransportOptions
+        {
+            Endpoint = McpEndpoint,
+            TransportMode = HttpTransportMode.StreamableHttp,
+            Name = "catalyst-tests",
+        }, http, ownsHttpClient: true);
+        var client = await McpClient.CreateAsync(transport, cancellationToken: TestContext.Current.CancellationToken);
+        _owned.Add(client);
+        return client;
+    }
+
+    protected async Task<McpClient> Connect(Person person) => await Connect(person.Token);
+
+    /// <summary>A successful call: its structured content, which must say the same as its text.</summary>
+    protected static async Task<JsonElement> Call(McpClient client, string tool, Dictionary<string, object?>? arguments = null)
+    {
+        var result = await client.CallToolAsync(tool, arguments ?? [], cancellationToken: TestContext.Current.CancellationToken);
+        var text = Text(result);
+        (result.IsError ?? false).ShouldBeFalse($"{tool} answered an error: {text}");
+        result.StructuredContent.ShouldNotBeNull($"{tool} answered without structured content");
+        var structured = result.StructuredContent.Value;
+        JsonSerializer.Serialize(JsonDocument.Parse(text).RootElement).ShouldBe(JsonSerializer.Serialize(structured));
+        return structured;
+    }
+
+    /// <summary>A call that must fail as a tool error (isError), not a protocol error: its message.</summary>
+    protected static async Task<string> CallFails(McpClient client, string tool, Dictionary<string, object?>? arguments = null)
+    {
+        var result = await client.CallToolAsync(tool, arguments ?? [], cancellationToken: TestContext.Current.CancellationToken);
+        (result.IsError ?? false).ShouldBeTrue($"{tool} should have failed but answered: {Text(result)}");
+        return Text(result);
+    }
+
+    protected static string Text(CallToolResult result) => string.Concat(result.Content.OfType<TextContentBlock>().Select(c => c.Text));
+
+    protected async Task<string> NewProject(McpClient client, string? slug = null)
+    {
+        slug ??= $"p-{Guid.NewGuid():N}"[..20];
+        await Call(client, "create_project", new()
+        {
+            ["name"] = $"Project {slug}",
+            ["slug"] = slug,
+            ["repository_url"] = "https://example.com/acme/app.git",
+        });
+        return slug;
+    }
+
+    public virtual async ValueTask DisposeAsync()
+    {
+        foreach (var owned in _owned) await owned.DisposeAsync();
+        foreach (var browser in _browsers) browser.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}
