@@ -18,11 +18,17 @@ public static class CatalystMcp
     /// <summary>snake_case on the wire, like the tools' arguments; enums as their names.</summary>
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        PropertyNamingPolicy = new SnakeCase(),
         DictionaryKeyPolicy = null,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
         TypeInfoResolver = JsonTypeInfoResolver.Combine(McpJsonUtilities.DefaultOptions.TypeInfoResolver, new DefaultJsonTypeInfoResolver()),
     };
+
+    /// <summary>snake_case that keeps GitHub one word (github_repository, not git_hub_repository).</summary>
+    private sealed class SnakeCase : JsonNamingPolicy
+    {
+        public override string ConvertName(string name) => SnakeCaseLower.ConvertName(name.Replace("GitHub", "Github", StringComparison.Ordinal));
+    }
 
     public static IServiceCollection AddCatalystMcp(this IServiceCollection services)
     {

@@ -40,13 +40,18 @@ public sealed class mcp_requires_a_personal_api_token(BrowserFixture fixture) : 
         var response = await PostInitialize(null);
         response.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
         response.Headers.WwwAuthenticate.ToString().ShouldStartWith("Bearer");
+        // Said in words a developer reading a client's error can act on, not a sign-in page.
+        response.Content.Headers.ContentType!.MediaType.ShouldBe("text/plain");
+        (await response.Content.ReadAsStringAsync()).ShouldContain("Authorization: Bearer cat_");
     }
 
     [Fact]
     public async Task a_wrong_token_gets_401_and_the_client_cannot_connect()
     {
         var person = await SignedUpWithToken();
-        (await PostInitialize($"Bearer {person.Token}x")).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        var wrong = await PostInitialize($"Bearer {person.Token}x");
+        wrong.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        (await wrong.Content.ReadAsStringAsync()).ShouldStartWith("The API token is unknown or revoked.");
         (await PostInitialize("Bearer cat_not-a-token")).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
         (await PostInitialize("Bearer ")).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
 

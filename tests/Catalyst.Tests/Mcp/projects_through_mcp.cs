@@ -23,6 +23,7 @@ public sealed class projects_through_mcp(BrowserFixture fixture) : McpContext(fi
         created.GetProperty("default_branch").GetString().ShouldBe("trunk");
         created.GetProperty("timeout_seconds").GetInt32().ShouldBe(600);
         created.GetProperty("max_concurrent_tasks").GetInt32().ShouldBe(2);
+        created.GetProperty("github_repository").ValueKind.ShouldBe(System.Text.Json.JsonValueKind.Null);
 
         var listed = await Call(client, "list_projects");
         listed.GetProperty("projects").EnumerateArray().Select(p => p.GetProperty("slug").GetString()).ShouldBe([slug]);
