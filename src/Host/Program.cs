@@ -4,6 +4,7 @@ using Catalyst.Host.Accounts;
 using Catalyst.Host.Database;
 using Catalyst.Host.Mcp;
 using Catalyst.Integrations;
+using Catalyst.Operator;
 using Catalyst.Providers;
 using Catalyst.Tasks;
 using JasperFx;
@@ -19,6 +20,7 @@ builder.Services.AddProvidersModule();
 builder.Services.AddCredentialsModule();
 builder.Services.AddTasksModule();
 builder.Services.AddIntegrationsModule();
+builder.Services.AddLocalWorkspaces(builder.Configuration);
 builder.Services.AddCatalystMcp();
 
 var app = builder.Build();
