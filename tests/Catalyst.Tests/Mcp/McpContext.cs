@@ -2,23 +2,26 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Catalyst.Tests.Credentials;
 using Catalyst.Tests.Infrastructure;
+using Marten;
+using Microsoft.Extensions.DependencyInjection;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 
 namespace Catalyst.Tests.Mcp;
 
 /// <summary>
-/// MCP over real HTTP: the Host on the browser fixture's Kestrel port, the official MCP C# client, a personal API token
-/// made through the tokens page. Each test signs up its own people, so tests do not see each other's data.
+/// MCP over real HTTP: the Host on a Kestrel port, the official MCP C# client, a personal API token made through the
+/// tokens page. Each test signs up its own people, so tests do not see each other's data.
 /// </summary>
-[Collection("browser")]
-public abstract partial class McpContext(BrowserFixture fixture) : IAsyncDisposable
+[Collection("mcp-host")]
+public abstract partial class McpContext(McpHostFixture fixture) : IAsyncDisposable
 {
     private readonly List<IAsyncDisposable> _owned = [];
     private readonly List<IDisposable> _browsers = [];
 
-    protected BrowserFixture Fixture { get; } = fixture;
+    protected McpHostFixture Fixture { get; } = fixture;
 
     [GeneratedRegex("<pre class=\"secret\" id=\"new-token\">(cat_[A-Za-z0-9_-]+)</pre>")]
     private static partial Regex ShownToken();
@@ -98,6 +101,55 @@ public abstract partial class McpContext(BrowserFixture fixture) : IAsyncDisposa
             ["repository_url"] = "https://example.com/acme/app.git",
         });
         return slug;
+    }
+
+    /// <summary>A credential added the way a person adds one: the form under Agent credentials.</summary>
+    protected async Task<(Guid Id, string Key)> AddCredential(Person person, string label = "work", string provider = McpHostFixture.Provider)
+    {
+        var key = FakeModelVendor.NewKey("sk-script-");
+        var store = Fixture.Services.GetRequiredService<IDocumentStore>();
+        return (await person.Browser.AddCredentialAsync(store, provider, key, label), key);
+    }
+
+    /// <summary>A project on the sandbox's git origin, where the script agent can clone and push.</summary>
+    protected async Task<string> NewRepositoryProject(McpClient client)
+    {
+        var slug = $"r-{Guid.NewGuid():N}"[..20];
+        await Call(client, "create_project", new() { ["name"] = $"Repository {slug}", ["slug"] = slug, ["repository_url"] = Fixture.Sandbox.Origin });
+        return slug;
+    }
+
+    protected static async Task<Guid> StartTask(McpClient client, string project, string instructions, string credential = "work")
+    {
+        var created = await Call(client, "create_agent_task", new()
+        {
+            ["project"] = project,
+            ["type"] = "feature-dev",
+            ["instructions"] = instructions,
+            ["provider"] = McpHostFixture.Provider,
+            ["credential"] = credential,
+        });
+        created.GetProperty("status").GetString().ShouldBe("pending");
+        created.GetProperty("project").GetString().ShouldBe(project);
+        return created.GetProperty("task_id").GetGuid();
+    }
+
+    protected static async Task<JsonElement> GetTask(McpClient client, Guid taskId) =>
+        (await Call(client, "get_agent_task", new() { ["task_id"] = taskId.ToString() })).GetProperty("task");
+
+    /// <summary>Asks get_agent_task until the task is in one of the statuses (or fails the test after a minute).</summary>
+    protected static async Task<JsonElement> WaitForStatus(McpClient client, Guid taskId, params string[] statuses)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            var task = await GetTask(client, taskId);
+            var status = task.GetProperty("status").GetString();
+            if (statuses.Contains(status)) return task;
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"Task {taskId} is still {status} (error: {task.GetProperty("error")}); expected {string.Join(" or ", statuses)}.");
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
     }
 
     public virtual async ValueTask DisposeAsync()

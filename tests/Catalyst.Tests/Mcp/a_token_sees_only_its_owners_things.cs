@@ -3,7 +3,7 @@ using Catalyst.Tests.Infrastructure;
 namespace Catalyst.Tests.Mcp;
 
 /// <summary>User B's token against each of user A's objects: the same answer as for something that does not exist.</summary>
-public sealed class a_token_sees_only_its_owners_things(BrowserFixture fixture) : McpContext(fixture)
+public sealed class a_token_sees_only_its_owners_things(McpHostFixture fixture) : McpContext(fixture)
 {
     [Fact]
     public async Task another_users_project_does_not_exist_for_you()

@@ -3,7 +3,7 @@ using Catalyst.Tests.Infrastructure;
 namespace Catalyst.Tests.Mcp;
 
 /// <summary>Bad arguments get tool errors (isError) carrying the messages the pages show for the same mistake.</summary>
-public sealed class agent_task_tools_answer_mistakes_clearly(BrowserFixture fixture) : McpContext(fixture)
+public sealed class agent_task_tools_answer_mistakes_clearly(McpHostFixture fixture) : McpContext(fixture)
 {
     private static Dictionary<string, object?> Task(string project, string instructions = "Fix the failing test", string type = "issue-fix") => new()
     {

@@ -2,7 +2,7 @@ using Catalyst.Tests.Infrastructure;
 
 namespace Catalyst.Tests.Mcp;
 
-public sealed class projects_through_mcp(BrowserFixture fixture) : McpContext(fixture)
+public sealed class projects_through_mcp(McpHostFixture fixture) : McpContext(fixture)
 {
     [Fact]
     public async Task a_project_created_through_mcp_is_listed_and_shown_in_the_web_app()
