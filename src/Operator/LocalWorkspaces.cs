@@ -118,7 +118,20 @@ public sealed class LocalWorkspaces(
     {
         // The registry forgets the workspace before the Tasks module hears it ended, so QueryWorkspace never says Running after.
         if (message is WorkspaceExited) _workspaces.TryRemove(taskId, out _);
-        await new MessageBus(runtime).PublishAsync(message);
+        // Handled in process and in order: a task's output is stored before the next batch, and all of it before its exit.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await new MessageBus(runtime).InvokeAsync(message);
+                return;
+            }
+            catch (Exception e) when (attempt < 5 && e is not Wolverine.Runtime.Routing.IndeterminateRoutesException)
+            {
+                _logger.LogWarning(e, "Handling {Message} for task {TaskId} failed (attempt {Attempt}); trying again", message.GetType().Name, taskId, attempt);
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt));
+            }
+        }
     }
 
     private async Task EndAsync(Guid taskId, WorkspaceEnd end, string error)

@@ -19,4 +19,17 @@ public static class FindUserCredentialHandler
         var credential = await session.Query<UserAgentCredential>().FirstOrDefaultAsync(c => c.OwnerId == query.UserId && c.LabelKey == labelKey, ct);
         return credential?.ToRef();
     }
+
+    /// <summary>The person's usable credentials, for forms that pick one (optionally for one provider).</summary>
+    public static async Task<IReadOnlyList<CredentialRef>> Handle(ListUserCredentials query, IQuerySession session, CancellationToken ct)
+    {
+        var credentials = await session.Query<UserAgentCredential>()
+            .Where(c => c.OwnerId == query.UserId && c.DeletedAt == null)
+            .ToListAsync(ct);
+        return credentials
+            .Where(c => query.Provider is null || c.Provider == query.Provider)
+            .Select(c => c.ToRef())
+            .OrderBy(c => c.Provider).ThenBy(c => c.Label, StringComparer.OrdinalIgnoreCase)
+            .ToList();
+    }
 }

@@ -71,7 +71,7 @@ public sealed class WorkspaceMessages(Guid taskId) : ITrackedCondition
 
     public void Record(EnvelopeRecord record)
     {
-        if (record.MessageEventType is not (MessageEventType.Sent or MessageEventType.NoRoutes) || record.Envelope is null) return;
+        if (record.MessageEventType is not (MessageEventType.Sent or MessageEventType.NoRoutes or MessageEventType.ExecutionStarted) || record.Envelope is null) return;
         var message = record.Envelope.Message;
         var belongs = message switch
         {
