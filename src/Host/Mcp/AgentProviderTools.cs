@@ -1,26 +1,23 @@
 using System.ComponentModel;
 using System.Security.Claims;
 using Catalyst.Contracts;
-using Catalyst.Credentials;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 using Wolverine;
 
 namespace Catalyst.Host.Mcp;
 
-// The credentials page's own query (ListAgentCredentials): the same list a person sees under Agent credentials.
-
 /// <summary>One of the caller's credentials, as the credentials page lists it: never the key, only its masked hint.</summary>
-public sealed record McpCredential(Guid Id, string Label, string MaskedKey, bool Active, string? Model, DateTimeOffset? LastUsedAt)
+public sealed record McpCredential(Guid Id, string Label, string MaskedKey, bool Active, string? Model)
 {
-    public static McpCredential From(CredentialView c) => new(c.Id, c.Label, c.MaskedKey, c.Active, c.Model, c.LastUsedAt);
+    public static McpCredential From(CredentialRef c) => new(c.Id, c.Label, c.MaskedKey, c.Active, c.Model);
 }
 
 public sealed record McpAgentProvider(
     string Name, string DisplayName, string Description, bool Active, IReadOnlyList<string> Features,
     IReadOnlyList<string> CredentialVariables, string? DefaultModel, InstallSpec? Install, IReadOnlyList<McpCredential> YourCredentials)
 {
-    public static McpAgentProvider From(AgentProviderInfo p, IEnumerable<CredentialView> credentials) => new(
+    public static McpAgentProvider From(AgentProviderInfo p, IEnumerable<CredentialRef> credentials) => new(
         p.Name, p.DisplayName, p.Description, p.Active, p.Features, p.CredentialVariables, p.DefaultModel, p.Install,
         credentials.Where(c => c.Provider == p.Name).Select(McpCredential.From).ToList());
 }
@@ -41,7 +38,7 @@ public sealed class AgentProviderTools
         CancellationToken ct = default)
     {
         var providers = await bus.InvokeAsync<IReadOnlyList<AgentProviderInfo>>(new ListAgentProviders(include_inactive), ct);
-        var credentials = await bus.InvokeAsync<IReadOnlyList<CredentialView>>(new ListAgentCredentials(user.UserId()), ct);
+        var credentials = await bus.InvokeAsync<IReadOnlyList<CredentialRef>>(new ListUserCredentials(user.UserId()), ct);
         return McpAnswer.Ok(new McpAgentProviderList(providers.Select(p => McpAgentProvider.From(p, credentials)).ToList()));
     }
 
@@ -56,7 +53,7 @@ public sealed class AgentProviderTools
     {
         var provider = await bus.InvokeAsync<AgentProviderInfo?>(new GetAgentProvider(name), ct);
         if (provider is null) return McpAnswer.NotFound($"The agent provider “{name}”");
-        var credentials = await bus.InvokeAsync<IReadOnlyList<CredentialView>>(new ListAgentCredentials(user.UserId()), ct);
+        var credentials = await bus.InvokeAsync<IReadOnlyList<CredentialRef>>(new ListUserCredentials(user.UserId(), provider.Name), ct);
         return McpAnswer.Ok(McpAgentProvider.From(provider, credentials));
     }
 }

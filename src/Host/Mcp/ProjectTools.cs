@@ -30,7 +30,7 @@ public sealed class ProjectTools
         [Description("The git repository agents clone: https://host/owner/repo.git, git@host:owner/repo.git, ssh://…, file:///path or an absolute local path.")] string repository_url,
         [Description("The branch tasks start from and open pull requests against. Default: main.")] string? default_branch = null,
         [Description("The GitHub repository as owner/name, to link pull requests and issues. Optional.")] string? github_repository = null,
-        [Description("How long one task may run before it is stopped, in seconds: 30 to 86400. Default: 3600.")] int? timeout_seconds = null,
+        [Description("How long one task may run before it is stopped, in seconds: 5 to 86400. Default: 3600.")] int? timeout_seconds = null,
         [Description("How many of the project's tasks may run at once: 1 to 100. Default: 2.")] int? max_concurrent_tasks = null,
         CancellationToken ct = default)
     {

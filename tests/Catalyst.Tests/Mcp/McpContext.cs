@@ -4,6 +4,8 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Catalyst.Tests.Credentials;
 using Catalyst.Tests.Infrastructure;
+using Catalyst.Tests.Tasks;
+using Catalyst.Tests.Workspaces;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
 using ModelContextProtocol.Client;
@@ -12,16 +14,18 @@ using ModelContextProtocol.Protocol;
 namespace Catalyst.Tests.Mcp;
 
 /// <summary>
-/// MCP over real HTTP: the Host on a Kestrel port, the official MCP C# client, a personal API token made through the
-/// tokens page. Each test signs up its own people, so tests do not see each other's data.
+/// MCP over real HTTP: the Host on the browser fixture's Kestrel port, the official MCP C# client, a personal API token
+/// made through the tokens page. Each test signs up its own people, so tests do not see each other's data.
+/// Tasks run the script agent (its instructions are a bash script) on a git origin in a sandbox.
 /// </summary>
-[Collection("mcp-host")]
-public abstract partial class McpContext(McpHostFixture fixture) : IAsyncDisposable
+[Collection("browser")]
+public abstract partial class McpContext(BrowserFixture fixture) : IAsyncDisposable
 {
     private readonly List<IAsyncDisposable> _owned = [];
     private readonly List<IDisposable> _browsers = [];
 
-    protected McpHostFixture Fixture { get; } = fixture;
+    protected BrowserFixture Fixture { get; } = fixture;
+    protected WorkspaceSandbox Sandbox { get; } = WorkspaceSandbox.Create();
 
     [GeneratedRegex("<pre class=\"secret\" id=\"new-token\">(cat_[A-Za-z0-9_-]+)</pre>")]
     private static partial Regex ShownToken();
@@ -104,29 +108,29 @@ public abstract partial class McpContext(McpHostFixture fixture) : IAsyncDisposa
     }
 
     /// <summary>A credential added the way a person adds one: the form under Agent credentials.</summary>
-    protected async Task<(Guid Id, string Key)> AddCredential(Person person, string label = "work", string provider = McpHostFixture.Provider)
+    protected async Task<(Guid Id, string Key)> AddCredential(Person person, string label = "work")
     {
         var key = FakeModelVendor.NewKey("sk-script-");
-        var store = Fixture.Services.GetRequiredService<IDocumentStore>();
-        return (await person.Browser.AddCredentialAsync(store, provider, key, label), key);
+        return (await person.Browser.AddScriptCredentialAsync(Fixture.Services.GetRequiredService<IDocumentStore>(), key, label), key);
     }
 
     /// <summary>A project on the sandbox's git origin, where the script agent can clone and push.</summary>
     protected async Task<string> NewRepositoryProject(McpClient client)
     {
         var slug = $"r-{Guid.NewGuid():N}"[..20];
-        await Call(client, "create_project", new() { ["name"] = $"Repository {slug}", ["slug"] = slug, ["repository_url"] = Fixture.Sandbox.Origin });
+        await Call(client, "create_project", new() { ["name"] = $"Repository {slug}", ["slug"] = slug, ["repository_url"] = Sandbox.Origin });
         return slug;
     }
 
-    protected static async Task<Guid> StartTask(McpClient client, string project, string instructions, string credential = "work")
+    /// <summary>Starts a script-agent task over MCP: <paramref name="script"/> is what the agent does in the clone.</summary>
+    protected static async Task<Guid> StartTask(McpClient client, string project, string script, string credential = "work")
     {
         var created = await Call(client, "create_agent_task", new()
         {
             ["project"] = project,
             ["type"] = "feature-dev",
-            ["instructions"] = instructions,
-            ["provider"] = McpHostFixture.Provider,
+            ["instructions"] = script,
+            ["provider"] = ScriptAgent.Name,
             ["credential"] = credential,
         });
         created.GetProperty("status").GetString().ShouldBe("pending");
@@ -156,6 +160,7 @@ public abstract partial class McpContext(McpHostFixture fixture) : IAsyncDisposa
     {
         foreach (var owned in _owned) await owned.DisposeAsync();
         foreach (var browser in _browsers) browser.Dispose();
+        Sandbox.Dispose();
         GC.SuppressFinalize(this);
     }
 }

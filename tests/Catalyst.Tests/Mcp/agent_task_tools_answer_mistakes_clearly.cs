@@ -1,9 +1,12 @@
+using Catalyst.Tests.Credentials;
 using Catalyst.Tests.Infrastructure;
+using Marten;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Catalyst.Tests.Mcp;
 
 /// <summary>Bad arguments get tool errors (isError) carrying the messages the pages show for the same mistake.</summary>
-public sealed class agent_task_tools_answer_mistakes_clearly(McpHostFixture fixture) : McpContext(fixture)
+public sealed class agent_task_tools_answer_mistakes_clearly(BrowserFixture fixture) : McpContext(fixture)
 {
     private static Dictionary<string, object?> Task(string project, string instructions = "Fix the failing test", string type = "issue-fix") => new()
     {
@@ -30,6 +33,33 @@ public sealed class agent_task_tools_answer_mistakes_clearly(McpHostFixture fixt
         (await CallFails(client, "create_agent_task", noNumber)).ShouldBe("A pull request or issue context needs its number.");
         noNumber["context"] = "slack";
         (await CallFails(client, "create_agent_task", noNumber)).ShouldBe("The context is manual, pull_request or issue.");
+    }
+
+    [Fact]
+    public async Task an_unknown_provider_and_unusable_credentials_are_explained()
+    {
+        var person = await SignedUpWithToken();
+        await using var client = await Connect(person);
+        await AddCredential(person, "work");
+        var slug = await NewRepositoryProject(client);
+        Dictionary<string, object?> Task(string provider, string credential) => new()
+        {
+            ["project"] = slug, ["type"] = "feature-dev", ["instructions"] = "echo hi", ["provider"] = provider, ["credential"] = credential,
+        };
+
+        (await CallFails(client, "create_agent_task", Task("no-such-agent", "work")))
+            .ShouldBe("There is no active agent provider “no-such-agent”. Use one of the providers listed under Agent credentials.");
+        (await CallFails(client, "create_agent_task", Task(ScriptAgent.Name, "personal")))
+            .ShouldBe("That credential was not found among yours. Choose one of your credentials, or add one under Agent credentials.");
+
+        // A credential of the wrong provider, chosen by id.
+        var claudeKey = FakeModelVendor.NewKey("sk-ant-");
+        var claude = await person.Browser.AddCredentialAsync(Fixture.Services.GetRequiredService<IDocumentStore>(), "claude-code", claudeKey, "claude");
+        (await CallFails(client, "create_agent_task", Task(ScriptAgent.Name, claude.ToString())))
+            .ShouldBe("The credential “claude” is for claude-code, not script-agent; choose a Script agent credential.");
+
+        // Nothing was created by any of these.
+        (await Call(client, "list_agent_tasks", new() { ["project"] = slug })).GetProperty("total").GetInt32().ShouldBe(0);
     }
 
     [Fact]

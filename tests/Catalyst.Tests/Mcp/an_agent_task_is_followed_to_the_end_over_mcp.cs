@@ -1,9 +1,18 @@
-using System.Text.Json;
+using Catalyst.Tests.Infrastructure;
 
 namespace Catalyst.Tests.Mcp;
 
-public sealed class an_agent_task_is_followed_to_the_end_over_mcp(McpHostFixture fixture) : McpContext(fixture)
+public sealed class an_agent_task_is_followed_to_the_end_over_mcp(BrowserFixture fixture) : McpContext(fixture)
 {
+    private const string Script = """
+        echo "reading the README"
+        for i in $(seq 1 12); do echo "step $i"; done
+        echo "something looks odd" >&2
+        echo "agent change" >> README.md
+        git commit --quiet -am "Agent change"
+        echo "finished"
+        """;
+
     [Fact]
     public async Task create_a_task_and_page_its_log_with_after_sequence_until_it_completes()
     {
@@ -13,16 +22,16 @@ public sealed class an_agent_task_is_followed_to_the_end_over_mcp(McpHostFixture
         var project = await NewRepositoryProject(client);
 
         // The provider lists the caller's credential by label and masked key, never the key.
-        var provider = await Call(client, "get_agent_provider", new() { ["name"] = McpHostFixture.Provider });
+        var provider = await Call(client, "get_agent_provider", new() { ["name"] = ScriptAgent.Name });
         var mine = provider.GetProperty("your_credentials").EnumerateArray().ShouldHaveSingleItem();
         mine.GetProperty("id").GetGuid().ShouldBe(credentialId);
         mine.GetProperty("label").GetString().ShouldBe("work");
         mine.GetProperty("masked_key").GetString().ShouldNotBe(key);
         var providers = await Call(client, "list_agent_providers");
-        providers.GetProperty("providers").EnumerateArray().Select(p => p.GetProperty("name").GetString()).ShouldContain(McpHostFixture.Provider);
+        providers.GetProperty("providers").EnumerateArray().Select(p => p.GetProperty("name").GetString()).ShouldContain(ScriptAgent.Name);
         providers.GetRawText().ShouldNotContain(key);
 
-        var taskId = await StartTask(client, project, "Add a line to the README. [warn]");
+        var taskId = await StartTask(client, project, Script);
 
         // Follow the log the way an agent would: small pages, each after the last sequence seen.
         var seen = new List<(long Sequence, string Level, string Message)>();
@@ -55,7 +64,7 @@ public sealed class an_agent_task_is_followed_to_the_end_over_mcp(McpHostFixture
         task.GetProperty("credential_label").GetString().ShouldBe("work");
         var commit = task.GetProperty("commits").EnumerateArray().ShouldHaveSingleItem();
         commit.GetProperty("message").GetString().ShouldBe("Agent change");
-        Fixture.Sandbox.OriginBranch(task.GetProperty("work_branch").GetString()!).ShouldBe(commit.GetProperty("sha").GetString());
+        Sandbox.OriginBranch(task.GetProperty("work_branch").GetString()!).ShouldBe(commit.GetProperty("sha").GetString());
 
         var listed = await Call(client, "list_agent_tasks", new() { ["project"] = project, ["status"] = "completed" });
         listed.GetProperty("tasks").EnumerateArray().Select(t => t.GetProperty("id").GetGuid()).ShouldBe([taskId]);
@@ -69,7 +78,7 @@ public sealed class an_agent_task_is_followed_to_the_end_over_mcp(McpHostFixture
         await using var client = await Connect(ada);
         await AddCredential(ada);
         var project = await NewRepositoryProject(client);
-        var taskId = await StartTask(client, project, "Add a line to the README. [warn]");
+        var taskId = await StartTask(client, project, Script);
         var ended = await WaitForStatus(client, taskId, "completed", "failed");
         ended.GetProperty("status").GetString().ShouldBe("completed", ended.GetProperty("error").ToString());
 

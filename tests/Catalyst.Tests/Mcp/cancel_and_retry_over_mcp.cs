@@ -1,6 +1,8 @@
+using Catalyst.Tests.Infrastructure;
+
 namespace Catalyst.Tests.Mcp;
 
-public sealed class cancel_and_retry_over_mcp(McpHostFixture fixture) : McpContext(fixture)
+public sealed class cancel_and_retry_over_mcp(BrowserFixture fixture) : McpContext(fixture)
 {
     [Fact]
     public async Task a_running_task_is_cancelled_then_retried_as_a_new_task_that_completes()
@@ -9,8 +11,18 @@ public sealed class cancel_and_retry_over_mcp(McpHostFixture fixture) : McpConte
         await using var client = await Connect(ada);
         await AddCredential(ada);
         var project = await NewRepositoryProject(client);
-        var marker = Path.Combine(Fixture.Sandbox.Root, $"ran-{Guid.NewGuid():N}");
-        var taskId = await StartTask(client, project, $"Wait until cancelled. [wait-once {marker}]");
+        // The first run waits to be cancelled; the retry (same instructions) finds the marker and finishes.
+        var marker = Path.Combine(Sandbox.Root, $"ran-{Guid.NewGuid():N}");
+        var taskId = await StartTask(client, project, $"""
+            if [ -e "{marker}" ]; then
+              echo "second run" >> README.md
+              git commit --quiet -am "Agent change"
+              exit 0
+            fi
+            touch "{marker}"
+            echo "waiting to be cancelled"
+            sleep 300
+            """);
 
         await WaitForStatus(client, taskId, "running");
         var deadline = DateTime.UtcNow.AddSeconds(30);

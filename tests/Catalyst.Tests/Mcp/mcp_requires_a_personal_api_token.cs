@@ -8,7 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Catalyst.Tests.Mcp;
 
-public sealed class mcp_requires_a_personal_api_token(McpHostFixture fixture) : McpContext(fixture)
+public sealed class mcp_requires_a_personal_api_token(BrowserFixture fixture) : McpContext(fixture)
 {
     private const string Initialize =
         """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"curl","version":"1"}}}""";

@@ -3,7 +3,7 @@ using Catalyst.Tests.Infrastructure;
 
 namespace Catalyst.Tests.Mcp;
 
-public sealed class mcp_tools_describe_themselves(McpHostFixture fixture) : McpContext(fixture)
+public sealed class mcp_tools_describe_themselves(BrowserFixture fixture) : McpContext(fixture)
 {
     private static readonly Dictionary<string, string[]> RequiredArguments = new()
     {

@@ -2,7 +2,7 @@ using Catalyst.Tests.Infrastructure;
 
 namespace Catalyst.Tests.Mcp;
 
-public sealed class projects_through_mcp(McpHostFixture fixture) : McpContext(fixture)
+public sealed class projects_through_mcp(BrowserFixture fixture) : McpContext(fixture)
 {
     [Fact]
     public async Task a_project_created_through_mcp_is_listed_and_shown_in_the_web_app()
@@ -42,12 +42,12 @@ public sealed class projects_through_mcp(McpHostFixture fixture) : McpContext(fi
             ["name"] = "",
             ["slug"] = "Not A Slug",
             ["repository_url"] = "not a repository",
-            ["timeout_seconds"] = 5,
+            ["timeout_seconds"] = 2,
         });
         error.ShouldContain("Give the project a name.");
         error.ShouldContain("The slug is what appears in URLs");
         error.ShouldContain("Enter a git repository");
-        error.ShouldContain("The task timeout must be between 30 and 86400 seconds.");
+        error.ShouldContain("The task timeout must be between 5 and 86400 seconds.");
 
         var slug = await NewProject(client);
         var taken = await CallFails(client, "create_project", new() { ["name"] = "Again", ["slug"] = slug, ["repository_url"] = "/srv/git/app" });
