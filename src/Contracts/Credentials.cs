@@ -9,9 +9,15 @@ public sealed record FindUserCredentialByLabel(Guid UserId, string Provider, str
 public sealed record CredentialRef(Guid Id, Guid OwnerId, string Provider, string Label, string MaskedKey, bool Active, string? Model, string? BaseUrl);
 
 /// <summary>
+/// Sent by the Tasks module when it creates a task with a credential: checks that the credential is the user's and
+/// usable, and lets that task's workspace reveal it. Answers the credential, or null (not theirs, deleted, inactive).
+/// </summary>
+public sealed record GrantCredentialToTask(Guid UserId, Guid CredentialId, Guid TaskId);
+
+/// <summary>
 /// Asked only by a workspace backend, in process, at the moment it starts the agent: the decrypted key.
 /// Never sent through a durable queue (it would be written to the database in clear), never logged.
-/// Null when the credential was deleted or deactivated since the task was created.
+/// Null when the credential was deleted or deactivated since the task was created, or was never granted to this task.
 /// </summary>
 public sealed record RevealCredentialForWorkspace(Guid CredentialId, Guid TaskId);
 

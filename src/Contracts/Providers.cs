@@ -19,7 +19,23 @@ public sealed record AgentProviderInfo(
     string? BaseUrlVariable,
     string? DefaultModel,
     InstallSpec? Install,
-    AgentLaunch Launch);
+    AgentLaunch Launch)
+{
+    /// <summary>Two letters for the provider's card.</summary>
+    public string Monogram { get; init; } = "";
+
+    /// <summary>The vendor API a credential talks to unless the credential names its own base URL; fills {base_url}.</summary>
+    public string? DefaultBaseUrl { get; init; }
+
+    /// <summary>How a key is proven to work before a task relies on it; null when the provider has no such check.</summary>
+    public CredentialCheck? KeyCheck { get; init; }
+}
+
+/// <summary>
+/// A cheap authenticated request to the vendor's API: <see cref="Path"/> is relative to the base URL, and
+/// "{key}" in a header value stands for the key being tested. A 2xx answer means the key works.
+/// </summary>
+public sealed record CredentialCheck(string Method, string Path, IReadOnlyDictionary<string, string> Headers);
 
 /// <summary>How the CLI is installed: "npm" or "pip", a package and a pinned version, and the program it provides.</summary>
 public sealed record InstallSpec(string Manager, string Package, string Version, string Binary);
@@ -32,4 +48,11 @@ public sealed record AgentLaunch(
     IReadOnlyList<string> Command,
     IReadOnlyDictionary<string, string> Environment,
     IReadOnlyDictionary<string, string> HomeFiles,
-    string OutputFormat);
+    string OutputFormat)
+{
+    /// <summary>
+    /// Commands run in the workspace, in order, after the home files are written and before <see cref="Command"/>
+    /// (e.g. a CLI's own login step), with the same placeholders and environment.
+    /// </summary>
+    public IReadOnlyList<IReadOnlyList<string>> Setup { get; init; } = [];
+}

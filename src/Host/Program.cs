@@ -3,6 +3,7 @@ using Catalyst.Host;
 using Catalyst.Host.Accounts;
 using Catalyst.Host.Database;
 using Catalyst.Integrations;
+using Catalyst.Operator;
 using Catalyst.Providers;
 using Catalyst.Tasks;
 using JasperFx;
@@ -18,6 +19,7 @@ builder.Services.AddProvidersModule();
 builder.Services.AddCredentialsModule();
 builder.Services.AddTasksModule();
 builder.Services.AddIntegrationsModule();
+builder.Services.AddLocalWorkspaces(builder.Configuration);
 
 var app = builder.Build();
 

@@ -1,4 +1,5 @@
 using Catalyst.Contracts;
+using Catalyst.Credentials.Encryption;
 using Catalyst.Host.Accounts;
 using JasperFx.CommandLine;
 using Marten;
@@ -7,7 +8,7 @@ namespace Catalyst.Host.Admin;
 
 public sealed class AdminInput : NetCoreInput
 {
-    [Description("create-user | create-token")]
+    [Description("create-user | create-token | rotate-key")]
     public string Action { get; set; } = "";
 
     [Description("The account's email address")]
@@ -24,12 +25,12 @@ public sealed class AdminInput : NetCoreInput
 }
 
 /// <summary>`dotnet run --project src/Host -- admin create-user --email E --password P [--admin]` and friends.</summary>
-[Description("Administer Catalyst: create-user, create-token", Name = "admin")]
+[Description("Administer Catalyst: create-user, create-token, rotate-key", Name = "admin")]
 public sealed class AdminCommand : JasperFxAsyncCommand<AdminInput>
 {
     public AdminCommand()
     {
-        Usage("Create a local account").Arguments(x => x.Action);
+        Usage("Run an administrative action").Arguments(x => x.Action);
     }
 
     public override async Task<bool> Execute(AdminInput input)
@@ -59,8 +60,37 @@ public sealed class AdminCommand : JasperFxAsyncCommand<AdminInput>
                 Console.WriteLine(result.Value!.Token);
                 return true;
             }
+            case "rotate-key":
+            {
+                var keys = host.Services.GetRequiredService<CredentialKeyRing>();
+                KeyRotationReport report;
+                try
+                {
+                    report = await EncryptionKeyRotation.RotateAsync(store, keys, clock, CancellationToken.None);
+                }
+                catch (MissingEncryptionKeyException e)
+                {
+                    Console.Error.WriteLine(e.Message);
+                    return false;
+                }
+                Console.WriteLine($"Re-encrypted {report.Reencrypted} credential(s) under the new key {report.NewKeyId}.");
+                var previous = string.Join(", ", report.PreviousKeyIds);
+                if (report.KeyFile is not null)
+                {
+                    Console.WriteLine($"The key file {report.KeyFile} now starts with the new key. The previous key(s) {previous} are no longer used:");
+                    Console.WriteLine("restart every running Catalyst process, then delete the lines after the first key.");
+                }
+                else
+                {
+                    // Keys from the environment cannot be written from here: the operator must set the new one.
+                    Console.WriteLine($"The keys come from {CredentialKeyRing.KeyConfigurationKey}, which this command cannot change. Set, on every Catalyst process:");
+                    Console.WriteLine($"  Catalyst__EncryptionKey={report.NewKey.ToBase64()}");
+                    Console.WriteLine($"and restart them. The previous key(s) {previous} are no longer needed.");
+                }
+                return true;
+            }
             default:
-                Console.Error.WriteLine($"Unknown admin action “{input.Action}”. Use one of: create-user, create-token.");
+                Console.Error.WriteLine($"Unknown admin action “{input.Action}”. Use one of: create-user, create-token, rotate-key.");
                 return false;
         }
     }

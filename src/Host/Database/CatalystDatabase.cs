@@ -16,14 +16,7 @@ public sealed class CatalystDatabase : IAsyncDisposable
     public string ConnectionString { get; }
     public bool IsEmbedded => _embedded is not null;
 
-    public static string DataDirectory(IConfiguration configuration)
-    {
-        var configured = configuration["CATALYST_DATA_DIR"] ?? configuration["Catalyst:DataDirectory"];
-        var dir = string.IsNullOrWhiteSpace(configured)
-            ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".catalyst")
-            : configured;
-        return Path.GetFullPath(dir);
-    }
+    public static string DataDirectory(IConfiguration configuration) => Catalyst.Contracts.CatalystPaths.DataDirectory(configuration);
 
     /// <summary>The configured connection string, or else the embedded cluster under the data directory, started now.</summary>
     public static async Task<CatalystDatabase> OpenAsync(IConfiguration configuration)

@@ -1,4 +1,6 @@
+using Catalyst.Credentials.Encryption;
 using Marten;
+using Marten.Schema;
 using Microsoft.Extensions.DependencyInjection;
 using Wolverine;
 
@@ -10,6 +12,22 @@ public static class CredentialsModule
 
     public static IServiceCollection AddCredentialsModule(this IServiceCollection services)
     {
+        services.ConfigureMarten(opts =>
+        {
+            opts.Schema.For<UserAgentCredential>().DatabaseSchemaName(Schema)
+                .Index(c => c.OwnerId)
+                // Deleted credentials have no label key, and PostgreSQL lets nulls repeat: a label can be used again.
+                .UniqueIndex(UniqueIndexType.Computed, "uq_credential_owner_label", c => c.OwnerId, c => c.LabelKey!);
+            opts.Schema.For<CredentialGrant>().DatabaseSchemaName(Schema).Index(g => g.CredentialId);
+        });
+
+        services.AddSingleton<CredentialKeyRing>();
+        services.AddSingleton<KeyCheckSettings>();
+        services.AddHostedService<EncryptionKeyCheck>();
+        // A redirect would carry the key's header to wherever it points: report it instead of following it.
+        services.AddHttpClient(ProviderKeyCheck.HttpClientName)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, ConnectTimeout = TimeSpan.FromSeconds(10) });
+
         services.ConfigureWolverine(opts => opts.Discovery.IncludeAssembly(typeof(CredentialsModule).Assembly));
         return services;
     }

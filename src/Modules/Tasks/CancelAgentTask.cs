@@ -76,6 +76,8 @@ public static class RetryAgentTaskHandler
 
         var now = clock.GetUtcNow();
         var retryId = Guid.CreateVersion7();
+        if (await bus.InvokeAsync<CredentialRef?>(new GrantCredentialToTask(command.UserId, credential!.Id, retryId), ct) is null)
+            return (Result<AgentTaskCreatedResult>.Fail(CreateAgentTaskHandler.CheckCredential(null, provider)!), outgoing);
         session.Events.StartStream<AgentTask>(retryId,
             new AgentTaskCreated(retryId, task.ProjectId, task.ProjectSlug, task.Type, task.Context, task.Provider, task.ProviderDisplayName,
                 task.CredentialId, credential!.Label, task.Instructions, command.UserId, now, task.Id, project.TimeoutSeconds),

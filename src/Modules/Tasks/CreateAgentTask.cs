@@ -70,6 +70,9 @@ public static class CreateAgentTaskHandler
         if (credentialError is not null) return (Result<AgentTaskCreatedResult>.Fail(credentialError), outgoing);
 
         var taskId = Guid.CreateVersion7();
+        // Only a task its owner granted the credential to may have the key revealed to its workspace.
+        if (await bus.InvokeAsync<CredentialRef?>(new GrantCredentialToTask(command.UserId, credential!.Id, taskId), ct) is null)
+            return (Result<AgentTaskCreatedResult>.Fail(CheckCredential(null, provider)!), outgoing);
         var now = clock.GetUtcNow();
         session.Events.StartStream<AgentTask>(taskId,
             new AgentTaskCreated(taskId, project.Id, project.Slug, command.Type, command.Context ?? TaskContext.Manual, provider.Name,

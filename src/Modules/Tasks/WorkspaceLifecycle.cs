@@ -65,7 +65,7 @@ public static class WorkspaceLifecycleHandler
     public static (AgentTaskStatus Status, string? Error) Outcome(AgentTask task, WorkspaceExited exit) => exit.End switch
     {
         WorkspaceEnd.Exited when exit.ExitCode == 0 => (AgentTaskStatus.Completed, null),
-        WorkspaceEnd.Exited => (AgentTaskStatus.Failed,
+        WorkspaceEnd.Exited or WorkspaceEnd.Failed when exit.ExitCode is not null => (AgentTaskStatus.Failed,
             string.IsNullOrWhiteSpace(exit.Error) ? $"The agent exited with code {exit.ExitCode}." : $"The agent exited with code {exit.ExitCode}: {exit.Error}"),
         WorkspaceEnd.Cancelled => (AgentTaskStatus.Cancelled, "Cancelled; the agent was stopped."),
         WorkspaceEnd.TimedOut => (AgentTaskStatus.TimedOut,

@@ -3,6 +3,7 @@ using JasperFx.CommandLine;
 using Marten;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Wolverine;
 
 namespace Catalyst.Tests.Infrastructure;
@@ -12,12 +13,17 @@ public sealed class AppFixture(TestDatabase database) : IAsyncLifetime
 {
     public IAlbaHost Host { get; private set; } = null!;
     public FakeGitHub GitHub { get; private set; } = null!;
+    public FakeModelVendor Vendor { get; private set; } = null!;
+
+    /// <summary>Every line the host logs, at every level; cleared before each test.</summary>
+    public CapturedLogs Logs { get; } = new();
     public string DataDirectory { get; } = Path.Combine(Path.GetTempPath(), $"catalyst-test-data-{Guid.NewGuid():N}");
 
     public async ValueTask InitializeAsync()
     {
         var connection = await database.CreateDatabaseAsync("catalyst_alba");
         GitHub = await FakeGitHub.StartAsync();
+        Vendor = await FakeModelVendor.StartAsync();
         JasperFxEnvironment.AutoStartHost = true;
         Host = await AlbaHost.For<Program>(web =>
         {
@@ -26,8 +32,14 @@ public sealed class AppFixture(TestDatabase database) : IAsyncLifetime
             web.UseSetting("CATALYST_DATA_DIR", DataDirectory);
             foreach (var (key, value) in GitHub.OAuthSettings()) web.UseSetting(key, value);
             foreach (var (key, value) in TestSettings.Values) web.UseSetting(key, value);
+            web.ConfigureLogging(logging =>
+            {
+                logging.AddProvider(Logs);
+                logging.AddFilter<CapturedLogs>(null, LogLevel.Trace);
+            });
             web.ConfigureServices(services =>
             {
+                services.AddSingleton(ScriptAgent.Definition);
                 services.RunWolverineInSoloMode();
                 services.DisableAllExternalWolverineTransports();
             });
@@ -40,6 +52,7 @@ public sealed class AppFixture(TestDatabase database) : IAsyncLifetime
     {
         if (Host is not null) await Host.DisposeAsync();
         if (GitHub is not null) await GitHub.DisposeAsync();
+        if (Vendor is not null) await Vendor.DisposeAsync();
         try { Directory.Delete(DataDirectory, recursive: true); } catch (IOException) { }
     }
 }
@@ -47,7 +60,11 @@ public sealed class AppFixture(TestDatabase database) : IAsyncLifetime
 /// <summary>Settings every test host gets; tests of optional features (GitHub sign-in) add theirs here before the host starts.</summary>
 public static class TestSettings
 {
-    public static readonly Dictionary<string, string?> Values = new();
+    public static readonly Dictionary<string, string?> Values = new()
+    {
+        // A key test against a server that never answers gives up quickly.
+        ["Catalyst:CredentialTestTimeoutSeconds"] = "1.5",
+    };
 }
 
 [CollectionDefinition("integration")]
@@ -61,11 +78,29 @@ public abstract class IntegrationContext(AppFixture fixture) : IAsyncLifetime
     protected IAlbaHost Host => Fixture.Host;
     protected IDocumentStore Store => Fixture.Store;
 
-    public virtual async ValueTask InitializeAsync() => await Host.ResetAllMartenDataAsync();
+    public virtual async ValueTask InitializeAsync()
+    {
+        await Host.ResetAllMartenDataAsync();
+        Fixture.Logs.Clear();
+    }
 
     public virtual ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
     protected PageClient NewClient() => new(Host.Server.CreateHandler());
+
+    /// <summary>Sends a message in process the way another module does, and answers the handler's reply.</summary>
+    protected async Task<T> Invoke<T>(object message)
+    {
+        using var scope = Host.Services.CreateScope();
+        return await scope.ServiceProvider.GetRequiredService<IMessageBus>().InvokeAsync<T>(message);
+    }
+
+    protected async Task<Guid> UserId(string email)
+    {
+        await using var session = Store.QuerySession();
+        var normalised = email.Trim().ToLowerInvariant();
+        return (await session.Query<Catalyst.Host.Accounts.CatalystUser>().SingleAsync(u => u.Email == normalised)).Id;
+    }
 
     /// <summary>A signed-up, signed-in person.</summary>
     protected async Task<PageClient> SignedUp(string email, string password = "correct horse battery")

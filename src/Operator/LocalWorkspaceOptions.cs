@@ -1,0 +1,67 @@
+using Catalyst.Contracts;
+using Microsoft.Extensions.Configuration;
+
+namespace Catalyst.Operator;
+
+/// <summary>How the local backend runs workspaces on this machine.</summary>
+public sealed record LocalWorkspaceOptions
+{
+    /// <summary>One directory per task is created under here (<c>&lt;data dir&gt;/workspaces</c>).</summary>
+    public required string WorkspacesDirectory { get; init; }
+
+    /// <summary>The directory holding <c>entrypoint.sh</c>; null when it could not be found (provisioning then fails with a clear error).</summary>
+    public string? RunnerDirectory { get; init; }
+
+    /// <summary>Between SIGTERM and SIGKILL when a workspace is stopped (cancel, timeout, shutdown).</summary>
+    public TimeSpan StopGrace { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Leave the workspace directory in place after the task ends (for debugging).</summary>
+    public bool KeepWorkspaces { get; init; }
+
+    /// <summary>Put before the safe default PATH of the agent: where the agent CLIs are installed.</summary>
+    public IReadOnlyList<string> ToolDirectories { get; init; } = [];
+
+    public const string SafePath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+    public string EntrypointPath => Path.Combine(RunnerDirectory ?? "", "entrypoint.sh");
+
+    /// <summary>
+    /// From configuration: the data directory (CATALYST_DATA_DIR or Catalyst:DataDirectory), Catalyst:RunnerDirectory,
+    /// Catalyst:Workspaces:StopGraceSeconds, Catalyst:Workspaces:KeepWorkspaces and Catalyst:Workspaces:ToolDirectories
+    /// (colon-separated). The data directory's <c>agent-clis/node_modules/.bin</c> and <c>agent-clis/bin</c> are always on PATH.
+    /// </summary>
+    public static LocalWorkspaceOptions FromConfiguration(IConfiguration configuration)
+    {
+        var dataDirectory = CatalystPaths.DataDirectory(configuration);
+        var section = configuration.GetSection("Catalyst:Workspaces");
+        var grace = section.GetValue<double?>("StopGraceSeconds") ?? 10;
+        var tools = (section["ToolDirectories"] ?? "")
+            .Split(':', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(Path.GetFullPath)
+            .Concat([Path.Combine(dataDirectory, "agent-clis", "node_modules", ".bin"), Path.Combine(dataDirectory, "agent-clis", "bin")])
+            .ToArray();
+        return new LocalWorkspaceOptions
+        {
+            WorkspacesDirectory = Path.Combine(dataDirectory, "workspaces"),
+            RunnerDirectory = FindRunnerDirectory(configuration["Catalyst:RunnerDirectory"], configuration[Microsoft.Extensions.Hosting.HostDefaults.ContentRootKey]),
+            StopGrace = TimeSpan.FromSeconds(Math.Max(1, grace)),
+            KeepWorkspaces = section.GetValue<bool?>("KeepWorkspaces") ?? false,
+            ToolDirectories = tools,
+        };
+    }
+
+    /// <summary>The configured directory, else the first <c>runner/entrypoint.sh</c> found walking up from the app's base directory, the content root or the current directory.</summary>
+    public static string? FindRunnerDirectory(string? configured, string? contentRoot = null)
+    {
+        if (!string.IsNullOrWhiteSpace(configured)) return Path.GetFullPath(configured);
+        foreach (var start in new[] { AppContext.BaseDirectory, contentRoot, Directory.GetCurrentDirectory() })
+        {
+            for (var dir = string.IsNullOrWhiteSpace(start) ? null : new DirectoryInfo(Path.GetFullPath(start)); dir is not null; dir = dir.Parent)
+            {
+                var candidate = Path.Combine(dir.FullName, "runner");
+                if (File.Exists(Path.Combine(candidate, "entrypoint.sh"))) return candidate;
+            }
+        }
+        return null;
+    }
+}

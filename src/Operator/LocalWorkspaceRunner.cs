@@ -1,0 +1,463 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using System.Threading.Channels;
+using Catalyst.Contracts;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Catalyst.Operator;
+
+/// <summary>
+/// One task's workspace on this machine: a directory with a fresh HOME, the runner (<c>runner/entrypoint.sh</c>) as a
+/// child process in its own session with a clean environment, its output streamed as events, and its end reported.
+/// Events go to <c>publish</c> in order: <see cref="WorkspaceProvisioned"/>, <see cref="AgentStarted"/>,
+/// <see cref="AgentOutput"/> batches, and last <see cref="WorkspaceExited"/>.
+/// </summary>
+public sealed partial class LocalWorkspaceRunner
+{
+    public const int MaxBatchLines = 500;
+    public static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(20);
+    private const int StderrTailLines = 20;
+    private const string Redacted = "[REDACTED]";
+    private const string ProgressPrefix = "::catalyst:: ";
+    private const string ResultPrefix = "::catalyst-result:: ";
+
+    private readonly WorkspaceSpec _spec;
+    private readonly WorkspaceCredential _credential;
+    private readonly LocalWorkspaceOptions _options;
+    private readonly Func<object, ValueTask> _publish;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly string _marker;
+    private readonly Channel<object> _events = Channel.CreateBounded<object>(new BoundedChannelOptions(10_000) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+    private readonly Queue<string> _stderrTail = new();
+    private readonly TaskCompletionSource _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Lock _gate = new();
+
+    private Process? _process;
+    private (WorkspaceEnd End, string Reason)? _stop;
+    private bool _stopEnforced;
+    private bool _agentStarted;
+    private string? _resultLine;
+
+    public LocalWorkspaceRunner(WorkspaceSpec spec, WorkspaceCredential credential, LocalWorkspaceOptions options, Func<object, ValueTask> publish,
+        ILogger? logger = null, TimeProvider? time = null)
+    {
+        _spec = spec;
+        _credential = credential;
+        _options = options;
+        _publish = publish;
+        _logger = logger ?? NullLogger.Instance;
+        _time = time ?? TimeProvider.System;
+        _marker = $"CATALYST_TASK_ID={spec.TaskId}";
+        Directory = Path.Combine(options.WorkspacesDirectory, spec.TaskId.ToString());
+    }
+
+    public Guid TaskId => _spec.TaskId;
+
+    /// <summary>The task's directory: <c>home/</c>, <c>repo/</c>, the prompt and the agent's command line.</summary>
+    public string Directory { get; }
+
+    public string HomeDirectory => Path.Combine(Directory, "home");
+    public string RepositoryDirectory => Path.Combine(Directory, "repo");
+
+    /// <summary>The runner's pid, which is also its session and process group id; null before it starts.</summary>
+    public int? ProcessId { get; private set; }
+
+    /// <summary>
+    /// Stops the agent: SIGTERM to every process of the workspace, SIGKILL after the grace period. The runner still
+    /// commits and pushes what the agent made. <see cref="RunAsync"/> then ends with <paramref name="end"/>. The first stop wins.
+    /// </summary>
+    public void Stop(string reason, WorkspaceEnd end = WorkspaceEnd.Cancelled)
+    {
+        lock (_gate)
+        {
+            if (_stop is not null || _exited.Task.IsCompleted) return;
+            _stop = (end, reason);
+            if (_process is null) return;
+        }
+        _ = EnforceStopAsync();
+    }
+
+    /// <summary>Runs the workspace to its end and returns the <see cref="WorkspaceExited"/> it published.</summary>
+    public async Task<WorkspaceExited> RunAsync(CancellationToken cancellationToken = default)
+    {
+        using var cancel = cancellationToken.Register(() => Stop("The workspace was cancelled."));
+        WorkspaceExited exited;
+        try
+        {
+            exited = await RunCoreAsync();
+        }
+        catch (Exception e)
+        {
+            _logger.LogError(e, "Workspace of task {TaskId} failed", TaskId);
+            exited = new WorkspaceExited(TaskId, WorkspaceEnd.Failed, null, $"The local workspace failed: {e.Message}", null, _time.GetUtcNow());
+        }
+        finally
+        {
+            _exited.TrySetResult();
+            await KillLeftoversAsync();
+            RemoveDirectory();
+        }
+        await PublishAsync(exited);
+        return exited;
+    }
+
+    private async Task<WorkspaceExited> RunCoreAsync()
+    {
+        if (_stop is { } early) return Ended(early.End, null, early.Reason, null);
+        if (_options.RunnerDirectory is null || !File.Exists(_options.EntrypointPath))
+            return Ended(WorkspaceEnd.Failed, null,
+                $"The runner script was not found ({(_options.RunnerDirectory is null ? "no runner/ directory" : _options.EntrypointPath)}). Set Catalyst:RunnerDirectory to the directory holding entrypoint.sh.", null);
+        if (_spec.Provider.Launch.Command.Count == 0)
+            return Ended(WorkspaceEnd.Failed, null, $"The provider '{_spec.Provider.Name}' has no command line to start its agent.", null);
+
+        var start = Prepare();
+        var process = new Process { StartInfo = start };
+        lock (_gate)
+        {
+            if (_stop is { } stopped) return Ended(stopped.End, null, stopped.Reason, null);
+            process.Start();
+            _process = process;
+            ProcessId = process.Id;
+        }
+        using var owned = process;
+        process.StandardInput.Close();
+        _logger.LogInformation("Workspace of task {TaskId} started in {Directory} (pid {Pid})", TaskId, Directory, process.Id);
+
+        await PublishAsync(new WorkspaceProvisioned(TaskId, Directory, _time.GetUtcNow()));
+        var stdout = ReadAsync(process.StandardOutput, OutputStream.Stdout);
+        var stderr = ReadAsync(process.StandardError, OutputStream.Stderr);
+        var pump = PumpAsync();
+        using var timeout = _spec.TimeoutSeconds > 0
+            ? _time.CreateTimer(_ => Stop($"The agent did not finish within {_spec.TimeoutSeconds} seconds.", WorkspaceEnd.TimedOut),
+                null, TimeSpan.FromSeconds(_spec.TimeoutSeconds), Timeout.InfiniteTimeSpan)
+            : null;
+        if (_stop is not null) _ = EnforceStopAsync();
+
+        await process.WaitForExitAsync();
+        var exitCode = process.ExitCode;
+        lock (_gate) _exited.TrySetResult();
+        timeout?.Dispose();
+
+        // Background processes of the agent may still hold the output pipes open: end them, then drain.
+        await KillLeftoversAsync();
+        var readers = Task.WhenAll(stdout, stderr);
+        if (await Task.WhenAny(readers, Task.Delay(TimeSpan.FromSeconds(5), _time)) != readers)
+        {
+            _logger.LogWarning("Output of task {TaskId} still open after the runner exited; closing it", TaskId);
+            process.Dispose();
+            await Task.WhenAny(readers, Task.Delay(TimeSpan.FromSeconds(2), _time));
+        }
+        _events.Writer.TryComplete();
+        await pump;
+
+        var result = ParseResult();
+        var stop = _stop;
+        if (stop is not null) return Ended(stop.Value.End, exitCode, stop.Value.Reason, result);
+        if (exitCode == 0) return Ended(WorkspaceEnd.Exited, exitCode, null, result);
+        return Ended(WorkspaceEnd.Failed, exitCode, FailureMessage(exitCode), result);
+    }
+
+    private WorkspaceExited Ended(WorkspaceEnd end, int? exitCode, string? error, RunnerResult? result) =>
+        new(TaskId, end, exitCode, error, result, _time.GetUtcNow());
+
+    private string FailureMessage(int exitCode)
+    {
+        string[] tail;
+        lock (_stderrTail) tail = _stderrTail.ToArray();
+        var said = string.Join('\n', tail).Trim();
+        if (!_agentStarted)
+            return said.Length > 0 ? $"The runner failed before the agent started (exit code {exitCode}):\n{said}" : $"The runner failed before the agent started (exit code {exitCode}).";
+        return said.Length > 0 ? said : $"The agent exited with code {exitCode} and printed nothing on stderr.";
+    }
+
+    // ---- Preparing the workspace ----
+
+    private ProcessStartInfo Prepare()
+    {
+        if (System.IO.Directory.Exists(Directory)) DeleteTree(Directory);
+        if (OperatingSystem.IsWindows()) throw new PlatformNotSupportedException("The local workspace backend runs on Linux.");
+        System.IO.Directory.CreateDirectory(Directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        System.IO.Directory.CreateDirectory(HomeDirectory);
+
+        var launch = _spec.Provider.Launch;
+        var promptFile = Path.Combine(Directory, "prompt.md");
+        var argvFile = Path.Combine(Directory, "agent-argv");
+        var model = FirstNonBlank(_credential.Model, _spec.Provider.DefaultModel) ?? "";
+        var baseUrl = FirstNonBlank(_credential.BaseUrl) ?? "";
+        var values = new Dictionary<string, string>
+        {
+            ["prompt_file"] = promptFile,
+            ["model"] = model,
+            ["base_url"] = baseUrl,
+            ["home"] = HomeDirectory,
+            ["workspace"] = RepositoryDirectory,
+        };
+        string Substitute(string text) => Placeholder().Replace(text, m => values[m.Groups[1].Value]);
+
+        var prompt = string.IsNullOrWhiteSpace(_spec.Context) ? _spec.Instructions : $"{_spec.Instructions.TrimEnd()}\n\n{_spec.Context.Trim()}";
+        File.WriteAllText(promptFile, prompt.TrimEnd() + "\n", new UTF8Encoding(false));
+        var argv = new StringBuilder();
+        foreach (var arg in launch.Command) argv.Append(Substitute(arg).Replace("\0", "")).Append('\0');
+        File.WriteAllText(argvFile, argv.ToString(), new UTF8Encoding(false));
+
+        var home = Path.GetFullPath(HomeDirectory) + Path.DirectorySeparatorChar;
+        foreach (var (relative, content) in launch.HomeFiles)
+        {
+            var path = Path.GetFullPath(Path.Combine(home, relative));
+            if (!path.StartsWith(home, StringComparison.Ordinal))
+                throw new InvalidOperationException($"The provider's home file '{relative}' is outside HOME.");
+            System.IO.Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllText(path, Substitute(content), new UTF8Encoding(false));
+        }
+
+        var start = new ProcessStartInfo(FindProgram("setsid"))
+        {
+            WorkingDirectory = Directory,
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            StandardOutputEncoding = new UTF8Encoding(false),
+            StandardErrorEncoding = new UTF8Encoding(false),
+        };
+        // setsid execs in place (a child of ours is no group leader): the runner's pid is its session and group id.
+        start.ArgumentList.Add("--wait");
+        start.ArgumentList.Add(FindProgram("bash"));
+        start.ArgumentList.Add(_options.EntrypointPath);
+
+        // Nothing of the Host's environment: its connection strings, keys and tokens stay in the Host.
+        var env = start.Environment;
+        env.Clear();
+        env["PATH"] = string.Join(':', _options.ToolDirectories.Append(LocalWorkspaceOptions.SafePath));
+        env["LANG"] = "C.UTF-8";
+        foreach (var (name, value) in launch.Environment) env[name] = Substitute(value);
+        env["HOME"] = HomeDirectory;
+        env["CATALYST_TASK_ID"] = TaskId.ToString();
+        env["CATALYST_REPOSITORY_URL"] = RepositoryUrl(_spec.RepositoryUrl);
+        env["CATALYST_BASE_BRANCH"] = _spec.BaseBranch;
+        env["CATALYST_WORK_BRANCH"] = _spec.WorkBranch;
+        env["CATALYST_WORKSPACE"] = Directory;
+        env["CATALYST_PROMPT_FILE"] = promptFile;
+        env["CATALYST_AGENT_ARGV_FILE"] = argvFile;
+        env["CATALYST_AGENT_GRACE_SECONDS"] = Math.Max(1, (int)(_options.StopGrace.TotalSeconds / 2)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        foreach (var name in _spec.Provider.CredentialVariables) env[name] = _credential.Key;
+        if (_spec.Provider.BaseUrlVariable is { Length: > 0 } baseUrlVariable && baseUrl.Length > 0) env[baseUrlVariable] = baseUrl;
+        return start;
+    }
+
+    [GeneratedRegex(@"\{(prompt_file|model|base_url|home|workspace)\}")]
+    private static partial Regex Placeholder();
+
+    private static string? FirstNonBlank(params string?[] values) => values.FirstOrDefault(v => !string.IsNullOrWhiteSpace(v));
+
+    /// <summary>A relative local path is taken from the Host's current directory; URLs and absolute paths pass as they are.</summary>
+    private static string RepositoryUrl(string url) =>
+        !url.Contains("://", StringComparison.Ordinal) && !Path.IsPathRooted(url) && System.IO.Directory.Exists(url) ? Path.GetFullPath(url) : url;
+
+    private static string FindProgram(string name) =>
+        LocalWorkspaceOptions.SafePath.Split(':').Select(dir => Path.Combine(dir, name)).FirstOrDefault(File.Exists) ?? name;
+
+    // ---- Output ----
+
+    private async Task ReadAsync(StreamReader reader, OutputStream stream)
+    {
+        try
+        {
+            while (await reader.ReadLineAsync() is { } line)
+            {
+                var at = _time.GetUtcNow();
+                if (stream == OutputStream.Stdout && line.StartsWith(ResultPrefix, StringComparison.Ordinal))
+                {
+                    _resultLine = line[ResultPrefix.Length..];
+                    continue;
+                }
+                if (stream == OutputStream.Stdout && line.StartsWith(ProgressPrefix, StringComparison.Ordinal))
+                {
+                    var text = Redact(line[ProgressPrefix.Length..]);
+                    await _events.Writer.WriteAsync(new OutputLine(at, OutputStream.System, text));
+                    if (!_agentStarted && text.StartsWith("agent started", StringComparison.Ordinal))
+                    {
+                        _agentStarted = true;
+                        await _events.Writer.WriteAsync(new AgentStarted(TaskId, at));
+                    }
+                    continue;
+                }
+                var redacted = Redact(line);
+                if (stream == OutputStream.Stderr)
+                    lock (_stderrTail)
+                    {
+                        _stderrTail.Enqueue(redacted);
+                        if (_stderrTail.Count > StderrTailLines) _stderrTail.Dequeue();
+                    }
+                await _events.Writer.WriteAsync(new OutputLine(at, stream, redacted));
+            }
+        }
+        catch (Exception e) when (e is ObjectDisposedException or IOException or InvalidOperationException)
+        {
+            // The pipe was closed under us after the runner exited.
+        }
+    }
+
+    /// <summary>Lines in batches of up to <see cref="MaxBatchLines"/>, each sent at most <see cref="FlushInterval"/> after its first line; other events in between, in order.</summary>
+    private async Task PumpAsync()
+    {
+        var reader = _events.Reader;
+        var batch = new List<OutputLine>(MaxBatchLines);
+        while (await reader.WaitToReadAsync())
+        {
+            long first = 0;
+            while (true)
+            {
+                while (batch.Count < MaxBatchLines && reader.TryRead(out var item))
+                {
+                    if (item is OutputLine line)
+                    {
+                        if (batch.Count == 0) first = _time.GetTimestamp();
+                        batch.Add(line);
+                    }
+                    else
+                    {
+                        await FlushAsync(batch);
+                        await PublishAsync(item);
+                    }
+                }
+                if (batch.Count == 0 || batch.Count >= MaxBatchLines) break;
+                var remaining = FlushInterval - _time.GetElapsedTime(first);
+                if (remaining <= TimeSpan.Zero) break;
+                using var wait = new CancellationTokenSource(remaining, _time);
+                try
+                {
+                    if (!await reader.WaitToReadAsync(wait.Token)) break;
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+            }
+            await FlushAsync(batch);
+        }
+        await FlushAsync(batch);
+    }
+
+    private async Task FlushAsync(List<OutputLine> batch)
+    {
+        if (batch.Count == 0) return;
+        var lines = batch.ToArray();
+        batch.Clear();
+        await PublishAsync(new AgentOutput(TaskId, lines));
+    }
+
+    private async Task PublishAsync(object message)
+    {
+        try
+        {
+            await _publish(message);
+        }
+        catch (Exception e)
+        {
+            _logger.LogError(e, "Could not publish {Message} for task {TaskId}", message.GetType().Name, TaskId);
+        }
+    }
+
+    /// <summary>The key never leaves in an event, a log line or the database (a very short key is left alone: it would garble the output).</summary>
+    private string Redact(string text) =>
+        _credential.Key.Length >= 8 && text.Contains(_credential.Key, StringComparison.Ordinal) ? text.Replace(_credential.Key, Redacted, StringComparison.Ordinal) : text;
+
+    private RunnerResult? ParseResult()
+    {
+        if (_resultLine is null) return null;
+        try
+        {
+            var report = JsonSerializer.Deserialize<RunnerReport>(_resultLine, JsonOptions);
+            if (report is null) return null;
+            return new RunnerResult(report.Branch, report.BaseSha,
+                (report.Commits ?? []).Select(c => new CommitInfo(c.Sha, Redact(c.Message), c.FilesChanged, c.Insertions, c.Deletions)).ToArray(),
+                report.Pushed, report.PushError is null ? null : Redact(report.PushError));
+        }
+        catch (JsonException e)
+        {
+            _logger.LogWarning(e, "The runner of task {TaskId} printed a result line that is not valid", TaskId);
+            return null;
+        }
+    }
+
+    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
+
+    private sealed record RunnerReport(string Branch, string? BaseSha, List<RunnerCommit>? Commits, bool Pushed, string? PushError, int AgentExitCode);
+
+    private sealed record RunnerCommit(string Sha, string Message, int FilesChanged, int Insertions, int Deletions);
+
+    // ---- Stopping and cleaning up ----
+
+    private async Task EnforceStopAsync()
+    {
+        int pid;
+        lock (_gate)
+        {
+            if (_stopEnforced || _process is null) return;
+            _stopEnforced = true;
+            pid = ProcessId!.Value;
+        }
+        _logger.LogInformation("Stopping workspace of task {TaskId}: {Reason}", TaskId, _stop?.Reason);
+        WorkspaceProcesses.Signal(pid, _marker, WorkspaceProcesses.SIGTERM);
+        var exited = _exited.Task;
+        if (await Task.WhenAny(exited, Task.Delay(_options.StopGrace, _time)) == exited) return;
+        _logger.LogWarning("Workspace of task {TaskId} did not stop within {Grace}; killing it", TaskId, _options.StopGrace);
+        WorkspaceProcesses.Signal(pid, _marker, WorkspaceProcesses.SIGKILL);
+    }
+
+    /// <summary>After the runner: whatever the agent left running gets SIGTERM, then SIGKILL a second later.</summary>
+    private async Task KillLeftoversAsync()
+    {
+        if (ProcessId is not { } pid) return;
+        if (WorkspaceProcesses.Find(pid, _marker).Count == 0) return;
+        WorkspaceProcesses.Signal(pid, _marker, WorkspaceProcesses.SIGTERM);
+        var started = _time.GetTimestamp();
+        while (_time.GetElapsedTime(started) < TimeSpan.FromSeconds(1))
+        {
+            if (WorkspaceProcesses.Find(pid, _marker).Count == 0) return;
+            await Task.Delay(20, CancellationToken.None);
+        }
+        for (var attempt = 0; attempt < 50; attempt++)
+        {
+            var left = WorkspaceProcesses.Find(pid, _marker);
+            if (left.Count == 0) return;
+            WorkspaceProcesses.KillAll(left);
+            await Task.Delay(20, CancellationToken.None);
+        }
+        _logger.LogWarning("Processes of task {TaskId} survived SIGKILL", TaskId);
+    }
+
+    private void RemoveDirectory()
+    {
+        if (_options.KeepWorkspaces || !System.IO.Directory.Exists(Directory)) return;
+        try
+        {
+            DeleteTree(Directory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _logger.LogWarning(e, "Could not remove the workspace of task {TaskId} at {Directory}", TaskId, Directory);
+        }
+    }
+
+    /// <summary>Recursive delete that also gets through directories the agent made read-only.</summary>
+    internal static void DeleteTree(string path)
+    {
+        try
+        {
+            System.IO.Directory.Delete(path, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            foreach (var dir in System.IO.Directory.EnumerateDirectories(path, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 }).Prepend(path))
+                try { if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute); }
+                catch (Exception) { /* best effort */ }
+            System.IO.Directory.Delete(path, recursive: true);
+        }
+    }
+}

@@ -1,0 +1,171 @@
+using System.Collections.Concurrent;
+using Catalyst.Contracts;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Wolverine;
+using Wolverine.Runtime;
+
+namespace Catalyst.Operator;
+
+/// <summary>The workspaces this Host runs: started on <see cref="ProvisionWorkspace"/>, stopped on <see cref="StopWorkspace"/>, stopped gracefully at shutdown.</summary>
+public sealed class LocalWorkspaces(
+    LocalWorkspaceOptions options,
+    IWorkspaceCredentialSource credentials,
+    IWolverineRuntime runtime,
+    ILoggerFactory loggers,
+    TimeProvider time)
+{
+    private readonly ConcurrentDictionary<Guid, Workspace> _workspaces = new();
+    private readonly ILogger _logger = loggers.CreateLogger<LocalWorkspaces>();
+    private volatile bool _shuttingDown;
+
+    public LocalWorkspaceOptions Options => options;
+
+    public IReadOnlyCollection<Guid> Running => _workspaces.Keys.ToArray();
+
+    public WorkspaceState Query(Guid taskId) => _workspaces.ContainsKey(taskId) ? WorkspaceState.Running : WorkspaceState.Gone;
+
+    /// <summary>Reveals the credential and starts the runner; returns once the runner runs (or the workspace has ended). Provisioning a task twice is ignored.</summary>
+    public async Task ProvisionAsync(WorkspaceSpec spec, CancellationToken cancellationToken)
+    {
+        var workspace = new Workspace();
+        if (!_workspaces.TryAdd(spec.TaskId, workspace))
+        {
+            _logger.LogWarning("Task {TaskId} already has a workspace; ignoring a second ProvisionWorkspace", spec.TaskId);
+            return;
+        }
+        if (_shuttingDown)
+        {
+            await EndAsync(spec.TaskId, WorkspaceEnd.Failed, "The Catalyst host is shutting down; the task was not started.");
+            return;
+        }
+
+        WorkspaceCredential? credential;
+        try
+        {
+            credential = await credentials.RevealAsync(spec.CredentialId, spec.TaskId, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _logger.LogError(e, "Could not read credential {CredentialId} for task {TaskId}", spec.CredentialId, spec.TaskId);
+            await EndAsync(spec.TaskId, WorkspaceEnd.Failed, "The credential could not be read; try again, or choose another credential.");
+            return;
+        }
+        if (credential is null)
+        {
+            await EndAsync(spec.TaskId, WorkspaceEnd.Failed, "The credential was deleted or deactivated after the task was created; choose another credential and retry.");
+            return;
+        }
+
+        var runner = new LocalWorkspaceRunner(spec, credential, options, message => PublishAsync(spec.TaskId, message),
+            loggers.CreateLogger<LocalWorkspaceRunner>(), time);
+        lock (workspace)
+        {
+            workspace.Runner = runner;
+            if (workspace.StopReason is { } reason) runner.Stop(reason);
+        }
+        workspace.Completion = Task.Run(async () =>
+        {
+            try
+            {
+                await runner.RunAsync();
+            }
+            finally
+            {
+                _workspaces.TryRemove(spec.TaskId, out _);
+            }
+        }, CancellationToken.None);
+    }
+
+    /// <summary>Stops the task's agent; its <see cref="WorkspaceExited"/> follows with <see cref="WorkspaceEnd.Cancelled"/>. False when this Host runs no workspace for it.</summary>
+    public bool Stop(Guid taskId, string reason)
+    {
+        if (!_workspaces.TryGetValue(taskId, out var workspace)) return false;
+        lock (workspace)
+        {
+            workspace.StopReason ??= reason;
+            workspace.Runner?.Stop(reason);
+        }
+        return true;
+    }
+
+    /// <summary>At shutdown: every agent is stopped (its commits still captured and pushed) and awaited.</summary>
+    public async Task StopAllAsync(string reason, CancellationToken cancellationToken)
+    {
+        _shuttingDown = true;
+        foreach (var taskId in _workspaces.Keys) Stop(taskId, reason);
+        var running = _workspaces.Values.Select(w => w.Completion).OfType<Task>().ToArray();
+        await Task.WhenAll(running).WaitAsync(options.StopGrace + TimeSpan.FromSeconds(10), cancellationToken);
+    }
+
+    /// <summary>Runners left by a Host that died: they run in their own sessions, so they outlived it. Found by their workspace directory.</summary>
+    public void KillOrphans()
+    {
+        try
+        {
+            var orphans = WorkspaceProcesses.FindByEnvironment($"CATALYST_WORKSPACE={options.WorkspacesDirectory}{Path.DirectorySeparatorChar}");
+            if (orphans.Count == 0) return;
+            _logger.LogWarning("Killing {Count} agent process(es) left by a previous run under {Directory}", orphans.Count, options.WorkspacesDirectory);
+            WorkspaceProcesses.KillAll(orphans);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _logger.LogWarning(e, "Could not look for agent processes left by a previous run");
+        }
+    }
+
+    private async ValueTask PublishAsync(Guid taskId, object message)
+    {
+        // The registry forgets the workspace before the Tasks module hears it ended, so QueryWorkspace never says Running after.
+        if (message is WorkspaceExited) _workspaces.TryRemove(taskId, out _);
+        // Handled in process and in order: a task's output is stored before the next batch, and all of it before its exit.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await new MessageBus(runtime).InvokeAsync(message);
+                return;
+            }
+            catch (Exception e) when (attempt < 5 && e is not Wolverine.Runtime.Routing.IndeterminateRoutesException)
+            {
+                _logger.LogWarning(e, "Handling {Message} for task {TaskId} failed (attempt {Attempt}); trying again", message.GetType().Name, taskId, attempt);
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt));
+            }
+        }
+    }
+
+    private async Task EndAsync(Guid taskId, WorkspaceEnd end, string error)
+    {
+        _logger.LogWarning("Workspace of task {TaskId} not started: {Error}", taskId, error);
+        await PublishAsync(taskId, new WorkspaceExited(taskId, end, null, error, null, time.GetUtcNow()));
+    }
+
+    private sealed class Workspace
+    {
+        public LocalWorkspaceRunner? Runner { get; set; }
+        public string? StopReason { get; set; }
+        public Task? Completion { get; set; }
+    }
+}
+
+/// <summary>Kills runners orphaned by a previous Host at start; stops running agents gracefully at shutdown.</summary>
+public sealed class LocalWorkspacesLifetime(LocalWorkspaces workspaces) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        workspaces.KillOrphans();
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await workspaces.StopAllAsync("The Catalyst host shut down while the agent was running.", cancellationToken);
+        }
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException)
+        {
+            // The host's own shutdown timeout wins; the runners' processes were signalled.
+        }
+    }
+}
