@@ -310,8 +310,12 @@ public sealed class ScriptedModelServer : IAsyncDisposable
 
     private async Task ChatAsync(HttpContext http, JsonNode json)
     {
-        var hasToolResult = (json["messages"] as JsonArray ?? []).Any(m => (string?)m?["role"] == "tool");
+        var messages = json["messages"] as JsonArray ?? [];
+        var hasToolResult = messages.Any(m => (string?)m?["role"] == "tool");
         var turn = Decide(hasToolResult, ToolNames(json, t => (string?)t["function"]?["name"] ?? (string?)t["name"]));
+        // Aider offers no tools: it asks for its edits as SEARCH/REPLACE blocks in the answer's text.
+        if (json["tools"] is null && messages.Any(m => m?["content"] is JsonValue v && v.ToString().Contains("SEARCH/REPLACE", StringComparison.Ordinal)))
+            turn = new TextTurn($"I'll add the notes file.\n\n{FileName}\n```\n<<<<<<< SEARCH\n=======\n{FileContent}\n>>>>>>> REPLACE\n```");
         var model = (string?)json["model"] ?? "gpt-4.1";
         var id = $"chatcmpl-{Guid.NewGuid():N}";
         var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
