@@ -68,10 +68,11 @@ public sealed partial class AiderTextAdapter : IAgentOutputAdapter
     [GeneratedRegex(@"^Commit (?<sha>[0-9a-f]{7,40}) (?<message>.+)$")]
     private static partial Regex Commit();
 
-    [GeneratedRegex(@"^(litellm\.\w+(Error|Exception)\b|\w+(Error|Exception): |Error: |The API provider is not able to authenticate you)")]
+    [GeneratedRegex(@"^(litellm\.\w+(Error|Exception)\b|\w+(Error|Exception): |Error: )")]
     private static partial Regex Failure();
 
-    [GeneratedRegex(@"^Retrying in [\d.]+ seconds")]
+    // Retries, and the advice Aider prints after an error (the error itself stays the task's message).
+    [GeneratedRegex(@"^(Retrying in [\d.]+ seconds|The API provider |Check your API key|https://aider\.chat/docs/troubleshooting)")]
     private static partial Regex Retrying();
 
     [GeneratedRegex(@"^(Aider v\d|Main model: |Weak model: |Editor model: |Model: |Git repo: |Repo-map: |Added .+ to the chat|Use /help )")]

@@ -62,9 +62,13 @@ public class ClaudeStreamJsonAdapter : JsonLinesOutputAdapter
                 return true;
 
             case "user":
-                foreach (var block in Items(Obj(e, "message") is { } user ? Obj(user, "content") : null))
-                    if (Str(block, "type") == "tool_result")
-                        r.ToolResult(ContentText(block, "content"), Bool(block, "is_error"), id: Str(block, "tool_use_id"));
+                var results = Items(Obj(e, "message") is { } user ? Obj(user, "content") : null).Where(b => Str(b, "type") == "tool_result").ToList();
+                // A shell's own output, whole, even where the model got a preview of a large one.
+                var shell = results.Count == 1 && Obj(e, "tool_use_result") is { } ran && Str(ran, "stdout") is { } stdout
+                    ? string.IsNullOrEmpty(Str(ran, "stderr")) ? stdout : $"{stdout}\n{Str(ran, "stderr")}"
+                    : null;
+                foreach (var block in results)
+                    r.ToolResult(shell ?? ContentText(block, "content"), Bool(block, "is_error"), id: Str(block, "tool_use_id"));
                 return true;
 
             case "result":
