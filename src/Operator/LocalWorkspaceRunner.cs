@@ -258,7 +258,7 @@ public sealed partial class LocalWorkspaceRunner
         env["CATALYST_TASK_ID"] = TaskId.ToString();
         env["CATALYST_REPOSITORY_URL"] = RepositoryUrl(_spec.RepositoryUrl);
         env["CATALYST_BASE_BRANCH"] = _spec.BaseBranch;
-        env["CATALYST_WORK_BRANCH"] = _spec.WorkBranch;
+        env["CATALYST_WORK_BRANCH"] = string.IsNullOrWhiteSpace(_spec.WorkBranch) ? $"catalyst/{TaskId.ToString("N")[..8]}" : _spec.WorkBranch;
         env["CATALYST_WORKSPACE"] = Directory;
         env["CATALYST_PROMPT_FILE"] = promptFile;
         env["CATALYST_AGENT_ARGV_FILE"] = argvFile;
@@ -373,13 +373,25 @@ public sealed partial class LocalWorkspaceRunner
 
     private async Task PublishAsync(object message)
     {
-        try
+        // The end is what the Tasks module waits for: it gets a few more tries than an output batch.
+        var attempts = message is WorkspaceExited ? 4 : 1;
+        for (var attempt = 1; ; attempt++)
         {
-            await _publish(message);
-        }
-        catch (Exception e)
-        {
-            _logger.LogError(e, "Could not publish {Message} for task {TaskId}", message.GetType().Name, TaskId);
+            try
+            {
+                await _publish(message);
+                return;
+            }
+            catch (Exception e) when (attempt < attempts)
+            {
+                _logger.LogWarning(e, "Could not publish {Message} for task {TaskId}; trying again", message.GetType().Name, TaskId);
+                await Task.Delay(TimeSpan.FromMilliseconds(500 * attempt), _time);
+            }
+            catch (Exception e)
+            {
+                _logger.LogError(e, "Could not publish {Message} for task {TaskId}", message.GetType().Name, TaskId);
+                return;
+            }
         }
     }
 

@@ -45,7 +45,13 @@ public sealed class LocalWorkspaces(
         {
             credential = await credentials.RevealAsync(spec.CredentialId, spec.TaskId, cancellationToken);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (OperationCanceledException)
+        {
+            // Wolverine retries the message; the next attempt must not find this one in the way.
+            _workspaces.TryRemove(spec.TaskId, out _);
+            throw;
+        }
+        catch (Exception e)
         {
             _logger.LogError(e, "Could not read credential {CredentialId} for task {TaskId}", spec.CredentialId, spec.TaskId);
             await EndAsync(spec.TaskId, WorkspaceEnd.Failed, "The credential could not be read; try again, or choose another credential.");

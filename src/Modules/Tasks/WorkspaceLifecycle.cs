@@ -82,7 +82,9 @@ public static class WorkspaceLifecycleHandler
         WorkspaceEnd.Exited or WorkspaceEnd.Failed when exit.ExitCode is not null => (AgentTaskStatus.Failed,
             (agentError ?? exit.Error) is not { Length: > 0 } said || string.IsNullOrWhiteSpace(said)
                 ? $"The agent exited with code {exit.ExitCode}." : $"The agent exited with code {exit.ExitCode}: {said.Trim()}"),
-        WorkspaceEnd.Cancelled => (AgentTaskStatus.Cancelled, "Cancelled; the agent was stopped."),
+        WorkspaceEnd.Cancelled when task.CancelRequested => (AgentTaskStatus.Cancelled, "Cancelled; the agent was stopped."),
+        // Stopped by no one's request (the Host shut down): a failure the user can retry, with the reason.
+        WorkspaceEnd.Cancelled => (AgentTaskStatus.Failed, exit.Error ?? "The agent was stopped before it finished. Retry the task to run it again."),
         WorkspaceEnd.TimedOut => (AgentTaskStatus.TimedOut,
             $"Stopped at the project's time limit of {task.TimeoutSeconds} s. Raise the limit in the project's settings, or narrow the instructions."),
         _ => (AgentTaskStatus.Failed, exit.Error ?? "The workspace failed."),
