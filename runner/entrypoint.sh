@@ -94,6 +94,20 @@ argv=()
 while IFS= read -r -d '' arg; do argv+=("${arg//\{prompt\}/$prompt}"); done <"$CATALYST_AGENT_ARGV_FILE"
 (( ${#argv[@]} > 0 )) || fail "the agent command line is empty"
 
+# The provider's set-up steps (a CLI's own login, say), each a NUL-separated command line, in order.
+if [[ -n ${CATALYST_AGENT_SETUP_FILES:-} ]]; then
+  IFS=: read -r -a setup_files <<<"$CATALYST_AGENT_SETUP_FILES"
+  for setup_file in "${setup_files[@]}"; do
+    step=()
+    while IFS= read -r -d '' arg; do step+=("$arg"); done <"$setup_file"
+    (( ${#step[@]} > 0 )) || continue
+    progress "setting up the agent: ${step[0]##*/}"
+    # Its output is not the task's: a login step may echo what it stored.
+    "${step[@]}" </dev/null >/dev/null 2>"$CATALYST_WORKSPACE/setup.err" \
+      || fail "the agent's set-up step ${step[0]##*/} failed: $(tail -c 2000 "$CATALYST_WORKSPACE/setup.err")"
+  done
+fi
+
 rm -f "$agent_pid_file" "$agent_status_file"
 
 progress "agent started: ${argv[0]##*/}"

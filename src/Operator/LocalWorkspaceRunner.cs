@@ -187,7 +187,7 @@ public sealed partial class LocalWorkspaceRunner
         var promptFile = Path.Combine(Directory, "prompt.md");
         var argvFile = Path.Combine(Directory, "agent-argv");
         var model = FirstNonBlank(_credential.Model, _spec.Provider.DefaultModel) ?? "";
-        var baseUrl = FirstNonBlank(_credential.BaseUrl) ?? "";
+        var baseUrl = FirstNonBlank(_credential.BaseUrl, _spec.Provider.DefaultBaseUrl) ?? "";
         var values = new Dictionary<string, string>
         {
             ["prompt_file"] = promptFile,
@@ -203,6 +203,13 @@ public sealed partial class LocalWorkspaceRunner
         var argv = new StringBuilder();
         foreach (var arg in launch.Command) argv.Append(Substitute(arg).Replace("\0", "")).Append('\0');
         File.WriteAllText(argvFile, argv.ToString(), new UTF8Encoding(false));
+        var setupFiles = new List<string>();
+        foreach (var step in launch.Setup.Where(s => s.Count > 0))
+        {
+            var file = Path.Combine(Directory, $"agent-setup-{setupFiles.Count + 1}");
+            File.WriteAllText(file, string.Concat(step.Select(arg => Substitute(arg).Replace("\0", "") + "\0")), new UTF8Encoding(false));
+            setupFiles.Add(file);
+        }
 
         var home = Path.GetFullPath(HomeDirectory) + Path.DirectorySeparatorChar;
         foreach (var (relative, content) in launch.HomeFiles)
@@ -226,6 +233,18 @@ public sealed partial class LocalWorkspaceRunner
         };
         // setsid execs in place (a child of ours is no group leader): the runner's pid is its session and group id.
         start.ArgumentList.Add("--wait");
+        // Each wrapper execs in place too, so the pid stays the runner's.
+        if (_options.NetworkNamespace is { } ns)
+        {
+            start.ArgumentList.Add(FindProgram("nsenter"));
+            start.ArgumentList.Add($"--net={ns}");
+            start.ArgumentList.Add("--");
+        }
+        else if (_options.IsolateNetwork)
+        {
+            foreach (var arg in new[] { FindProgram("unshare"), "-n", FindProgram("sh"), "-c", "ip link set lo up && exec \"$@\"", "catalyst-netns" })
+                start.ArgumentList.Add(arg);
+        }
         start.ArgumentList.Add(FindProgram("bash"));
         start.ArgumentList.Add(_options.EntrypointPath);
 
@@ -243,6 +262,7 @@ public sealed partial class LocalWorkspaceRunner
         env["CATALYST_WORKSPACE"] = Directory;
         env["CATALYST_PROMPT_FILE"] = promptFile;
         env["CATALYST_AGENT_ARGV_FILE"] = argvFile;
+        if (setupFiles.Count > 0) env["CATALYST_AGENT_SETUP_FILES"] = string.Join(':', setupFiles);
         env["CATALYST_AGENT_GRACE_SECONDS"] = Math.Max(1, (int)(_options.StopGrace.TotalSeconds / 2)).ToString(System.Globalization.CultureInfo.InvariantCulture);
         foreach (var name in _spec.Provider.CredentialVariables) env[name] = _credential.Key;
         if (_spec.Provider.BaseUrlVariable is { Length: > 0 } baseUrlVariable && baseUrl.Length > 0) env[baseUrlVariable] = baseUrl;
