@@ -16,6 +16,7 @@ using JasperFx.CommandLine;
 using Marten;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Wolverine;
@@ -30,6 +31,7 @@ var origin = Git.CreateOrigin(root);
 JasperFxEnvironment.AutoStartHost = true;
 await using var factory = new WebApplicationFactory<CatalystDatabase>().WithWebHostBuilder(web =>
 {
+    web.UseSolutionRelativeContentRoot("src/Host");
     web.UseEnvironment("Production");
     web.UseSetting("ConnectionStrings:Catalyst", cluster.ConnectionString());
     web.UseSetting("CATALYST_DATA_DIR", Path.Combine(root, "data"));
