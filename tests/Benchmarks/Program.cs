@@ -173,6 +173,8 @@ if (which.Contains("latency"))
 
 var output = Environment.GetEnvironmentVariable("CATALYST_BENCH_OUTPUT");
 if (output is not null) await File.AppendAllLinesAsync(output, report);
+await factory.DisposeAsync();
+await cluster.DisposeAsync();
 try { Directory.Delete(root, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
 return 0;
 
