@@ -42,22 +42,25 @@ json_quote() {
 safe_url=$CATALYST_REPOSITORY_URL
 if [[ $safe_url =~ ^([A-Za-z][A-Za-z0-9+.-]*://)[^/@]*@(.*)$ ]]; then safe_url="${BASH_REMATCH[1]}${BASH_REMATCH[2]}"; fi
 
-agent_pid=""
+agent_started=0
 stopping=0
-interrupted=0
-killer_pid=""
+stop_deadline=0
+agent_pid_file="$CATALYST_WORKSPACE/.agent.pid"
+agent_status_file="$CATALYST_WORKSPACE/.agent.status"
+# No subshell: it runs inside the trap. Sets $pid (empty when not known yet).
+read_agent_pid() { pid=""; [[ -s $agent_pid_file ]] && read -r pid <"$agent_pid_file" || true; }
 on_stop() {
-  interrupted=1
-  if [[ -z $agent_pid ]]; then
+  if (( agent_started == 0 )); then
     progress "stopped before the agent started"
     exit 143
   fi
   if (( stopping == 0 )); then
     stopping=1
+    stop_deadline=$(( ${EPOCHREALTIME//[!0-9]/} + agent_grace * 1000000 ))
     progress "stopping the agent"
-    kill -TERM "$agent_pid" 2>/dev/null || true
-    ( sleep "$agent_grace"; kill -KILL "$agent_pid" 2>/dev/null || true ) &
-    killer_pid=$!
+    local pid
+    read_agent_pid
+    [[ -z $pid ]] || kill -TERM "$pid" 2>/dev/null || true
   fi
 }
 trap on_stop TERM INT
@@ -85,34 +88,55 @@ if [[ -z ${GIT_COMMITTER_EMAIL:-} && -z $(git config user.email || true) ]]; the
 git checkout --quiet -b "$CATALYST_WORK_BRANCH"
 progress "branch $CATALYST_WORK_BRANCH from $CATALYST_BASE_BRANCH at $base_sha"
 
-# Set-up steps the provider asks for before the agent (e.g. a CLI's own login): one NUL-separated command line a file.
-if [[ -n ${CATALYST_AGENT_SETUP_DIR:-} && -d $CATALYST_AGENT_SETUP_DIR ]]; then
-  for step in "$CATALYST_AGENT_SETUP_DIR"/step-*; do
-    [[ -f $step ]] || continue
-    setup=()
-    while IFS= read -r -d '' arg; do setup+=("$arg"); done <"$step"
-    (( ${#setup[@]} > 0 )) || continue
-    progress "agent set-up: ${setup[0]##*/}"
-    "${setup[@]}" </dev/null || fail "the agent's set-up step (${setup[0]##*/}) failed with code $?"
-  done
-fi
-
 # The agent's command line: NUL-separated; {prompt} becomes the prompt file's contents.
 prompt=$(<"$CATALYST_PROMPT_FILE")
 argv=()
 while IFS= read -r -d '' arg; do argv+=("${arg//\{prompt\}/$prompt}"); done <"$CATALYST_AGENT_ARGV_FILE"
 (( ${#argv[@]} > 0 )) || fail "the agent command line is empty"
 
+# The provider's set-up steps (a CLI's own login, say), each a NUL-separated command line, in order.
+if [[ -n ${CATALYST_AGENT_SETUP_FILES:-} ]]; then
+  IFS=: read -r -a setup_files <<<"$CATALYST_AGENT_SETUP_FILES"
+  for setup_file in "${setup_files[@]}"; do
+    step=()
+    while IFS= read -r -d '' arg; do step+=("$arg"); done <"$setup_file"
+    (( ${#step[@]} > 0 )) || continue
+    progress "setting up the agent: ${step[0]##*/}"
+    # Its output is not the task's: a login step may echo what it stored.
+    "${step[@]}" </dev/null >/dev/null 2>"$CATALYST_WORKSPACE/setup.err" \
+      || fail "the agent's set-up step ${step[0]##*/} failed: $(tail -c 2000 "$CATALYST_WORKSPACE/setup.err")"
+  done
+fi
+
+rm -f "$agent_pid_file" "$agent_status_file"
+
 progress "agent started: ${argv[0]##*/}"
-"${argv[@]}" </dev/null &
-agent_pid=$!
-agent_rc=0
-while :; do
-  interrupted=0
-  wait "$agent_pid" && agent_rc=0 || agent_rc=$?
-  (( interrupted )) || break
+agent_started=1
+# The agent runs under a small subshell that records its pid and exit status. Bash loses a background job's
+# status when a trapped signal interrupts `wait`; the subshell ignores SIGTERM (after starting the agent with
+# the default disposition), so its own `wait` is never interrupted.
+(
+  trap - TERM INT
+  "${argv[@]}" </dev/null &
+  pid=$!
+  trap '' TERM INT
+  printf '%s' "$pid" >"$agent_pid_file"
+  wait "$pid" && rc=0 || rc=$?
+  printf '%s' "$rc" >"$agent_status_file"
+) &
+wrapper_pid=$!
+while [[ ! -s $agent_status_file ]] && kill -0 "$wrapper_pid" 2>/dev/null; do
+  if (( stopping )) && (( ${EPOCHREALTIME//[!0-9]/} >= stop_deadline )); then
+    read_agent_pid
+    [[ -z $pid ]] || kill -KILL "$pid" 2>/dev/null || true
+  fi
+  # A foreground sleep, not `read -t` or `wait`: bash defers the trap until it ends, so nothing gets lost.
+  if (( stopping )); then sleep 0.05 || true; else sleep 0.2 || true; fi
 done
-if [[ -n $killer_pid ]]; then kill "$killer_pid" 2>/dev/null || true; fi
+wait "$wrapper_pid" 2>/dev/null || true
+agent_rc=$(( stopping ? 143 : 1 ))
+if [[ -s $agent_status_file ]]; then read -r agent_rc <"$agent_status_file" || true; fi
+rm -f "$agent_pid_file" "$agent_status_file"
 progress "agent exited with code $agent_rc"
 
 # From here on nothing may stop the report: every step handles its own failure.

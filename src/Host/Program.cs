@@ -2,6 +2,7 @@ using Catalyst.Credentials;
 using Catalyst.Host;
 using Catalyst.Host.Accounts;
 using Catalyst.Host.Database;
+using Catalyst.Host.Mcp;
 using Catalyst.Integrations;
 using Catalyst.Operator;
 using Catalyst.Providers;
@@ -20,6 +21,7 @@ builder.Services.AddCredentialsModule();
 builder.Services.AddTasksModule();
 builder.Services.AddIntegrationsModule();
 builder.Services.AddLocalWorkspaces(builder.Configuration);
+builder.Services.AddCatalystMcp();
 
 var app = builder.Build();
 
@@ -28,6 +30,7 @@ app.MapAccounts();
 app.MapCatalystPages();
 app.MapIntegrationsEndpoints();
 app.MapTasksEndpoints();
+app.MapMcp("/mcp").RequireAuthorization(CatalystMcp.TokenPolicy);
 
 return await app.RunJasperFxCommands(args);
 

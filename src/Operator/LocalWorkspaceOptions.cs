@@ -21,6 +21,18 @@ public sealed record LocalWorkspaceOptions
     /// <summary>Put before the safe default PATH of the agent: where the agent CLIs are installed.</summary>
     public IReadOnlyList<string> ToolDirectories { get; init; } = [];
 
+    /// <summary>
+    /// Run each workspace in a fresh network namespace with only loopback (<c>unshare -n</c>; root only): the agent
+    /// reaches nothing, not even the model API, unless that is served inside it. For fully offline set-ups.
+    /// </summary>
+    public bool IsolateNetwork { get; init; }
+
+    /// <summary>
+    /// Run each workspace inside this existing network namespace (a name under /var/run/netns, or a path; root only):
+    /// the agent reaches only what that namespace routes to, e.g. a model gateway.
+    /// </summary>
+    public string? NetworkNamespace { get; init; }
+
     public const string SafePath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
     public string EntrypointPath => Path.Combine(RunnerDirectory ?? "", "entrypoint.sh");
@@ -28,7 +40,7 @@ public sealed record LocalWorkspaceOptions
     /// <summary>
     /// From configuration: the data directory (CATALYST_DATA_DIR or Catalyst:DataDirectory), Catalyst:RunnerDirectory,
     /// Catalyst:Workspaces:StopGraceSeconds, Catalyst:Workspaces:KeepWorkspaces and Catalyst:Workspaces:ToolDirectories
-    /// (colon-separated). The data directory's <c>agent-clis/node_modules/.bin</c> and <c>agent-clis/bin</c> are always on PATH.
+    /// (colon-separated), Catalyst:Workspaces:IsolateNetwork and Catalyst:Workspaces:NetworkNamespace. The data directory's <c>agent-clis/node_modules/.bin</c> and <c>agent-clis/bin</c> are always on PATH.
     /// </summary>
     public static LocalWorkspaceOptions FromConfiguration(IConfiguration configuration)
     {
@@ -47,6 +59,8 @@ public sealed record LocalWorkspaceOptions
             StopGrace = TimeSpan.FromSeconds(Math.Max(1, grace)),
             KeepWorkspaces = section.GetValue<bool?>("KeepWorkspaces") ?? false,
             ToolDirectories = tools,
+            IsolateNetwork = section.GetValue<bool?>("IsolateNetwork") ?? false,
+            NetworkNamespace = section["NetworkNamespace"] is { Length: > 0 } ns ? (ns.Contains('/') ? Path.GetFullPath(ns) : $"/var/run/netns/{ns}") : null,
         };
     }
 

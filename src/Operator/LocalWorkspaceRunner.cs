@@ -187,7 +187,6 @@ public sealed partial class LocalWorkspaceRunner
         var promptFile = Path.Combine(Directory, "prompt.md");
         var argvFile = Path.Combine(Directory, "agent-argv");
         var model = FirstNonBlank(_credential.Model, _spec.Provider.DefaultModel) ?? "";
-        // The credential's own base URL (a proxy, a compatible API), else the vendor's API the provider names.
         var baseUrl = FirstNonBlank(_credential.BaseUrl, _spec.Provider.DefaultBaseUrl) ?? "";
         var values = new Dictionary<string, string>
         {
@@ -204,15 +203,12 @@ public sealed partial class LocalWorkspaceRunner
         var argv = new StringBuilder();
         foreach (var arg in launch.Command) argv.Append(Substitute(arg).Replace("\0", "")).Append('\0');
         File.WriteAllText(argvFile, argv.ToString(), new UTF8Encoding(false));
-        // Set-up steps (a CLI's own login, say): one NUL-separated command line a file, run in order before the agent.
-        var setupDirectory = Path.Combine(Directory, "agent-setup");
-        var steps = 0;
-        foreach (var command in launch.Setup)
+        var setupFiles = new List<string>();
+        foreach (var step in launch.Setup.Where(s => s.Count > 0))
         {
-            System.IO.Directory.CreateDirectory(setupDirectory);
-            var step = new StringBuilder();
-            foreach (var arg in command) step.Append(Substitute(arg).Replace("\0", "")).Append('\0');
-            File.WriteAllText(Path.Combine(setupDirectory, $"step-{++steps:D2}"), step.ToString(), new UTF8Encoding(false));
+            var file = Path.Combine(Directory, $"agent-setup-{setupFiles.Count + 1}");
+            File.WriteAllText(file, string.Concat(step.Select(arg => Substitute(arg).Replace("\0", "") + "\0")), new UTF8Encoding(false));
+            setupFiles.Add(file);
         }
 
         var home = Path.GetFullPath(HomeDirectory) + Path.DirectorySeparatorChar;
@@ -237,6 +233,18 @@ public sealed partial class LocalWorkspaceRunner
         };
         // setsid execs in place (a child of ours is no group leader): the runner's pid is its session and group id.
         start.ArgumentList.Add("--wait");
+        // Each wrapper execs in place too, so the pid stays the runner's.
+        if (_options.NetworkNamespace is { } ns)
+        {
+            start.ArgumentList.Add(FindProgram("nsenter"));
+            start.ArgumentList.Add($"--net={ns}");
+            start.ArgumentList.Add("--");
+        }
+        else if (_options.IsolateNetwork)
+        {
+            foreach (var arg in new[] { FindProgram("unshare"), "-n", FindProgram("sh"), "-c", "ip link set lo up && exec \"$@\"", "catalyst-netns" })
+                start.ArgumentList.Add(arg);
+        }
         start.ArgumentList.Add(FindProgram("bash"));
         start.ArgumentList.Add(_options.EntrypointPath);
 
@@ -250,11 +258,11 @@ public sealed partial class LocalWorkspaceRunner
         env["CATALYST_TASK_ID"] = TaskId.ToString();
         env["CATALYST_REPOSITORY_URL"] = RepositoryUrl(_spec.RepositoryUrl);
         env["CATALYST_BASE_BRANCH"] = _spec.BaseBranch;
-        env["CATALYST_WORK_BRANCH"] = _spec.WorkBranch;
+        env["CATALYST_WORK_BRANCH"] = string.IsNullOrWhiteSpace(_spec.WorkBranch) ? $"catalyst/{TaskId.ToString("N")[..8]}" : _spec.WorkBranch;
         env["CATALYST_WORKSPACE"] = Directory;
         env["CATALYST_PROMPT_FILE"] = promptFile;
         env["CATALYST_AGENT_ARGV_FILE"] = argvFile;
-        if (steps > 0) env["CATALYST_AGENT_SETUP_DIR"] = setupDirectory;
+        if (setupFiles.Count > 0) env["CATALYST_AGENT_SETUP_FILES"] = string.Join(':', setupFiles);
         env["CATALYST_AGENT_GRACE_SECONDS"] = Math.Max(1, (int)(_options.StopGrace.TotalSeconds / 2)).ToString(System.Globalization.CultureInfo.InvariantCulture);
         foreach (var name in _spec.Provider.CredentialVariables) env[name] = _credential.Key;
         if (_spec.Provider.BaseUrlVariable is { Length: > 0 } baseUrlVariable && baseUrl.Length > 0) env[baseUrlVariable] = baseUrl;
@@ -365,13 +373,25 @@ public sealed partial class LocalWorkspaceRunner
 
     private async Task PublishAsync(object message)
     {
-        try
+        // The end is what the Tasks module waits for: it gets a few more tries than an output batch.
+        var attempts = message is WorkspaceExited ? 4 : 1;
+        for (var attempt = 1; ; attempt++)
         {
-            await _publish(message);
-        }
-        catch (Exception e)
-        {
-            _logger.LogError(e, "Could not publish {Message} for task {TaskId}", message.GetType().Name, TaskId);
+            try
+            {
+                await _publish(message);
+                return;
+            }
+            catch (Exception e) when (attempt < attempts)
+            {
+                _logger.LogWarning(e, "Could not publish {Message} for task {TaskId}; trying again", message.GetType().Name, TaskId);
+                await Task.Delay(TimeSpan.FromMilliseconds(500 * attempt), _time);
+            }
+            catch (Exception e)
+            {
+                _logger.LogError(e, "Could not publish {Message} for task {TaskId}", message.GetType().Name, TaskId);
+                return;
+            }
         }
     }
 

@@ -45,7 +45,13 @@ public sealed class LocalWorkspaces(
         {
             credential = await credentials.RevealAsync(spec.CredentialId, spec.TaskId, cancellationToken);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (OperationCanceledException)
+        {
+            // Wolverine retries the message; the next attempt must not find this one in the way.
+            _workspaces.TryRemove(spec.TaskId, out _);
+            throw;
+        }
+        catch (Exception e)
         {
             _logger.LogError(e, "Could not read credential {CredentialId} for task {TaskId}", spec.CredentialId, spec.TaskId);
             await EndAsync(spec.TaskId, WorkspaceEnd.Failed, "The credential could not be read; try again, or choose another credential.");
@@ -118,7 +124,20 @@ public sealed class LocalWorkspaces(
     {
         // The registry forgets the workspace before the Tasks module hears it ended, so QueryWorkspace never says Running after.
         if (message is WorkspaceExited) _workspaces.TryRemove(taskId, out _);
-        await new MessageBus(runtime).PublishAsync(message);
+        // Handled in process and in order: a task's output is stored before the next batch, and all of it before its exit.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await new MessageBus(runtime).InvokeAsync(message);
+                return;
+            }
+            catch (Exception e) when (attempt < 5 && e is not Wolverine.Runtime.Routing.IndeterminateRoutesException)
+            {
+                _logger.LogWarning(e, "Handling {Message} for task {TaskId} failed (attempt {Attempt}); trying again", message.GetType().Name, taskId, attempt);
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt));
+            }
+        }
     }
 
     private async Task EndAsync(Guid taskId, WorkspaceEnd end, string error)

@@ -42,10 +42,14 @@ public sealed class ApiTokenAuthenticationHandler(
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }
 
-    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+    /// <summary>A machine client gets a 401 that says what to send, in plain text (not the sign-in page a browser gets).</summary>
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
+        var failure = (await HandleAuthenticateOnceSafeAsync()).Failure?.Message;
         Response.StatusCode = StatusCodes.Status401Unauthorized;
         Response.Headers.WWWAuthenticate = "Bearer realm=\"catalyst\"";
-        return Task.CompletedTask;
+        Response.ContentType = "text/plain; charset=utf-8";
+        await Response.WriteAsync((failure is null ? "" : failure + " ") +
+            "Send a personal API token as “Authorization: Bearer cat_…”; create one in Catalyst under API tokens (/settings/tokens).");
     }
 }

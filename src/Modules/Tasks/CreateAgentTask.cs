@@ -70,7 +70,7 @@ public static class CreateAgentTaskHandler
         if (credentialError is not null) return (Result<AgentTaskCreatedResult>.Fail(credentialError), outgoing);
 
         var taskId = Guid.CreateVersion7();
-        // The workspace of this task, and of no other, may have the key revealed to it.
+        // Only a task its owner granted the credential to may have the key revealed to its workspace.
         if (await bus.InvokeAsync<CredentialRef?>(new GrantCredentialToTask(command.UserId, credential!.Id, taskId), ct) is null)
             return (Result<AgentTaskCreatedResult>.Fail(CheckCredential(null, provider)!), outgoing);
         var now = clock.GetUtcNow();

@@ -1,5 +1,6 @@
 using Catalyst.Tasks.Domain;
 using Catalyst.Tasks.Logs;
+using Catalyst.Tasks.Logs.Adapters;
 using Catalyst.Tasks.Queue;
 using JasperFx.Events.Projections;
 using Marten;
@@ -30,6 +31,14 @@ public static class TasksModule
         services.AddSingleton<TaskLogWriter>();
         services.AddSingleton<TaskLogReader>();
         services.AddSingleton<OutputInterpreter>();
+        // How each provider's CLI output is read, keyed by the provider's OutputFormat.
+        services.AddSingleton<IAgentOutputAdapter, ClaudeStreamJsonAdapter>();
+        services.AddSingleton<IAgentOutputAdapter, CodexJsonAdapter>();
+        services.AddSingleton<IAgentOutputAdapter, ClineJsonAdapter>();
+        services.AddSingleton<IAgentOutputAdapter, GeminiStreamJsonAdapter>();
+        services.AddSingleton<IAgentOutputAdapter, QwenStreamJsonAdapter>();
+        services.AddSingleton<IAgentOutputAdapter, OpenCodeJsonAdapter>();
+        services.AddSingleton<IAgentOutputAdapter, AiderTextAdapter>();
         services.AddSingleton<OutputFormats>();
         services.AddSingleton<TaskLimits>();
         services.AddHostedService<ReconcileOnStartup>();

@@ -28,14 +28,24 @@ public static class WorkspaceLifecycleHandler
         return [new AgentTaskStatusChanged(message.TaskId, AgentTaskStatus.Running)];
     }
 
-    public static async Task Handle(AgentOutput message, IQuerySession session, TaskLogWriter logs, OutputInterpreter interpreter,
+    public static async Task Handle(AgentOutput message, IDocumentSession session, TaskLogWriter logs, OutputInterpreter interpreter,
         OutputFormats formats, IMessageBus bus, CancellationToken ct)
     {
         var format = await formats.ForAsync(message.TaskId, session, bus, ct);
-        await logs.WriteAsync(message.TaskId, interpreter.Read(format, message.Lines), ct);
+        var entries = interpreter.Read(format, message.Lines);
+        await logs.WriteAsync(message.TaskId, entries, ct);
+        var usage = UsageOf(entries);
+        if (usage.Count > 0) session.Events.Append(message.TaskId, usage);
     }
 
-    public static async Task<OutgoingMessages> Handle(WorkspaceExited message, IDocumentSession session, TaskLogWriter logs, CancellationToken ct)
+    /// <summary>The pure part: the tokens and cost the agent reported in these entries, as the task's usage events.</summary>
+    public static IReadOnlyList<object> UsageOf(IEnumerable<NewLogEntry> entries) => entries
+        .Where(e => e.Kind == TaskLogKinds.Usage)
+        .Select(e => UsageMetadata.TryRead(e.Metadata, out var input, out var output, out var cost) ? new TokenUsageRecorded(input, output, cost, e.At) : null)
+        .OfType<object>()
+        .ToList();
+
+    public static async Task<OutgoingMessages> Handle(WorkspaceExited message, IDocumentSession session, TaskLogWriter logs, TaskLogReader reader, CancellationToken ct)
     {
         var stream = await session.Events.FetchForWriting<AgentTask>(message.TaskId, ct);
         var task = stream.Aggregate;
@@ -49,7 +59,11 @@ public static class WorkspaceLifecycleHandler
                 result.Pushed || result.Commits.Count == 0 ? TaskLogLevel.Info : TaskLogLevel.Warn, ct);
         }
 
-        var (status, error) = Outcome(task, message);
+        // What the agent itself reported as its error (read from its output by the provider's adapter) says more than stderr.
+        var agentError = message.End is WorkspaceEnd.Exited or WorkspaceEnd.Failed && message.ExitCode is not (null or 0)
+            ? (await reader.ReadAsync(task.Id, new TaskLogReader.Filter(Levels: [TaskLogLevel.Error], Limit: 10_000), ct)).LastOrDefault()?.Message
+            : null;
+        var (status, error) = Outcome(task, message, agentError);
         var summary = message.Result is { Commits.Count: > 0 } r ? $"{Plural(r.Commits.Count, "commit")} on {r.Branch}" : "No commits";
         await logs.SystemAsync(task.Id, status switch
         {
@@ -62,12 +76,15 @@ public static class WorkspaceLifecycleHandler
     }
 
     /// <summary>The pure part: how the way a workspace ended becomes the task's status and the message a user can act on.</summary>
-    public static (AgentTaskStatus Status, string? Error) Outcome(AgentTask task, WorkspaceExited exit) => exit.End switch
+    public static (AgentTaskStatus Status, string? Error) Outcome(AgentTask task, WorkspaceExited exit, string? agentError = null) => exit.End switch
     {
         WorkspaceEnd.Exited when exit.ExitCode == 0 => (AgentTaskStatus.Completed, null),
-        WorkspaceEnd.Exited => (AgentTaskStatus.Failed,
-            string.IsNullOrWhiteSpace(exit.Error) ? $"The agent exited with code {exit.ExitCode}." : $"The agent exited with code {exit.ExitCode}: {exit.Error}"),
-        WorkspaceEnd.Cancelled => (AgentTaskStatus.Cancelled, "Cancelled; the agent was stopped."),
+        WorkspaceEnd.Exited or WorkspaceEnd.Failed when exit.ExitCode is not null => (AgentTaskStatus.Failed,
+            (agentError ?? exit.Error) is not { Length: > 0 } said || string.IsNullOrWhiteSpace(said)
+                ? $"The agent exited with code {exit.ExitCode}." : $"The agent exited with code {exit.ExitCode}: {said.Trim()}"),
+        WorkspaceEnd.Cancelled when task.CancelRequested => (AgentTaskStatus.Cancelled, "Cancelled; the agent was stopped."),
+        // Stopped by no one's request (the Host shut down): a failure the user can retry, with the reason.
+        WorkspaceEnd.Cancelled => (AgentTaskStatus.Failed, exit.Error ?? "The agent was stopped before it finished. Retry the task to run it again."),
         WorkspaceEnd.TimedOut => (AgentTaskStatus.TimedOut,
             $"Stopped at the project's time limit of {task.TimeoutSeconds} s. Raise the limit in the project's settings, or narrow the instructions."),
         _ => (AgentTaskStatus.Failed, exit.Error ?? "The workspace failed."),

@@ -39,6 +39,7 @@ public sealed class AppFixture(TestDatabase database) : IAsyncLifetime
             });
             web.ConfigureServices(services =>
             {
+                services.AddSingleton(ScriptAgent.Definition);
                 services.RunWolverineInSoloMode();
                 services.DisableAllExternalWolverineTransports();
             });

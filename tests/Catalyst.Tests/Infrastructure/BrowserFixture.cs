@@ -31,6 +31,7 @@ public sealed class BrowserFixture(TestDatabase database) : IAsyncLifetime
             foreach (var (key, value) in TestSettings.Values) web.UseSetting(key, value);
             web.ConfigureServices(services =>
             {
+                services.AddSingleton(ScriptAgent.Definition);
                 services.RunWolverineInSoloMode();
                 services.DisableAllExternalWolverineTransports();
             });

@@ -23,15 +23,23 @@ public sealed class LoopbackServer : IAsyncDisposable
 
     public string Url(string path) => new Uri(Address, path).ToString();
 
-    public static async Task<LoopbackServer> StartAsync(Action<WebApplication> map)
+    /// <summary>Starts on a free port of 127.0.0.1; inside <paramref name="network"/> when given (reachable only from there).</summary>
+    public static async Task<LoopbackServer> StartAsync(Action<WebApplication> map, NetworkNamespace? network = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
+        var inside = network?.ListenOnLoopback();
+        builder.WebHost.UseKestrel(o =>
+        {
+            if (inside is { } socket) o.ListenHandle(socket.Handle);
+            else o.Listen(IPAddress.Loopback, 0);
+        });
         var app = builder.Build();
         map(app);
         await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var address = inside is { } s
+            ? $"http://127.0.0.1:{s.Port}/"
+            : app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new LoopbackServer(app, new Uri(address.EndsWith('/') ? address : address + "/"));
     }
 

@@ -113,6 +113,6 @@ public sealed partial class agent_launch_definitions
         d.Command.Take(5).ShouldBe(["aider", "--message-file", "{prompt_file}", "--yes-always", "--no-stream"]);
         d.Command.ShouldContain("--no-auto-commits");
         d.Environment["OPENAI_API_BASE"].ShouldBe("{base_url}");
-        d.OutputFormat.ShouldBe("text");
+        d.OutputFormat.ShouldBe("aider-text");
     }
 }

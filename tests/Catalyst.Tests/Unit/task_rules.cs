@@ -51,7 +51,7 @@ public sealed class task_rules
     [Theory]
     [InlineData(WorkspaceEnd.Exited, 0, AgentTaskStatus.Completed)]
     [InlineData(WorkspaceEnd.Exited, 2, AgentTaskStatus.Failed)]
-    [InlineData(WorkspaceEnd.Cancelled, null, AgentTaskStatus.Cancelled)]
+    [InlineData(WorkspaceEnd.Cancelled, null, AgentTaskStatus.Failed)]
     [InlineData(WorkspaceEnd.TimedOut, null, AgentTaskStatus.TimedOut)]
     [InlineData(WorkspaceEnd.Failed, null, AgentTaskStatus.Failed)]
     public void how_a_workspace_ends_decides_the_status(WorkspaceEnd end, int? exitCode, AgentTaskStatus expected)
@@ -63,6 +63,15 @@ public sealed class task_rules
         else error.ShouldNotBeNullOrWhiteSpace();
         if (end == WorkspaceEnd.Exited && exitCode == 2) error.ShouldBe("The agent exited with code 2: boom: stack trace");
         if (end == WorkspaceEnd.TimedOut) error!.ShouldContain("60 s");
+    }
+
+    [Fact]
+    public void a_stop_nobody_asked_for_is_a_failure_and_a_requested_one_a_cancellation()
+    {
+        var task = Task(ProjectA, Ada, 0, AgentTaskStatus.Running);
+        var exit = new WorkspaceExited(task.Id, WorkspaceEnd.Cancelled, null, "The Catalyst host shut down while the agent was running.", null, DateTimeOffset.UnixEpoch);
+        WorkspaceLifecycleHandler.Outcome(task, exit).ShouldBe((AgentTaskStatus.Failed, "The Catalyst host shut down while the agent was running."));
+        WorkspaceLifecycleHandler.Outcome(task with { CancelRequested = true }, exit).Status.ShouldBe(AgentTaskStatus.Cancelled);
     }
 
     [Fact]

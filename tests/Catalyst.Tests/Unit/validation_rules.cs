@@ -33,7 +33,7 @@ public sealed class validation_rules
     [Fact]
     public void project_limits_are_bounded()
     {
-        var errors = new ProjectSettings("Name", "ok", "/srv/repo", "main", null, TimeoutSeconds: 5, MaxConcurrentTasks: 0).Validate();
+        var errors = new ProjectSettings("Name", "ok", "/srv/repo", "main", null, TimeoutSeconds: 4, MaxConcurrentTasks: 0).Validate();
         errors.Select(e => e.Field).ShouldBe(["TimeoutSeconds", "MaxConcurrentTasks"], ignoreOrder: true);
         new ProjectSettings("Name", "ok", "/srv/repo").Validate().ShouldBeEmpty();
         new ProjectSettings("Name", "ok", "/srv/repo", "bad..branch").Validate().Single().Field.ShouldBe("DefaultBranch");

@@ -69,9 +69,11 @@ public sealed class WorkspaceMessages(Guid taskId) : ITrackedCondition
 
     public WorkspaceExited? Exited => Messages.OfType<WorkspaceExited>().SingleOrDefault();
 
+    public IReadOnlyList<OutputLine> Lines => Messages.OfType<AgentOutput>().SelectMany(o => o.Lines).ToArray();
+
     public void Record(EnvelopeRecord record)
     {
-        if (record.MessageEventType is not (MessageEventType.Sent or MessageEventType.NoRoutes) || record.Envelope is null) return;
+        if (record.MessageEventType is not (MessageEventType.Sent or MessageEventType.NoRoutes or MessageEventType.ExecutionStarted) || record.Envelope is null) return;
         var message = record.Envelope.Message;
         var belongs = message switch
         {

@@ -36,6 +36,10 @@ public sealed class a_stopped_workspace_leaves_nothing_running : IDisposable
         var started = File.ReadAllLines(pids).Select(int.Parse).ToArray();
         started.Length.ShouldBe(4);
         ProcessTable.OfTask(taskId).ShouldNotBeEmpty();
+        // The runner leads its own session and process group.
+        var stat = File.ReadAllText($"/proc/{runner.ProcessId}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        (fields[2], fields[3]).ShouldBe((runner.ProcessId.ToString(), runner.ProcessId.ToString()));
 
         var clock = Stopwatch.StartNew();
         runner.Stop("Cancelled by ada@example.com");
@@ -73,7 +77,7 @@ public sealed class a_stopped_workspace_leaves_nothing_running : IDisposable
         exited.Error.ShouldBe("The agent did not finish within 3 seconds.");
         clock.Elapsed.ShouldBeGreaterThanOrEqualTo(TimeSpan.FromSeconds(3));
         clock.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(3 + 4));
-        var result = exited.Result.ShouldNotBeNull();
+        var result = exited.Result.ShouldNotBeNull(string.Join("\n", events.Lines.Select(l => $"{l.Stream}: {l.Text}")));
         result.Commits.Select(c => c.Message).ShouldBe(["First step", "Catalyst: uncommitted changes left by the agent"]);
         result.Pushed.ShouldBeTrue();
         _sandbox.OriginBranch(spec.WorkBranch).ShouldBe(result.Commits[^1].Sha);

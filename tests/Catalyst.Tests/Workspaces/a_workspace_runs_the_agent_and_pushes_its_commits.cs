@@ -22,6 +22,8 @@ public sealed class a_workspace_runs_the_agent_and_pushes_its_commits : IDisposa
             printf 'a\nb\n' > notes.txt
             git add notes.txt
             git commit --quiet -m 'Add notes with "quotes" and a \ backslash'
+            echo more >> notes.txt
+            git commit --quiet -am "$(printf 'Tab\there, accents \xc3\xa9\xe2\x9c\x93, bell \a')"
             echo done
             """);
         var taskId = Guid.NewGuid();
@@ -39,7 +41,7 @@ public sealed class a_workspace_runs_the_agent_and_pushes_its_commits : IDisposa
         result.BaseSha.ShouldBe(_sandbox.Git(_sandbox.Root, "--git-dir", _sandbox.Origin, "rev-parse", "main"));
         result.Pushed.ShouldBeTrue();
         result.PushError.ShouldBeNull();
-        result.Commits.Select(c => c.Message).ShouldBe(["Fix the README", "Add notes with \"quotes\" and a \\ backslash"]);
+        result.Commits.Select(c => c.Message).ShouldBe(["Fix the README", "Add notes with \"quotes\" and a \\ backslash", "Tab\there, accents é✓, bell \a"]);
         result.Commits[0].ShouldBe(result.Commits[0] with { FilesChanged = 1, Insertions = 2, Deletions = 3 });
         result.Commits[1].ShouldBe(result.Commits[1] with { FilesChanged = 1, Insertions = 2, Deletions = 0 });
 

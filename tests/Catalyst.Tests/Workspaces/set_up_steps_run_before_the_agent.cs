@@ -41,7 +41,7 @@ public sealed class set_up_steps_run_before_the_agent : IDisposable
 
         exited.End.ShouldBe(WorkspaceEnd.Failed);
         exited.Error.ShouldNotBeNull().ShouldContain("not logged in");
-        exited.Error.ShouldContain("set-up step (bash) failed with code 5");
+        exited.Error.ShouldContain("set-up step bash failed");
         File.Exists(marker).ShouldBeFalse();
     }
 }

@@ -11,7 +11,7 @@ public sealed class workspaces_through_the_host(WorkspacesHostFixture fixture) :
 
     public void Dispose() => _sandbox.Dispose();
 
-    private async Task<WorkspaceMessages> Provision(WorkspaceSpec spec, Func<IMessageBus, Task>? meanwhile = null)
+    private async Task<WorkspaceMessages> Provision(WorkspaceSpec spec, Func<IMessageBus, WorkspaceMessages, Task>? meanwhile = null)
     {
         var messages = new WorkspaceMessages(spec.TaskId);
         await fixture.Host.TrackActivity()
@@ -21,7 +21,7 @@ public sealed class workspaces_through_the_host(WorkspacesHostFixture fixture) :
             .ExecuteAndWaitAsync((Func<IMessageContext, Task>)(async context =>
             {
                 await context.SendAsync(new ProvisionWorkspace(spec));
-                if (meanwhile is not null) await meanwhile(fixture.Host.MessageBus());
+                if (meanwhile is not null) await meanwhile(fixture.Host.MessageBus(), messages);
             }));
         return messages;
     }
@@ -63,11 +63,10 @@ public sealed class workspaces_through_the_host(WorkspacesHostFixture fixture) :
         fixture.Credentials.Add(credential);
         var spec = _sandbox.Spec(Guid.NewGuid(), _sandbox.Agent("echo ready; sleep 300")) with { CredentialId = credential.CredentialId };
 
-        var messages = await Provision(spec, async bus =>
+        var messages = await Provision(spec, async (bus, published) =>
         {
             var deadline = DateTime.UtcNow.AddSeconds(30);
-            while (await bus.InvokeAsync<WorkspaceState>(new QueryWorkspace(spec.TaskId)) != WorkspaceState.Running && DateTime.UtcNow < deadline)
-                await Task.Delay(50);
+            while (!published.Lines.Any(l => l.Text == "ready") && DateTime.UtcNow < deadline) await Task.Delay(20);
             (await bus.InvokeAsync<WorkspaceState>(new QueryWorkspace(spec.TaskId))).ShouldBe(WorkspaceState.Running);
             await bus.SendAsync(new StopWorkspace(spec.TaskId, "Cancelled by the user"));
         });
@@ -75,6 +74,9 @@ public sealed class workspaces_through_the_host(WorkspacesHostFixture fixture) :
         var exited = messages.Exited.ShouldNotBeNull();
         exited.End.ShouldBe(WorkspaceEnd.Cancelled);
         exited.Error.ShouldBe("Cancelled by the user");
+        exited.ExitCode.ShouldBe(143);
+        messages.Messages.OfType<AgentStarted>().ShouldHaveSingleItem();
+        exited.Result.ShouldNotBeNull().Commits.ShouldBeEmpty();
         ProcessTable.OfTask(spec.TaskId).ShouldBeEmpty();
     }
 

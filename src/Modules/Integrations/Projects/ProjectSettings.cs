@@ -47,8 +47,8 @@ public sealed partial record ProjectSettings(
         if (!string.IsNullOrWhiteSpace(GitHubRepository) && !GitHubPattern().IsMatch(GitHubRepository.Trim()))
             errors.Add(new(nameof(GitHubRepository), "Enter the GitHub repository as owner/name, or leave it empty."));
 
-        if (TimeoutSeconds is < 30 or > MaxTimeoutSeconds)
-            errors.Add(new(nameof(TimeoutSeconds), $"The task timeout must be between 30 and {MaxTimeoutSeconds} seconds."));
+        if (TimeoutSeconds is < 5 or > MaxTimeoutSeconds)
+            errors.Add(new(nameof(TimeoutSeconds), $"The task timeout must be between 5 and {MaxTimeoutSeconds} seconds."));
         if (MaxConcurrentTasks is < 1 or > 100)
             errors.Add(new(nameof(MaxConcurrentTasks), "Concurrent tasks must be between 1 and 100."));
         return errors;

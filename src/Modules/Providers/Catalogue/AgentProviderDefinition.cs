@@ -43,7 +43,7 @@ public sealed record AgentProviderDefinition
 
     public IReadOnlyList<IReadOnlyList<string>> Setup { get; init; } = [];
 
-    /// <summary>How the adapter reads stdout: "claude-stream-json", "codex-json", "cline-json" or "text".</summary>
+    /// <summary>How the adapter reads stdout: "claude-stream-json", "codex-json", "cline-json", "gemini-stream-json", "qwen-stream-json", "opencode-json", "aider-text" or "text" (see docs/providers.md).</summary>
     public required string OutputFormat { get; init; }
 
     public AgentLaunch Launch => new(Command, Environment, ConfigTemplate, OutputFormat) { Setup = Setup };

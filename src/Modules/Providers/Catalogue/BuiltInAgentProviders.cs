@@ -172,7 +172,7 @@ public static class BuiltInAgentProviders
             ["HOME"] = "{home}",
             ["OPENAI_API_BASE"] = "{base_url}",
         },
-        OutputFormat = "text",
+        OutputFormat = "aider-text",
     };
 
     public static IReadOnlyList<AgentProviderDefinition> All => [ClaudeCode, CodexCli, Cline, Aider];

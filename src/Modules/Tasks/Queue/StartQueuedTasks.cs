@@ -3,6 +3,7 @@ using Catalyst.Tasks.Domain;
 using Catalyst.Tasks.Logs;
 using Marten;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
 using Wolverine;
 
 namespace Catalyst.Tasks.Queue;
@@ -55,9 +56,11 @@ public static class StartQueuedTasksHandler
     }
 
     public static async Task<OutgoingMessages> Handle(StartQueuedTasks _, IDocumentSession session, IMessageBus bus, TaskLimits limits,
-        TaskLogWriter logs, TimeProvider clock, CancellationToken ct)
+        TaskLogWriter logs, TimeProvider clock, IHostApplicationLifetime lifetime, CancellationToken ct)
     {
         var outgoing = new OutgoingMessages();
+        // A Host on its way down starts nothing: waiting tasks stay queued for the next start.
+        if (lifetime.ApplicationStopping.IsCancellationRequested) return outgoing;
         var active = await session.Query<AgentTask>()
             .Where(t => t.Status == AgentTaskStatus.Provisioning || t.Status == AgentTaskStatus.Running).ToListAsync(ct);
         if (active.Count >= limits.MaxConcurrent) return outgoing;

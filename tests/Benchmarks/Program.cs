@@ -1,0 +1,255 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.ServerSentEvents;
+using System.Text.Json;
+using Catalyst.Contracts;
+using Catalyst.Credentials;
+using Catalyst.Host.Accounts;
+using Catalyst.Host.Database;
+using Catalyst.Integrations.Projects;
+using Catalyst.Providers.Catalogue;
+using Catalyst.Tasks;
+using Catalyst.Tasks.Domain;
+using JasperFx.CommandLine;
+using Marten;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Wolverine;
+
+// Harness benchmarks: the real Host on Kestrel, a throwaway PostgreSQL, the local backend, bash agents.
+// Usage: dotnet run -c Release --project tests/Benchmarks [-- overhead|first-line|throughput|latency ...]
+var which = args.Length > 0 ? args.ToHashSet() : ["overhead", "first-line", "throughput", "latency"];
+var root = Directory.CreateTempSubdirectory("catalyst-bench-").FullName;
+await using var cluster = await PostgresCluster.StartAsync(Path.Combine(root, "pg"), throwaway: true);
+var origin = Git.CreateOrigin(root);
+
+JasperFxEnvironment.AutoStartHost = true;
+await using var factory = new WebApplicationFactory<CatalystDatabase>().WithWebHostBuilder(web =>
+{
+    web.UseSolutionRelativeContentRoot("src/Host");
+    web.UseEnvironment("Production");
+    web.UseSetting("ConnectionStrings:Catalyst", cluster.ConnectionString());
+    web.UseSetting("CATALYST_DATA_DIR", Path.Combine(root, "data"));
+    web.UseSetting("Catalyst:Workspaces:MaxConcurrent", "4");
+    web.ConfigureLogging(l => l.SetMinimumLevel(LogLevel.Warning));
+    web.ConfigureServices(s => s.AddSingleton(new AgentProviderDefinition
+    {
+        Name = "bench-agent", DisplayName = "Bench agent", Description = "Runs its instructions as bash", Monogram = "BA",
+        CredentialVariables = ["BENCH_KEY"], DefaultBaseUrl = "http://127.0.0.1:9",
+        KeyCheck = new CredentialCheck("GET", "v1/models", new Dictionary<string, string>()),
+        Command = ["bash", "{prompt_file}"], OutputFormat = "text",
+    }));
+});
+factory.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
+factory.StartServer();
+var services = factory.Services;
+var bus = services.GetRequiredService<IMessageBus>();
+var store = services.GetRequiredService<IDocumentStore>();
+
+var user = (await bus.InvokeAsync<Result<AccountSummary>>(new RegisterAccount("bench@example.com", "bench password"))).Value!;
+var token = (await bus.InvokeAsync<Result<CreatedApiToken>>(new CreateApiToken(user.Id, "bench"))).Value!.Token;
+(await bus.InvokeAsync<Result<ProjectView>>(new CreateProject(user.Id, new ProjectSettings("Bench", "bench", origin, "main", null, 600, 4))))
+    .Succeeded.ShouldBeTrue();
+var credential = (await bus.InvokeAsync<Result<CredentialView>>(new AddAgentCredential(user.Id, "bench-agent", "bench-key-0123456789", "bench"))).Value!.Id;
+var http = new HttpClient { BaseAddress = factory.ClientOptions.BaseAddress, Timeout = Timeout.InfiniteTimeSpan };
+http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+
+async Task<Guid> Create(string script)
+{
+    var result = await bus.InvokeAsync<Result<AgentTaskCreatedResult>>(new CreateAgentTask(user.Id, "bench", "feature-dev", script, "bench-agent", credential));
+    return result.Value?.TaskId ?? throw new InvalidOperationException(result.ErrorText);
+}
+
+async Task<AgentTask> Finished(Guid id)
+{
+    while (true)
+    {
+        await using var session = store.QuerySession();
+        var task = await session.LoadAsync<AgentTask>(id);
+        if (task is not null && task.Status.IsFinished()) return task.Status == AgentTaskStatus.Completed ? task : throw new InvalidOperationException(task.Error);
+        await Task.Delay(2);
+    }
+}
+
+var report = new List<string>();
+void Report(string line) { Console.WriteLine(line); report.Add(line); }
+Report($"machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+
+if (which.Contains("overhead"))
+{
+    await Finished(await Create("true")); // warm-up
+    var harness = new List<double>();
+    var direct = new List<double>();
+    for (var i = 0; i < 20; i++)
+    {
+        var sw = Stopwatch.StartNew();
+        await Finished(await Create("true"));
+        harness.Add(sw.Elapsed.TotalMilliseconds);
+        direct.Add(Git.RunRunnerDirectly(root, origin, i));
+    }
+    var h = Stats.Median(harness); var d = Stats.Median(direct);
+    Report($"overhead: create→completed median {h:F0} ms; runner alone median {d:F0} ms; harness overhead {h - d:F0} ms (target < 300 ms), 20 runs");
+}
+
+if (which.Contains("first-line"))
+{
+    var samples = new List<double>();
+    for (var i = 0; i < 20; i++)
+    {
+        var sw = Stopwatch.StartNew();
+        var id = await Create("echo first-line");
+        using var response = await http.GetAsync($"/projects/bench/agents/{id}/events?format=json", HttpCompletionOption.ResponseHeadersRead);
+        await foreach (var item in SseParser.Create(await response.Content.ReadAsStreamAsync()).EnumerateAsync())
+        {
+            if (item.EventType == "log" && item.Data.Contains("first-line")) { samples.Add(sw.Elapsed.TotalMilliseconds); break; }
+        }
+        await Finished(id);
+    }
+    Report($"first line: create→first agent line at an SSE client p50 {Stats.Percentile(samples, 50):F0} ms, p90 {Stats.Percentile(samples, 90):F0} ms (target p50 < 250 ms), 20 runs");
+}
+
+if (which.Contains("throughput"))
+{
+    const int lines = 200_000;
+    var sw = Stopwatch.StartNew();
+    var id = await Create($"seq 1 {lines} | sed 's/^/line /'");
+    var task = await Finished(id);
+    var total = sw.Elapsed;
+    var logs = services.GetRequiredService<Catalyst.Tasks.Logs.TaskLogReader>();
+    long after = 0, expected = 1, count = 0;
+    DateTimeOffset? first = null, last = null;
+    while (true)
+    {
+        var page = await logs.ReadAsync(id, new(after, Limit: 10_000), CancellationToken.None);
+        foreach (var l in page)
+        {
+            if (l.Message.StartsWith("line ") )
+            {
+                if (l.Message != $"line {expected}") throw new InvalidOperationException($"out of order at {l.Sequence}: {l.Message}");
+                expected++; count++;
+                first ??= l.Timestamp; last = l.Timestamp;
+            }
+        }
+        if (page.Count < 10_000) break;
+        after = page[^1].Sequence;
+    }
+    if (count != lines) throw new InvalidOperationException($"stored {count} of {lines}");
+    var agentSpan = (task.EndedAt!.Value - task.StartedAt!.Value).TotalSeconds;
+    Report($"throughput: {lines:N0} lines all stored in order; create→completed {total.TotalSeconds:F2} s; agent start→task end {agentSpan:F2} s = {lines / agentSpan:N0} lines/s end to end (target ≥ 50,000)");
+}
+
+if (which.Contains("latency"))
+{
+    const int clients = 50, lines = 2000;
+    var id = await Create($"sleep 2; for i in $(seq 1 {lines}); do echo \"t $(date +%s%N)\"; done");
+    var samples = new List<double>();
+    var watchers = Enumerable.Range(0, clients).Select(async _ =>
+    {
+        using var client = new HttpClient { BaseAddress = http.BaseAddress, Timeout = Timeout.InfiniteTimeSpan };
+        client.DefaultRequestHeaders.Authorization = http.DefaultRequestHeaders.Authorization;
+        using var response = await client.GetAsync($"/projects/bench/agents/{id}/events?format=json", HttpCompletionOption.ResponseHeadersRead);
+        var mine = new List<double>();
+        await foreach (var item in SseParser.Create(await response.Content.ReadAsStreamAsync()).EnumerateAsync())
+        {
+            if (item.EventType == "ended") break;
+            if (item.EventType != "log") continue;
+            var message = JsonDocument.Parse(item.Data).RootElement.GetProperty("message").GetString()!;
+            if (!message.StartsWith("t ")) continue;
+            var printed = long.Parse(message[2..], CultureInfo.InvariantCulture);
+            var now = (DateTimeOffset.UtcNow - DateTimeOffset.UnixEpoch).Ticks * 100;
+            mine.Add((now - printed) / 1_000_000.0);
+        }
+        lock (samples) samples.AddRange(mine);
+    }).ToArray();
+    await Task.WhenAll(watchers);
+    await Finished(id);
+    Report($"latency: line printed → received by each of {clients} SSE clients: p50 {Stats.Percentile(samples, 50):F1} ms, p99 {Stats.Percentile(samples, 99):F1} ms, max {samples.Max():F1} ms over {samples.Count:N0} receipts (target p99 < 100 ms)");
+}
+
+var output = Environment.GetEnvironmentVariable("CATALYST_BENCH_OUTPUT");
+if (output is not null) await File.AppendAllLinesAsync(output, report);
+await factory.DisposeAsync();
+await cluster.DisposeAsync();
+try { Directory.Delete(root, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+return 0;
+
+static class Stats
+{
+    public static double Median(List<double> xs) => Percentile(xs, 50);
+    public static double Percentile(List<double> xs, double p)
+    {
+        var sorted = xs.Order().ToArray();
+        var rank = (int)Math.Ceiling(p / 100 * sorted.Length) - 1;
+        return sorted[Math.Clamp(rank, 0, sorted.Length - 1)];
+    }
+}
+
+static class Git
+{
+    public static string CreateOrigin(string root)
+    {
+        var origin = Path.Combine(root, "origin.git");
+        Run(root, "git", "init", "--quiet", "--bare", "--initial-branch=main", origin);
+        var seed = Path.Combine(root, "seed");
+        Run(root, "git", "clone", "--quiet", origin, seed);
+        File.WriteAllText(Path.Combine(seed, "README.md"), "bench\n");
+        Run(seed, "git", "add", ".");
+        Run(seed, "git", "-c", "user.name=b", "-c", "user.email=b@b", "commit", "--quiet", "-m", "init");
+        Run(seed, "git", "push", "--quiet", "origin", "HEAD:refs/heads/main");
+        return origin;
+    }
+
+    /// <summary>The same entrypoint and agent without Catalyst: the baseline the overhead is measured against.</summary>
+    public static double RunRunnerDirectly(string root, string origin, int run)
+    {
+        var dir = Path.Combine(root, $"direct-{run}");
+        Directory.CreateDirectory(Path.Combine(dir, "home"));
+        var prompt = Path.Combine(dir, "prompt.md");
+        File.WriteAllText(prompt, "true\n");
+        var argv = Path.Combine(dir, "argv");
+        File.WriteAllText(argv, $"bash\0{prompt}\0");
+        var entry = Path.Combine(FindRunner(), "entrypoint.sh");
+        var start = new ProcessStartInfo("bash", [entry]) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = dir };
+        start.Environment.Clear();
+        start.Environment["PATH"] = "/usr/local/bin:/usr/bin:/bin";
+        start.Environment["HOME"] = Path.Combine(dir, "home");
+        start.Environment["CATALYST_TASK_ID"] = Guid.NewGuid().ToString();
+        start.Environment["CATALYST_REPOSITORY_URL"] = origin;
+        start.Environment["CATALYST_BASE_BRANCH"] = "main";
+        start.Environment["CATALYST_WORK_BRANCH"] = $"direct/{run}";
+        start.Environment["CATALYST_WORKSPACE"] = dir;
+        start.Environment["CATALYST_PROMPT_FILE"] = prompt;
+        start.Environment["CATALYST_AGENT_ARGV_FILE"] = argv;
+        var sw = Stopwatch.StartNew();
+        using var p = Process.Start(start)!;
+        p.StandardOutput.ReadToEnd();
+        p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        return sw.Elapsed.TotalMilliseconds;
+    }
+
+    private static string FindRunner()
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "runner", "entrypoint.sh"))) return Path.Combine(d.FullName, "runner");
+        throw new InvalidOperationException("runner/entrypoint.sh not found");
+    }
+
+    private static void Run(string dir, string program, params string[] args)
+    {
+        var start = new ProcessStartInfo(program, args) { WorkingDirectory = dir, RedirectStandardError = true, RedirectStandardOutput = true };
+        using var p = Process.Start(start)!;
+        p.WaitForExit();
+        if (p.ExitCode != 0) throw new InvalidOperationException($"{program} {string.Join(' ', args)}: {p.StandardError.ReadToEnd()}");
+    }
+}
+
+static class Check
+{
+    public static void ShouldBeTrue(this bool value) { if (!value) throw new InvalidOperationException("set-up failed"); }
+}

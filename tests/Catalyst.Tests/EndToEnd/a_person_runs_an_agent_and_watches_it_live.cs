@@ -1,0 +1,55 @@
+using Catalyst.Tests.Infrastructure;
+using Catalyst.Tests.Tasks;
+using Catalyst.Tests.Workspaces;
+using Microsoft.Playwright;
+
+namespace Catalyst.Tests.EndToEnd;
+
+public sealed class a_person_runs_an_agent_and_watches_it_live(BrowserFixture fixture) : BrowserContext(fixture), IDisposable
+{
+    private readonly WorkspaceSandbox _sandbox = WorkspaceSandbox.Create();
+
+    public void Dispose() => _sandbox.Dispose();
+
+    [Fact]
+    public async Task create_a_task_from_the_form_see_its_lines_arrive_and_its_commit()
+    {
+        var page = await SignedUpPage();
+        var slug = $"live-{Guid.NewGuid():N}"[..12];
+        await page.GotoAsync("/projects/new");
+        await page.FillAsync("#Form_Name", "Live demo");
+        await page.FillAsync("#Form_Slug", slug);
+        await page.FillAsync("#Form_RepositoryUrl", _sandbox.Origin);
+        await page.ClickAsync("button:has-text('Create project')");
+        await page.WaitForURLAsync($"**/projects/{slug}");
+
+        await page.GotoAsync("/settings/agents/new");
+        await page.ClickAsync($".provider-card[data-provider='{ScriptAgent.Name}']");
+        await page.FillAsync("#Form_ApiKey", TaskSteps.Key);
+        await page.FillAsync("#Form_Label", "demo");
+        await page.ClickAsync("#save-credential");
+        await page.WaitForURLAsync("**/settings/agents");
+
+        await page.GotoAsync($"/projects/{slug}/agents/new");
+        await HtmxSettled(page);
+        await page.ClickAsync($".provider-card[data-provider='{ScriptAgent.Name}']");
+        await Assertions.Expect(page.Locator("#CredentialId option")).ToContainTextAsync(["demo"]);
+        await page.FillAsync("#Instructions", """
+            sleep 2
+            for i in 1 2 3 4 5; do echo "working on step $i"; sleep 0.4; done
+            echo "hello" > HELLO.md && git add HELLO.md && git commit -qm "Say hello"
+            """);
+        await page.ClickAsync("button:has-text('Start task')");
+        await page.WaitForURLAsync($"**/projects/{slug}/agents/*");
+
+        // The lines arrive over the live stream while the page stays loaded.
+        var marker = await page.EvaluateAsync<string>("() => (window.__catalystMarker = 'same page')");
+        await Assertions.Expect(page.Locator("#logs")).ToContainTextAsync("working on step 1", new() { Timeout = 30_000 });
+        await Assertions.Expect(page.Locator("#logs")).ToContainTextAsync("working on step 5", new() { Timeout = 30_000 });
+        await Assertions.Expect(page.Locator("#task-status .badge")).ToHaveTextAsync("completed", new() { Timeout = 30_000 });
+        await Assertions.Expect(page.Locator("#commits")).ToContainTextAsync("Say hello", new() { Timeout = 15_000 });
+        (await page.EvaluateAsync<string>("() => window.__catalystMarker")).ShouldBe(marker);
+        var lines = await page.Locator("#logs .logline").AllTextContentsAsync();
+        lines.Count(l => l.Contains("working on step 3")).ShouldBe(1);
+    }
+}

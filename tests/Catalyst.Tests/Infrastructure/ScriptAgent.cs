@@ -1,0 +1,28 @@
+using Catalyst.Contracts;
+using Catalyst.Providers.Catalogue;
+
+namespace Catalyst.Tests.Infrastructure;
+
+/// <summary>
+/// An agent provider for tests whose "CLI" runs its instructions as a bash script in the clone: a test writes what
+/// the agent does (print lines, commit, fail, hang, print its key) as the task's instructions.
+/// </summary>
+public static class ScriptAgent
+{
+    public const string Name = "script-agent";
+    public const string KeyVariable = "SCRIPT_AGENT_KEY";
+
+    public static readonly AgentProviderDefinition Definition = new()
+    {
+        Name = Name,
+        DisplayName = "Script agent",
+        Description = "Runs the task's instructions as a bash script (tests only).",
+        Monogram = "SA",
+        Order = 900,
+        CredentialVariables = [KeyVariable],
+        DefaultBaseUrl = "http://127.0.0.1:9",
+        KeyCheck = new CredentialCheck("GET", "v1/models", new Dictionary<string, string> { ["x-api-key"] = "{key}" }),
+        Command = ["bash", "{prompt_file}"],
+        OutputFormat = "text",
+    };
+}

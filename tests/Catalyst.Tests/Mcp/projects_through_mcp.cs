@@ -1,0 +1,65 @@
+using Catalyst.Tests.Infrastructure;
+
+namespace Catalyst.Tests.Mcp;
+
+public sealed class projects_through_mcp(BrowserFixture fixture) : McpContext(fixture)
+{
+    [Fact]
+    public async Task a_project_created_through_mcp_is_listed_and_shown_in_the_web_app()
+    {
+        var person = await SignedUpWithToken();
+        await using var client = await Connect(person);
+        var slug = $"mcp-{Guid.NewGuid():N}"[..16];
+
+        var created = await Call(client, "create_project", new()
+        {
+            ["name"] = "Billing service",
+            ["slug"] = slug,
+            ["repository_url"] = "https://example.com/acme/billing.git",
+            ["default_branch"] = "trunk",
+            ["timeout_seconds"] = 600,
+        });
+        created.GetProperty("slug").GetString().ShouldBe(slug);
+        created.GetProperty("default_branch").GetString().ShouldBe("trunk");
+        created.GetProperty("timeout_seconds").GetInt32().ShouldBe(600);
+        created.GetProperty("max_concurrent_tasks").GetInt32().ShouldBe(2);
+        created.GetProperty("github_repository").ValueKind.ShouldBe(System.Text.Json.JsonValueKind.Null);
+
+        var listed = await Call(client, "list_projects");
+        listed.GetProperty("projects").EnumerateArray().Select(p => p.GetProperty("slug").GetString()).ShouldBe([slug]);
+
+        (await person.Browser.GetHtmlAsync($"/projects/{slug}")).ShouldContain("Billing service");
+    }
+
+    [Fact]
+    public async Task bad_project_settings_are_answered_with_the_forms_messages()
+    {
+        var person = await SignedUpWithToken();
+        await using var client = await Connect(person);
+
+        var error = await CallFails(client, "create_project", new()
+        {
+            ["name"] = "",
+            ["slug"] = "Not A Slug",
+            ["repository_url"] = "not a repository",
+            ["timeout_seconds"] = 2,
+        });
+        error.ShouldContain("Give the project a name.");
+        error.ShouldContain("The slug is what appears in URLs");
+        error.ShouldContain("Enter a git repository");
+        error.ShouldContain("The task timeout must be between 5 and 86400 seconds.");
+
+        var slug = await NewProject(client);
+        var taken = await CallFails(client, "create_project", new() { ["name"] = "Again", ["slug"] = slug, ["repository_url"] = "/srv/git/app" });
+        taken.ShouldBe($"The slug “{slug}” is taken; choose another.");
+    }
+
+    [Fact]
+    public async Task a_missing_argument_is_named()
+    {
+        var person = await SignedUpWithToken();
+        await using var client = await Connect(person);
+        var error = await CallFails(client, "create_project", new() { ["name"] = "No slug" });
+        error.ShouldContain("slug");
+    }
+}
