@@ -30,12 +30,7 @@ public static class AddAgentCredentialHandler
         ILogger<UserAgentCredential> logger, CancellationToken ct)
     {
         var errors = command.Validate().ToList();
-        AgentProviderInfo? provider = null;
-        if (!string.IsNullOrWhiteSpace(command.Provider))
-        {
-            provider = await bus.InvokeAsync<AgentProviderInfo?>(new GetAgentProvider(command.Provider), ct);
-            if (provider is null || !provider.Active) errors.Add(new("Provider", $"“{command.Provider}” is not an agent Catalyst can run; choose one of those shown."));
-        }
+        var provider = await CredentialInput.ActiveProviderAsync(bus, command.Provider, errors, ct);
         if (errors.Count > 0) return Result<CredentialView>.Fail(errors);
 
         var label = CredentialInput.Label(command.Label);

@@ -6,6 +6,16 @@ namespace Catalyst.Credentials;
 /// <summary>The rules for what a person types into the credential form, shared by adding and testing.</summary>
 public static partial class CredentialInput
 {
+    /// <summary>The named provider when it is one Catalyst can run; otherwise null, with the error added beside the field.</summary>
+    public static async Task<AgentProviderInfo?> ActiveProviderAsync(Wolverine.IMessageBus bus, string? name, List<CommandError> errors, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(name)) return null;
+        var provider = await bus.InvokeAsync<AgentProviderInfo?>(new GetAgentProvider(name), ct);
+        if (provider is { Active: true }) return provider;
+        errors.Add(new("Provider", $"“{name}” is not an agent Catalyst can run; choose one of those shown."));
+        return null;
+    }
+
     public const string DefaultLabel = "default";
     public const int MaxLabelLength = 50;
 

@@ -32,12 +32,7 @@ public static class TestAgentKeyHandler
         ILogger<UserAgentCredential> logger, CancellationToken ct)
     {
         var errors = command.Validate().ToList();
-        AgentProviderInfo? provider = null;
-        if (!string.IsNullOrWhiteSpace(command.Provider))
-        {
-            provider = await bus.InvokeAsync<AgentProviderInfo?>(new GetAgentProvider(command.Provider), ct);
-            if (provider is null || !provider.Active) errors.Add(new("Provider", $"“{command.Provider}” is not an agent Catalyst can run; choose one of those shown."));
-        }
+        var provider = await CredentialInput.ActiveProviderAsync(bus, command.Provider, errors, ct);
         if (errors.Count > 0) return Result<KeyTestResult>.Fail(errors);
 
         var result = await ProviderKeyCheck.RunAsync(httpClients, settings, clock, logger, provider!, command.ApiKey, CredentialInput.BaseUrl(command.BaseUrl), ct);
