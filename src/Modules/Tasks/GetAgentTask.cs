@@ -76,7 +76,7 @@ public static class ListAgentTasksHandler
         var errors = new List<CommandError>();
         AgentTaskStatus status = default;
         if (!string.IsNullOrEmpty(query.Status) && !AgentTaskStatusNames.TryParse(query.Status, out status))
-            errors.Add(new("Status", $"Unknown status “{query.Status}”: use pending, provisioning, running, completed, failed, cancelled or timeout."));
+            errors.Add(new("Status", $"Unknown status “{query.Status}”: use pending, provisioning, running, awaiting approval, awaiting choice, completed, failed, cancelled or timeout."));
         if (!string.IsNullOrEmpty(query.Type) && !AgentTaskTypes.All.Contains(query.Type))
             errors.Add(new("Type", $"Unknown type “{query.Type}”: use {string.Join(", ", AgentTaskTypes.All)}."));
         if (errors.Count > 0) return Result<AgentTaskPage>.Fail(errors);

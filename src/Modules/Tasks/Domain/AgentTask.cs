@@ -11,6 +11,11 @@ public enum AgentTaskStatus
     Failed,
     Cancelled,
     TimedOut,
+    // Appended, not inserted: the values of the statuses above stay what stored snapshots hold.
+    /// <summary>The agent wrote a plan and stopped; the task waits for its owner to approve or reject it.</summary>
+    AwaitingApproval,
+    /// <summary>The runs of a parallel request have ended; the task waits for its owner to pick one.</summary>
+    AwaitingChoice,
 }
 
 public static class AgentTaskTypes
@@ -24,6 +29,8 @@ public static class AgentTaskStatusNames
     public static string Name(this AgentTaskStatus status) => status switch
     {
         AgentTaskStatus.TimedOut => "timeout",
+        AgentTaskStatus.AwaitingApproval => "awaiting approval",
+        AgentTaskStatus.AwaitingChoice => "awaiting choice",
         _ => status.ToString().ToLowerInvariant(),
     };
 
@@ -37,7 +44,11 @@ public static class AgentTaskStatusNames
         return false;
     }
 
-    public static bool IsFinished(this AgentTaskStatus status) => status >= AgentTaskStatus.Completed;
+    public static bool IsFinished(this AgentTaskStatus status) =>
+        status is AgentTaskStatus.Completed or AgentTaskStatus.Failed or AgentTaskStatus.Cancelled or AgentTaskStatus.TimedOut;
+
+    /// <summary>Waiting for its owner (a plan to approve, a run to pick): nothing runs and no slot is held.</summary>
+    public static bool IsWaitingForUser(this AgentTaskStatus status) => status is AgentTaskStatus.AwaitingApproval or AgentTaskStatus.AwaitingChoice;
     public static bool IsActive(this AgentTaskStatus status) => status is AgentTaskStatus.Provisioning or AgentTaskStatus.Running;
 }
 
