@@ -59,7 +59,7 @@ public sealed class AgentTaskTools
 
     [McpServerTool(Name = "get_agent_task", Title = "Get an agent task", ReadOnly = true, Idempotent = true, OpenWorld = false,
         UseStructuredContent = true, OutputSchemaType = typeof(AgentTaskDetails))]
-    [Description("Shows one task: its status (pending, provisioning, running, completed, failed, cancelled, timeout), instructions, provider, " +
+    [Description("Shows one task: its status (pending, provisioning, running, awaiting approval, awaiting choice, completed, failed, cancelled, timeout), instructions, provider, " +
                  "times, error, summary, work branch, commits, pull request URL, token usage, its timeline, and its place in the queue while pending.")]
     public static async Task<CallToolResult> GetAgentTask(
         ClaimsPrincipal user, IMessageBus bus,
@@ -77,7 +77,7 @@ public sealed class AgentTaskTools
     public static async Task<CallToolResult> ListAgentTasks(
         ClaimsPrincipal user, IMessageBus bus,
         [Description("The project's slug.")] string project,
-        [Description("Only tasks in this status: pending, provisioning, running, completed, failed, cancelled or timeout. Default: all.")] string? status = null,
+        [Description("Only tasks in this status: pending, provisioning, running, awaiting approval, awaiting choice, completed, failed, cancelled or timeout. Default: all.")] string? status = null,
         [Description("Only tasks of this type: pr-review, issue-fix, feature-dev or refactor. Default: all.")] string? type = null,
         [Description("Tasks per page, 1 to 100. Default: 25.")] int limit = 25,
         [Description("Page number, from 1. Default: 1. has_next says whether there is another page.")] int page = 1,

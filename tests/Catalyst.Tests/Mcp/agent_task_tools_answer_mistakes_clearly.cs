@@ -91,7 +91,7 @@ public sealed class agent_task_tools_answer_mistakes_clearly(BrowserFixture fixt
         var slug = await NewProject(client);
 
         var error = await CallFails(client, "list_agent_tasks", new() { ["project"] = slug, ["status"] = "done", ["type"] = "chore" });
-        error.ShouldContain("Unknown status “done”: use pending, provisioning, running, completed, failed, cancelled or timeout.");
+        error.ShouldContain("Unknown status “done”: use pending, provisioning, running, awaiting approval, awaiting choice, completed, failed, cancelled or timeout.");
         error.ShouldContain("Unknown type “chore”: use pr-review, issue-fix, feature-dev, refactor.");
 
         var empty = await Call(client, "list_agent_tasks", new() { ["project"] = slug, ["status"] = "running" });
