@@ -13,6 +13,10 @@ set -euo pipefail
 : "${CATALYST_PROMPT_FILE:?CATALYST_PROMPT_FILE is required}"
 : "${CATALYST_AGENT_ARGV_FILE:?CATALYST_AGENT_ARGV_FILE is required}"
 : "${HOME:?HOME is required}"
+# run: clone, run the agent, capture, push. plan: clone, run the agent's plan command, capture nothing (the workspace
+# is kept for the approval). execute: continue in the workspace a plan left, then capture and push.
+phase="${CATALYST_PHASE:-run}"
+case "$phase" in run|plan|execute) ;; *) printf 'catalyst runner: unknown phase: %s\n' "$phase" >&2; exit 2 ;; esac
 # How long the agent gets between SIGTERM and SIGKILL, so that commits can still be captured and pushed.
 agent_grace="${CATALYST_AGENT_GRACE_SECONDS:-5}"
 
@@ -74,19 +78,30 @@ mkdir -p "$CATALYST_WORKSPACE" "$HOME"
 cd "$CATALYST_WORKSPACE"
 repo="$CATALYST_WORKSPACE/repo"
 
-progress "cloning $safe_url at $CATALYST_BASE_BRANCH"
-# --no-hardlinks: a local origin shares no object file with the workspace.
-git clone --quiet --no-hardlinks --branch "$CATALYST_BASE_BRANCH" -- "$CATALYST_REPOSITORY_URL" "$repo" \
-  || fail "could not clone $safe_url at branch $CATALYST_BASE_BRANCH"
-cd "$repo"
-origin_url=$(git remote get-url origin)
-base_sha=$(git rev-parse HEAD)
+base_sha_file="$CATALYST_WORKSPACE/.base-sha"
+if [[ $phase == execute ]]; then
+  [[ -d $repo/.git && -s $base_sha_file ]] || fail "the workspace kept for the plan is gone"
+  cd "$repo"
+  origin_url=$(git remote get-url origin)
+  read -r base_sha <"$base_sha_file"
+  [[ $(git symbolic-ref --quiet --short HEAD || true) == "$CATALYST_WORK_BRANCH" ]] || fail "the plan's workspace is not on $CATALYST_WORK_BRANCH"
+  progress "continuing in the plan's workspace on $CATALYST_WORK_BRANCH"
+else
+  progress "cloning $safe_url at $CATALYST_BASE_BRANCH"
+  # --no-hardlinks: a local origin shares no object file with the workspace.
+  git clone --quiet --no-hardlinks --branch "$CATALYST_BASE_BRANCH" -- "$CATALYST_REPOSITORY_URL" "$repo" \
+    || fail "could not clone $safe_url at branch $CATALYST_BASE_BRANCH"
+  cd "$repo"
+  origin_url=$(git remote get-url origin)
+  base_sha=$(git rev-parse HEAD)
+  printf '%s\n' "$base_sha" >"$base_sha_file"
 
-if [[ -z ${GIT_COMMITTER_NAME:-} && -z $(git config user.name || true) ]]; then git config user.name "Catalyst Agent"; fi
-if [[ -z ${GIT_COMMITTER_EMAIL:-} && -z $(git config user.email || true) ]]; then git config user.email "agent@catalyst.local"; fi
+  if [[ -z ${GIT_COMMITTER_NAME:-} && -z $(git config user.name || true) ]]; then git config user.name "Catalyst Agent"; fi
+  if [[ -z ${GIT_COMMITTER_EMAIL:-} && -z $(git config user.email || true) ]]; then git config user.email "agent@catalyst.local"; fi
 
-git checkout --quiet -b "$CATALYST_WORK_BRANCH"
-progress "branch $CATALYST_WORK_BRANCH from $CATALYST_BASE_BRANCH at $base_sha"
+  git checkout --quiet -b "$CATALYST_WORK_BRANCH"
+  progress "branch $CATALYST_WORK_BRANCH from $CATALYST_BASE_BRANCH at $base_sha"
+fi
 
 # The agent's command line: NUL-separated; {prompt} becomes the prompt file's contents.
 prompt=$(<"$CATALYST_PROMPT_FILE")
@@ -138,6 +153,14 @@ agent_rc=$(( stopping ? 143 : 1 ))
 if [[ -s $agent_status_file ]]; then read -r agent_rc <"$agent_status_file" || true; fi
 rm -f "$agent_pid_file" "$agent_status_file"
 progress "agent exited with code $agent_rc"
+
+if [[ $phase == plan ]]; then
+  # A plan changes nothing: no commit, no push. The workspace stays as it is for the approval.
+  json_quote "$CATALYST_WORK_BRANCH"
+  printf '::catalyst-result:: {"branch":%s,"baseSha":"%s","commits":[],"pushed":false,"pushError":null,"agentExitCode":%d}\n' \
+    "$json" "$base_sha" "$agent_rc"
+  exit "$agent_rc"
+fi
 
 # From here on nothing may stop the report: every step handles its own failure.
 set +e

@@ -42,7 +42,8 @@ public sealed record InstallSpec(string Manager, string Package, string Version,
 
 /// <summary>
 /// The agent's command line and set-up. Placeholders, replaced by the runner:
-/// {prompt} (the instructions and context as one argument), {prompt_file}, {model}, {base_url}, {home}, {workspace}.
+/// {prompt} (the instructions and context as one argument), {prompt_file}, {model}, {base_url}, {home}, {workspace},
+/// {session_id} (a UUID that stays the task's across its plan and its execution).
 /// </summary>
 public sealed record AgentLaunch(
     IReadOnlyList<string> Command,
@@ -55,4 +56,18 @@ public sealed record AgentLaunch(
     /// (e.g. a CLI's own login step), with the same placeholders and environment.
     /// </summary>
     public IReadOnlyList<IReadOnlyList<string>> Setup { get; init; } = [];
+
+    /// <summary>
+    /// The command line of a plan-first task's first phase: the agent may read but not change anything, and its last
+    /// message is the plan. Empty when the CLI cannot plan.
+    /// </summary>
+    public IReadOnlyList<string> PlanCommand { get; init; } = [];
+
+    /// <summary>
+    /// The command line that continues the plan's session once the plan is approved; {prompt} is then the approval
+    /// (with the approver's notes). Empty when the CLI cannot resume.
+    /// </summary>
+    public IReadOnlyList<string> ResumeCommand { get; init; } = [];
+
+    public bool CanPlan => PlanCommand.Count > 0 && ResumeCommand.Count > 0;
 }

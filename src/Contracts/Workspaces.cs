@@ -15,7 +15,25 @@ public sealed record WorkspaceSpec(
     AgentProviderInfo Provider,
     Guid CredentialId,
     int TimeoutSeconds,
-    IReadOnlyDictionary<string, string> Settings);
+    IReadOnlyDictionary<string, string> Settings)
+{
+    /// <summary>
+    /// Run: clone, run the agent, capture and push. Plan: clone, run the provider's plan command, capture nothing, and
+    /// keep the workspace for the approval. Execute: in the kept workspace, resume the plan's session with
+    /// <see cref="Instructions"/> (the approval), then capture and push.
+    /// </summary>
+    public WorkspacePhase Phase { get; init; } = WorkspacePhase.Run;
+}
+
+public enum WorkspacePhase
+{
+    Run,
+    Plan,
+    Execute,
+}
+
+/// <summary>Delete a workspace kept after a plan phase (the plan was rejected, expired or cancelled). Nothing runs in it.</summary>
+public sealed record ReleaseWorkspace(Guid TaskId);
 
 /// <summary>Stop the task's agent (cancel). The backend answers with <see cref="WorkspaceExited"/>.</summary>
 public sealed record StopWorkspace(Guid TaskId, string Reason);

@@ -99,8 +99,9 @@ public sealed partial class LocalWorkspaceRunner
         {
             _exited.TrySetResult();
             await KillLeftoversAsync();
-            RemoveDirectory();
         }
+        // A plan that was written is kept with its workspace (clone, branch, the CLI's session in HOME) for the approval.
+        if (!(_spec.Phase == WorkspacePhase.Plan && exited is { End: WorkspaceEnd.Exited, ExitCode: 0 })) RemoveDirectory();
         await PublishAsync(exited);
         return exited;
     }
@@ -111,8 +112,12 @@ public sealed partial class LocalWorkspaceRunner
         if (_options.RunnerDirectory is null || !File.Exists(_options.EntrypointPath))
             return Ended(WorkspaceEnd.Failed, null,
                 $"The runner script was not found ({(_options.RunnerDirectory is null ? "no runner/ directory" : _options.EntrypointPath)}). Set Catalyst:RunnerDirectory to the directory holding entrypoint.sh.", null);
-        if (_spec.Provider.Launch.Command.Count == 0)
-            return Ended(WorkspaceEnd.Failed, null, $"The provider '{_spec.Provider.Name}' has no command line to start its agent.", null);
+        if (CommandLine.Count == 0)
+            return Ended(WorkspaceEnd.Failed, null, _spec.Phase == WorkspacePhase.Run
+                ? $"The provider '{_spec.Provider.Name}' has no command line to start its agent."
+                : $"The provider '{_spec.Provider.Name}' cannot plan first: it has no plan and resume command lines.", null);
+        if (_spec.Phase == WorkspacePhase.Execute && !System.IO.Directory.Exists(Path.Combine(RepositoryDirectory, ".git")))
+            return Ended(WorkspaceEnd.Failed, null, "The workspace kept for the plan is gone (removed, or on another machine); retry the task to plan again.", null);
 
         var start = Prepare();
         var process = new Process { StartInfo = start };
@@ -176,9 +181,18 @@ public sealed partial class LocalWorkspaceRunner
 
     // ---- Preparing the workspace ----
 
+    /// <summary>The provider's command line for this phase.</summary>
+    private IReadOnlyList<string> CommandLine => _spec.Phase switch
+    {
+        WorkspacePhase.Plan => _spec.Provider.Launch.PlanCommand,
+        WorkspacePhase.Execute => _spec.Provider.Launch.ResumeCommand,
+        _ => _spec.Provider.Launch.Command,
+    };
+
     private ProcessStartInfo Prepare()
     {
-        if (System.IO.Directory.Exists(Directory)) DeleteTree(Directory);
+        // The execute phase continues in the workspace its plan left; any other phase starts from nothing.
+        if (_spec.Phase != WorkspacePhase.Execute && System.IO.Directory.Exists(Directory)) DeleteTree(Directory);
         if (OperatingSystem.IsWindows()) throw new PlatformNotSupportedException("The local workspace backend runs on Linux.");
         System.IO.Directory.CreateDirectory(Directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         System.IO.Directory.CreateDirectory(HomeDirectory);
@@ -195,16 +209,18 @@ public sealed partial class LocalWorkspaceRunner
             ["base_url"] = baseUrl,
             ["home"] = HomeDirectory,
             ["workspace"] = RepositoryDirectory,
+            ["session_id"] = TaskId.ToString(),
         };
         string Substitute(string text) => Placeholder().Replace(text, m => values[m.Groups[1].Value]);
 
         var prompt = string.IsNullOrWhiteSpace(_spec.Context) ? _spec.Instructions : $"{_spec.Instructions.TrimEnd()}\n\n{_spec.Context.Trim()}";
         File.WriteAllText(promptFile, prompt.TrimEnd() + "\n", new UTF8Encoding(false));
         var argv = new StringBuilder();
-        foreach (var arg in launch.Command) argv.Append(Substitute(arg).Replace("\0", "")).Append('\0');
+        foreach (var arg in CommandLine) argv.Append(Substitute(arg).Replace("\0", "")).Append('\0');
         File.WriteAllText(argvFile, argv.ToString(), new UTF8Encoding(false));
         var setupFiles = new List<string>();
-        foreach (var step in launch.Setup.Where(s => s.Count > 0))
+        // The execute phase's CLI is already set up: its HOME is the plan's.
+        foreach (var step in _spec.Phase == WorkspacePhase.Execute ? Enumerable.Empty<IReadOnlyList<string>>() : launch.Setup.Where(s => s.Count > 0))
         {
             var file = Path.Combine(Directory, $"agent-setup-{setupFiles.Count + 1}");
             File.WriteAllText(file, string.Concat(step.Select(arg => Substitute(arg).Replace("\0", "") + "\0")), new UTF8Encoding(false));
@@ -261,6 +277,7 @@ public sealed partial class LocalWorkspaceRunner
         env["CATALYST_WORK_BRANCH"] = string.IsNullOrWhiteSpace(_spec.WorkBranch) ? $"catalyst/{TaskId.ToString("N")[..8]}" : _spec.WorkBranch;
         env["CATALYST_WORKSPACE"] = Directory;
         env["CATALYST_PROMPT_FILE"] = promptFile;
+        env["CATALYST_PHASE"] = _spec.Phase.ToString().ToLowerInvariant();
         env["CATALYST_AGENT_ARGV_FILE"] = argvFile;
         if (setupFiles.Count > 0) env["CATALYST_AGENT_SETUP_FILES"] = string.Join(':', setupFiles);
         env["CATALYST_AGENT_GRACE_SECONDS"] = Math.Max(1, (int)(_options.StopGrace.TotalSeconds / 2)).ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -269,7 +286,7 @@ public sealed partial class LocalWorkspaceRunner
         return start;
     }
 
-    [GeneratedRegex(@"\{(prompt_file|model|base_url|home|workspace)\}")]
+    [GeneratedRegex(@"\{(prompt_file|model|base_url|home|workspace|session_id)\}")]
     private static partial Regex Placeholder();
 
     private static string? FirstNonBlank(params string?[] values) => values.FirstOrDefault(v => !string.IsNullOrWhiteSpace(v));

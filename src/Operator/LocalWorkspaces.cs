@@ -95,6 +95,23 @@ public sealed class LocalWorkspaces(
         return true;
     }
 
+    /// <summary>Deletes the directory a plan left for its approval. A workspace that runs is not touched (the runner removes its own).</summary>
+    public void Release(Guid taskId)
+    {
+        if (_workspaces.ContainsKey(taskId)) return;
+        var directory = Path.Combine(options.WorkspacesDirectory, taskId.ToString());
+        if (!Directory.Exists(directory)) return;
+        try
+        {
+            LocalWorkspaceRunner.DeleteTree(directory);
+            _logger.LogInformation("Released the kept workspace of task {TaskId}", taskId);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _logger.LogWarning(e, "Could not remove the kept workspace of task {TaskId} at {Directory}", taskId, directory);
+        }
+    }
+
     /// <summary>At shutdown: every agent is stopped (its commits still captured and pushed) and awaited.</summary>
     public async Task StopAllAsync(string reason, CancellationToken cancellationToken)
     {

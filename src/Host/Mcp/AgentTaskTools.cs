@@ -49,11 +49,13 @@ public sealed class AgentTaskTools
         [Description("Where the work comes from: manual (default), pull_request or issue.")] string context = "manual",
         [Description("The pull request or issue number, required when context is pull_request or issue.")] int? context_number = null,
         [Description("Extra material given to the agent with the instructions, e.g. the issue text or the review comments. Optional.")] string? context_details = null,
+        [Description("True: the agent first writes a plan and changes nothing; the task waits in `awaiting approval` until approve_agent_plan " +
+                     "or reject_agent_plan. Only providers listing the \"plans\" feature. Default: false.")] bool plan_first = false,
         CancellationToken ct = default)
     {
         var credentialId = Guid.TryParse(credential, out var id) ? id : (Guid?)null;
         var command = new CreateAgentTask(user.UserId(), project, type, instructions, provider, credentialId,
-            credentialId is null ? credential : null, new TaskContext(context, context_number, context_details));
+            credentialId is null ? credential : null, new TaskContext(context, context_number, context_details), plan_first);
         return McpAnswer.From(await bus.InvokeAsync<Result<AgentTaskCreatedResult>>(command, ct), McpCreatedTask.From);
     }
 

@@ -32,6 +32,16 @@ public static class CancelAgentTaskHandler
             return (Result<AgentTaskView>.Ok(AgentTaskView.From(task.Apply(ended))), outgoing);
         }
 
+        if (task.Status == AgentTaskStatus.AwaitingApproval)
+        {
+            await logs.SystemAsync(task.Id, "Cancelled while its plan waited for approval; the workspace is released.", TaskLogLevel.Warn, ct);
+            var ended = new AgentTaskFinished(AgentTaskStatus.Cancelled, "Cancelled while its plan waited for approval.", "No commits", null, now);
+            stream.AppendOne(ended);
+            outgoing.Add(new ReleaseWorkspace(task.Id));
+            outgoing.Add(new AgentTaskStatusChanged(task.Id, AgentTaskStatus.Cancelled));
+            return (Result<AgentTaskView>.Ok(AgentTaskView.From(task.Apply(ended))), outgoing);
+        }
+
         if (!task.CancelRequested)
         {
             var requested = new CancellationRequested(command.UserId, now);
@@ -80,7 +90,7 @@ public static class RetryAgentTaskHandler
             return (Result<AgentTaskCreatedResult>.Fail(CreateAgentTaskHandler.CheckCredential(null, provider)!), outgoing);
         session.Events.StartStream<AgentTask>(retryId,
             new AgentTaskCreated(retryId, task.ProjectId, task.ProjectSlug, task.Type, task.Context, task.Provider, task.ProviderDisplayName,
-                task.CredentialId, credential!.Label, task.Instructions, command.UserId, now, task.Id, project.TimeoutSeconds),
+                task.CredentialId, credential!.Label, task.Instructions, command.UserId, now, task.Id, project.TimeoutSeconds, task.PlanFirst),
             new AgentTaskQueued(now));
         stream.AppendOne(new AgentTaskRetried(retryId, command.UserId, now));
         await logs.SystemAsync(task.Id, $"Retried as task {retryId}.", TaskLogLevel.Info, ct);

@@ -16,7 +16,8 @@ public sealed record CreateAgentTask(
     string Provider,
     Guid? CredentialId,
     string? CredentialLabel = null,
-    TaskContext? Context = null)
+    TaskContext? Context = null,
+    bool PlanFirst = false)
 {
     public const int MaxInstructionsBytes = 100 * 1024;
 
@@ -63,6 +64,12 @@ public static class CreateAgentTaskHandler
                 $"There is no active agent provider “{command.Provider}”. Use one of the providers listed under Agent credentials.")), outgoing);
         }
 
+        if (command.PlanFirst && !provider.Launch.CanPlan)
+        {
+            return (Result<AgentTaskCreatedResult>.Fail(new CommandError(nameof(command.PlanFirst),
+                $"{provider.DisplayName} cannot write a plan for approval first. Choose an agent that can (its card lists “plans”), or start without a plan.")), outgoing);
+        }
+
         var credential = command.CredentialId is { } id
             ? await bus.InvokeAsync<CredentialRef?>(new FindUserCredential(command.UserId, id), ct)
             : await bus.InvokeAsync<CredentialRef?>(new FindUserCredentialByLabel(command.UserId, provider.Name, command.CredentialLabel!), ct);
@@ -76,7 +83,7 @@ public static class CreateAgentTaskHandler
         var now = clock.GetUtcNow();
         session.Events.StartStream<AgentTask>(taskId,
             new AgentTaskCreated(taskId, project.Id, project.Slug, command.Type, command.Context ?? TaskContext.Manual, provider.Name,
-                provider.DisplayName, credential!.Id, credential.Label, command.Instructions, command.UserId, now, null, project.TimeoutSeconds),
+                provider.DisplayName, credential!.Id, credential.Label, command.Instructions, command.UserId, now, null, project.TimeoutSeconds, command.PlanFirst),
             new AgentTaskQueued(now));
         outgoing.Add(new StartQueuedTasks());
         return (Result<AgentTaskCreatedResult>.Ok(new(taskId, project.Slug, AgentTaskStatus.Pending)), outgoing);

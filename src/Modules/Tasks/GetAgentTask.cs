@@ -14,13 +14,26 @@ public sealed record AgentTaskView(
     string WorkBranch, bool BranchPushed, IReadOnlyList<CommitInfo> Commits, string? PullRequestUrl, bool CancelRequested, Guid? RetryOf, Guid? RetriedAs,
     Guid CreatedBy, long InputTokens, long OutputTokens, decimal? CostUsd)
 {
+    /// <summary>The agent writes a plan first and waits for approval before changing anything.</summary>
+    public bool PlanFirst { get; init; }
+    /// <summary>The plan the agent wrote, once it has; approved or not.</summary>
+    public string? Plan { get; init; }
+    /// <summary>While the plan waits: when the task ends by itself if no one decides.</summary>
+    public DateTimeOffset? PlanExpiresAt { get; init; }
+    public bool CanDecidePlan => Status == "awaiting approval";
+
     public bool IsFinished => AgentTaskStatusNames.TryParse(Status, out var s) && s.IsFinished();
     public bool CanCancel => !IsFinished && !CancelRequested;
     public bool CanRetry => Status is "failed" or "cancelled" or "timeout" && RetriedAs is null;
 
     public static AgentTaskView From(AgentTask t) => new(t.Id, t.ProjectSlug, t.Type, t.Context.ToString(), t.Provider, t.ProviderDisplayName,
         t.CredentialId, t.CredentialLabel, t.Instructions, t.Status.Name(), t.CreatedAt, t.StartedAt, t.EndedAt, t.Error, t.Summary, t.WorkBranch,
-        t.BranchPushed, t.Commits, t.PullRequestUrl, t.CancelRequested, t.RetryOf, t.RetriedAs, t.CreatedBy, t.InputTokens, t.OutputTokens, t.CostUsd);
+        t.BranchPushed, t.Commits, t.PullRequestUrl, t.CancelRequested, t.RetryOf, t.RetriedAs, t.CreatedBy, t.InputTokens, t.OutputTokens, t.CostUsd)
+    {
+        PlanFirst = t.PlanFirst,
+        Plan = t.Plan,
+        PlanExpiresAt = t.Status == AgentTaskStatus.AwaitingApproval ? t.PlanExpiresAt : null,
+    };
 }
 
 public sealed record TimelineEntry(DateTimeOffset At, string Title, string? Detail);
@@ -45,7 +58,11 @@ public static class GetAgentTaskHandler
     /// <summary>The pure part: the task's events in words.</summary>
     public static IReadOnlyList<TimelineEntry> Timeline(IEnumerable<IEvent> events) => events.Select(e => e.Data switch
     {
-        AgentTaskCreated c => new TimelineEntry(c.At, c.RetryOf is null ? "Created" : "Created as a retry", $"{c.Type} with {c.ProviderDisplayName}"),
+        AgentTaskCreated c => new TimelineEntry(c.At, c.RetryOf is null ? "Created" : "Created as a retry",
+            $"{c.Type} with {c.ProviderDisplayName}{(c.PlanFirst ? ", plan first" : "")}"),
+        PlanProposed p => new TimelineEntry(p.At, "Plan proposed", $"Waiting for approval until {p.ExpiresAt:yyyy-MM-dd HH:mm} UTC"),
+        PlanApproved a => new TimelineEntry(a.At, "Plan approved", a.Notes),
+        PlanRejected r => new TimelineEntry(r.At, "Plan rejected", r.Reason),
         AgentTaskQueued q => new TimelineEntry(q.At, "Queued", null),
         WorkspaceRequested w => new TimelineEntry(w.At, "Provisioning", "Workspace requested"),
         WorkspaceReady r => new TimelineEntry(r.At, "Workspace provisioned", null),

@@ -41,6 +41,7 @@ public static class TasksModule
         services.AddSingleton<IAgentOutputAdapter, AiderTextAdapter>();
         services.AddSingleton<OutputFormats>();
         services.AddSingleton<TaskLimits>();
+        services.AddSingleton<PlanApprovalOptions>();
         services.AddHostedService<ReconcileOnStartup>();
 
         services.ConfigureWolverine(opts =>

@@ -45,13 +45,15 @@ public static class WorkspaceLifecycleHandler
         .OfType<object>()
         .ToList();
 
-    public static async Task<OutgoingMessages> Handle(WorkspaceExited message, IDocumentSession session, TaskLogWriter logs, TaskLogReader reader, CancellationToken ct)
+    public static async Task<OutgoingMessages> Handle(WorkspaceExited message, IDocumentSession session, TaskLogWriter logs, TaskLogReader reader,
+        OutputFormats formats, IMessageBus bus, PlanApprovalOptions approval, CancellationToken ct)
     {
         var stream = await session.Events.FetchForWriting<AgentTask>(message.TaskId, ct);
         var task = stream.Aggregate;
         if (task is null || task.Status.IsFinished()) return [];
+        var planning = task.NextPhase == WorkspacePhase.Plan;
 
-        if (message.Result is { } result)
+        if (message.Result is { } result && !planning)
         {
             stream.AppendOne(new CommitsCaptured(result.Branch, result.Commits, result.Pushed, result.PushError, message.At));
             var pushed = result.Pushed ? $"pushed to {result.Branch}" : $"not pushed: {result.PushError ?? "no changes"}";
@@ -64,6 +66,21 @@ public static class WorkspaceLifecycleHandler
             ? (await reader.ReadAsync(task.Id, new TaskLogReader.Filter(Levels: [TaskLogLevel.Error], Limit: 10_000), ct)).LastOrDefault()?.Message
             : null;
         var (status, error) = Outcome(task, message, agentError);
+        if (planning && status == AgentTaskStatus.Completed)
+        {
+            var format = await formats.ForAsync(task.Id, session, bus, ct);
+            var written = await reader.ReadAsync(task.Id, new TaskLogReader.Filter(Kinds: [TaskLogKinds.AgentMessage, TaskLogKinds.ToolCall], Limit: 10_000), ct);
+            if (PlanPhase.PlanOf(written, format) is { } plan)
+            {
+                var expires = message.At + approval.WaitLimit;
+                stream.AppendOne(new PlanProposed(plan, message.At, expires));
+                await logs.SystemAsync(task.Id, $"Plan ready: waiting for approval (at most {PlanApprovalHandler.Describe(approval.WaitLimit)}; no slot is held meanwhile).",
+                    TaskLogLevel.Info, ct);
+                return [new AgentTaskStatusChanged(task.Id, AgentTaskStatus.AwaitingApproval), new StartQueuedTasks(),
+                    new ExpirePlanApproval(task.Id, expires).DelayedFor(approval.WaitLimit)];
+            }
+            (status, error) = (AgentTaskStatus.Failed, "The agent ended its plan phase without writing a plan. Retry the task, or run it without a plan.");
+        }
         var summary = message.Result is { Commits.Count: > 0 } r ? $"{Plural(r.Commits.Count, "commit")} on {r.Branch}" : "No commits";
         await logs.SystemAsync(task.Id, status switch
         {
@@ -72,7 +89,9 @@ public static class WorkspaceLifecycleHandler
         }, status == AgentTaskStatus.Completed ? TaskLogLevel.Info : TaskLogLevel.Error, ct);
 
         stream.AppendOne(new AgentTaskFinished(status, error, summary, message.ExitCode, message.At));
-        return [new AgentTaskStatusChanged(task.Id, status), new StartQueuedTasks()];
+        // A plan phase that wrote no plan leaves a kept workspace behind.
+        return planning ? [new AgentTaskStatusChanged(task.Id, status), new StartQueuedTasks(), new ReleaseWorkspace(task.Id)]
+            : [new AgentTaskStatusChanged(task.Id, status), new StartQueuedTasks()];
     }
 
     /// <summary>The pure part: how the way a workspace ended becomes the task's status and the message a user can act on.</summary>

@@ -83,6 +83,9 @@ public abstract class AgentTaskContext(AgentsHostFixture fixture) : IAsyncLifeti
     protected WorkspaceSandbox Sandbox { get; } = WorkspaceSandbox.Create();
     private PageClient? _client;
 
+    /// <summary>The signed-up person's browser-less client, once <see cref="StartAsync"/> made it.</summary>
+    protected PageClient Client => _client ?? throw new InvalidOperationException("Start a task first.");
+
     public async ValueTask InitializeAsync() => await Host.ResetAllMartenDataAsync();
 
     public ValueTask DisposeAsync()
@@ -94,7 +97,7 @@ public abstract class AgentTaskContext(AgentsHostFixture fixture) : IAsyncLifeti
 
     /// <summary>Signs up, creates the project "app" on the sandbox's origin, adds a credential and starts a task.</summary>
     protected async Task<Guid> StartAsync(string provider, ScriptedModelServer model, string? model_ = null, int timeoutSeconds = 120,
-        string instructions = "Write AGENT_NOTES.md with a line of notes and commit it.")
+        string instructions = "Write AGENT_NOTES.md with a line of notes and commit it.", bool planFirst = false)
     {
         if (_client is null)
         {
@@ -108,6 +111,7 @@ public abstract class AgentTaskContext(AgentsHostFixture fixture) : IAsyncLifeti
         var response = await _client.PostFormAsync("/projects/app/agents/new", new()
         {
             ["Type"] = "feature-dev", ["Provider"] = provider, ["CredentialId"] = credential.ToString(), ["Instructions"] = instructions,
+            ["PlanFirst"] = planFirst ? "true" : "false",
         });
         response.StatusCode.ShouldBe(HttpStatusCode.Redirect, await response.Content.ReadAsStringAsync());
         return Guid.Parse(response.Headers.Location!.ToString().Split('/').Last());

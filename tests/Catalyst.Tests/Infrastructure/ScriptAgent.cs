@@ -23,6 +23,11 @@ public static class ScriptAgent
         DefaultBaseUrl = "http://127.0.0.1:9",
         KeyCheck = new CredentialCheck("GET", "v1/models", new Dictionary<string, string> { ["x-api-key"] = "{key}" }),
         Command = ["bash", "{prompt_file}"],
+        // Plan first: the script (the instructions up to the plan request after "---") is kept in HOME and runs with "plan";
+        // the approval runs it again with "execute" and the approval message, in the same workspace and HOME.
+        Features = [AgentFeatures.Plans],
+        PlanCommand = ["bash", "-c", "sed '/^---$/,$d' \"$1\" > \"$HOME/agent.sh\" && exec bash \"$HOME/agent.sh\" plan", "script-agent", "{prompt_file}"],
+        ResumeCommand = ["bash", "{home}/agent.sh", "execute", "{prompt}"],
         OutputFormat = "text",
     };
 }

@@ -26,6 +26,11 @@ public sealed class ScriptedModelServer : IAsyncDisposable
         ServerError,
         /// <summary>Accepts the request and never answers.</summary>
         NeverAnswer,
+        /// <summary>
+        /// A plan-first task: while the conversation asks for a plan and holds no approval, answer <see cref="PlanText"/>;
+        /// once approved, <see cref="WriteAndCommit"/>.
+        /// </summary>
+        PlanThenWrite,
     }
 
     public sealed record RecordedRequest(string Method, string Path, string Query, IReadOnlyDictionary<string, string> Headers, string Body, DateTimeOffset At)
@@ -55,6 +60,10 @@ public sealed class ScriptedModelServer : IAsyncDisposable
     public string CommitMessage { get; set; } = "Add agent notes";
     public string FinalText { get; set; } = "I wrote AGENT_NOTES.md and committed it.";
     public int LongOutputLines { get; set; } = 5000;
+    public string PlanText { get; set; } = "1. Write AGENT_NOTES.md with a line of notes. 2. Commit it as Add agent notes.";
+
+    /// <summary>The body of the request being answered, for the scenarios decided on the conversation's words.</summary>
+    private static readonly AsyncLocal<string?> CurrentBody = new();
 
     /// <summary>http://127.0.0.1:PORT (Anthropic and Gemini style base URL).</summary>
     public string BaseUrl => _server.Address.ToString().TrimEnd('/');
@@ -99,6 +108,7 @@ public sealed class ScriptedModelServer : IAsyncDisposable
         var body = await reader.ReadToEndAsync();
         var headers = request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString());
         _requests.Enqueue(new RecordedRequest(request.Method, request.Path.Value ?? "", request.QueryString.Value ?? "", headers, body, DateTimeOffset.UtcNow));
+        CurrentBody.Value = body;
 
         var path = request.Path.Value ?? "";
         var api = path switch
@@ -176,6 +186,9 @@ public sealed class ScriptedModelServer : IAsyncDisposable
 
     private Turn Decide(bool hasToolResult, IEnumerable<string> offeredTools)
     {
+        if (Mode == Scenario.PlanThenWrite && CurrentBody.Value is { } body
+            && body.Contains("Plan first.", StringComparison.Ordinal) && !body.Contains("The plan is approved", StringComparison.Ordinal))
+            return new TextTurn(PlanText);
         if (hasToolResult) return new TextTurn(FinalText);
         var tool = ShellTool(offeredTools, Command);
         // A side request (a title, a summary) offers no tool: a short text answers it.

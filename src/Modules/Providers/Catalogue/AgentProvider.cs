@@ -29,6 +29,8 @@ public sealed record AgentProvider
     public Dictionary<string, string> Environment { get; init; } = [];
     public Dictionary<string, string> ConfigTemplate { get; init; } = [];
     public List<List<string>> Setup { get; init; } = [];
+    public List<string> PlanCommand { get; init; } = [];
+    public List<string> ResumeCommand { get; init; } = [];
     public string OutputFormat { get; init; } = "text";
 
     /// <summary>The SHA-256 of the definition it was seeded from: a changed definition gets a new one.</summary>
@@ -59,6 +61,8 @@ public sealed record AgentProvider
         Environment = new(d.Environment),
         ConfigTemplate = new(d.ConfigTemplate),
         Setup = d.Setup.Select(step => step.ToList()).ToList(),
+        PlanCommand = [.. d.PlanCommand],
+        ResumeCommand = [.. d.ResumeCommand],
         OutputFormat = d.OutputFormat,
         Fingerprint = FingerprintOf(d),
         InCatalogue = true,
@@ -71,7 +75,7 @@ public sealed record AgentProvider
 
     public AgentProviderInfo ToInfo() => new(
         Id, DisplayName, Description, Active, Features, CredentialVariables, BaseUrlVariable, DefaultModel, Install,
-        new AgentLaunch(Command, Environment, ConfigTemplate, OutputFormat) { Setup = Setup })
+        new AgentLaunch(Command, Environment, ConfigTemplate, OutputFormat) { Setup = Setup, PlanCommand = PlanCommand, ResumeCommand = ResumeCommand })
     {
         Monogram = Monogram,
         DefaultBaseUrl = DefaultBaseUrl,

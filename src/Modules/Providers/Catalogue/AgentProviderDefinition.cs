@@ -43,10 +43,16 @@ public sealed record AgentProviderDefinition
 
     public IReadOnlyList<IReadOnlyList<string>> Setup { get; init; } = [];
 
+    /// <summary>Plan-first tasks: the read-only command line whose last message is the plan (see <see cref="AgentLaunch.PlanCommand"/>).</summary>
+    public IReadOnlyList<string> PlanCommand { get; init; } = [];
+
+    /// <summary>Plan-first tasks: the command line that resumes the plan's session once approved (see <see cref="AgentLaunch.ResumeCommand"/>).</summary>
+    public IReadOnlyList<string> ResumeCommand { get; init; } = [];
+
     /// <summary>How the adapter reads stdout: "claude-stream-json", "codex-json", "cline-json", "gemini-stream-json", "qwen-stream-json", "opencode-json", "aider-text" or "text" (see docs/providers.md).</summary>
     public required string OutputFormat { get; init; }
 
-    public AgentLaunch Launch => new(Command, Environment, ConfigTemplate, OutputFormat) { Setup = Setup };
+    public AgentLaunch Launch => new(Command, Environment, ConfigTemplate, OutputFormat) { Setup = Setup, PlanCommand = PlanCommand, ResumeCommand = ResumeCommand };
 
     public IReadOnlyList<string> Validate()
     {
@@ -57,6 +63,8 @@ public sealed record AgentProviderDefinition
         if (CredentialVariables is null || CredentialVariables.Count == 0) problems.Add($"{Name} names no credential variable.");
         if (!Uri.TryCreate(DefaultBaseUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
             problems.Add($"{Name} has no absolute http(s) default base URL.");
+        if ((Features ?? []).Contains(AgentFeatures.Plans) != (PlanCommand.Count > 0 && ResumeCommand.Count > 0))
+            problems.Add($"{Name}: the “plans” feature goes with a plan command and a resume command, and only with them.");
         foreach (var feature in Features ?? [])
             if (!AgentFeatures.All.Contains(feature)) problems.Add($"{Name} lists an unknown feature “{feature}”.");
         return problems;

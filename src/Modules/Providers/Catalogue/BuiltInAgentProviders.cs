@@ -36,6 +36,9 @@ public static class BuiltInAgentProviders
         DefaultModel = "claude-sonnet-4-5",
         KeyCheck = AnthropicModels,
         Command = ["claude", "-p", "{prompt}", "--output-format", "stream-json", "--verbose", "--dangerously-skip-permissions", "--model", "{model}"],
+        // Plan mode reads and proposes, it changes nothing; the session id is fixed so that the approval resumes it.
+        PlanCommand = ["claude", "-p", "{prompt}", "--output-format", "stream-json", "--verbose", "--permission-mode", "plan", "--session-id", "{session_id}", "--model", "{model}"],
+        ResumeCommand = ["claude", "-p", "{prompt}", "--resume", "{session_id}", "--output-format", "stream-json", "--verbose", "--dangerously-skip-permissions", "--model", "{model}"],
         Environment = new Dictionary<string, string>
         {
             ["HOME"] = "{home}",
@@ -70,6 +73,17 @@ public static class BuiltInAgentProviders
         Command =
         [
             "codex", "exec", "--json", "--skip-git-repo-check", "--disable", "unbounded_connection_retries",
+            "--dangerously-bypass-approvals-and-sandbox", "-m", "{model}", "{prompt}",
+        ],
+        // A read-only sandbox for the plan; the approval resumes the task's only session (its CODEX_HOME is the task's own).
+        PlanCommand =
+        [
+            "codex", "exec", "--json", "--skip-git-repo-check", "--disable", "unbounded_connection_retries",
+            "--sandbox", "read-only", "-m", "{model}", "{prompt}",
+        ],
+        ResumeCommand =
+        [
+            "codex", "exec", "resume", "--last", "--json", "--skip-git-repo-check", "--disable", "unbounded_connection_retries",
             "--dangerously-bypass-approvals-and-sandbox", "-m", "{model}", "{prompt}",
         ],
         Environment = new Dictionary<string, string>
@@ -112,7 +126,7 @@ public static class BuiltInAgentProviders
         Monogram = "Cl",
         Order = 30,
         Install = new InstallSpec("npm", "cline", "3.0.65", "cline"),
-        Features = [AgentFeatures.Hooks, AgentFeatures.Plans, AgentFeatures.Mcp],
+        Features = [AgentFeatures.Hooks, AgentFeatures.Mcp],
         CredentialVariables = ["OPENAI_API_KEY"],
         BaseUrlVariable = null,
         DefaultBaseUrl = "https://api.openai.com/v1",

@@ -62,7 +62,8 @@ public sealed record TaskContext(string Kind, int? Number = null, string? Snapsh
 // The task's history: its event stream, and what its page shows as the timeline.
 public sealed record AgentTaskCreated(
     Guid TaskId, Guid ProjectId, string ProjectSlug, string Type, TaskContext Context, string Provider, string ProviderDisplayName,
-    Guid CredentialId, string CredentialLabel, string Instructions, Guid CreatedBy, DateTimeOffset At, Guid? RetryOf, int TimeoutSeconds);
+    Guid CredentialId, string CredentialLabel, string Instructions, Guid CreatedBy, DateTimeOffset At, Guid? RetryOf, int TimeoutSeconds,
+    bool PlanFirst = false);
 
 public sealed record AgentTaskQueued(DateTimeOffset At);
 
@@ -79,6 +80,15 @@ public sealed record CancellationRequested(Guid By, DateTimeOffset At);
 public sealed record AgentTaskFinished(AgentTaskStatus Status, string? Error, string? Summary, int? ExitCode, DateTimeOffset At);
 
 public sealed record AgentTaskRetried(Guid NewTaskId, Guid By, DateTimeOffset At);
+
+/// <summary>The plan phase ended with a plan; it waits for approval until <see cref="ExpiresAt"/>.</summary>
+public sealed record PlanProposed(string Plan, DateTimeOffset At, DateTimeOffset ExpiresAt);
+
+/// <summary>The plan is approved: the task queues again to carry it out in the same workspace and session.</summary>
+public sealed record PlanApproved(Guid By, string? Notes, DateTimeOffset At);
+
+/// <summary>The plan is rejected; an <see cref="AgentTaskFinished"/> (cancelled) follows.</summary>
+public sealed record PlanRejected(Guid By, string? Reason, DateTimeOffset At);
 
 public sealed record TokenUsageRecorded(long InputTokens, long OutputTokens, decimal? CostUsd, DateTimeOffset At);
 
@@ -116,6 +126,15 @@ public sealed record AgentTask
     public long InputTokens { get; init; }
     public long OutputTokens { get; init; }
     public decimal? CostUsd { get; init; }
+    /// <summary>The agent first writes a plan, and changes anything only once its owner approved the plan.</summary>
+    public bool PlanFirst { get; init; }
+    public string? Plan { get; init; }
+    public DateTimeOffset? PlanExpiresAt { get; init; }
+    public bool PlanApproved { get; init; }
+    public string? ApprovalNotes { get; init; }
+
+    /// <summary>What the next workspace of this task does: the whole run, the plan, or the approved plan's execution.</summary>
+    public WorkspacePhase NextPhase => !PlanFirst ? WorkspacePhase.Run : PlanApproved ? WorkspacePhase.Execute : WorkspacePhase.Plan;
 
     public static string BranchFor(Guid taskId) => $"catalyst/{taskId.ToString("N")[..8]}";
 
@@ -137,15 +156,20 @@ public sealed record AgentTask
         WorkBranch = BranchFor(e.TaskId),
         RetryOf = e.RetryOf,
         TimeoutSeconds = e.TimeoutSeconds,
+        PlanFirst = e.PlanFirst,
     };
 
     public AgentTask Apply(AgentTaskQueued _) => this;
     public AgentTask Apply(WorkspaceRequested _) => this with { Status = AgentTaskStatus.Provisioning };
     public AgentTask Apply(WorkspaceReady _) => this;
-    public AgentTask Apply(AgentRunStarted e) => this with { Status = AgentTaskStatus.Running, StartedAt = e.At };
+    // A plan-first task starts twice (plan, then execution); it started when its first phase did.
+    public AgentTask Apply(AgentRunStarted e) => this with { Status = AgentTaskStatus.Running, StartedAt = StartedAt ?? e.At };
     public AgentTask Apply(CommitsCaptured e) => this with { Commits = e.Commits, WorkBranch = e.Branch, BranchPushed = e.Pushed, PushError = e.PushError };
     public AgentTask Apply(CancellationRequested _) => this with { CancelRequested = true };
     public AgentTask Apply(AgentTaskFinished e) => this with { Status = e.Status, Error = e.Error, Summary = e.Summary, ExitCode = e.ExitCode, EndedAt = e.At };
+    public AgentTask Apply(PlanProposed e) => this with { Status = AgentTaskStatus.AwaitingApproval, Plan = e.Plan, PlanExpiresAt = e.ExpiresAt };
+    public AgentTask Apply(PlanApproved e) => this with { Status = AgentTaskStatus.Pending, PlanApproved = true, ApprovalNotes = e.Notes, PlanExpiresAt = null };
+    public AgentTask Apply(PlanRejected _) => this with { PlanExpiresAt = null };
     public AgentTask Apply(AgentTaskRetried e) => this with { RetriedAs = e.NewTaskId };
     public AgentTask Apply(TokenUsageRecorded e) => this with
     {

@@ -7,7 +7,8 @@ namespace Catalyst.Tasks.Logs;
 public sealed class TaskLogReader(IDocumentStore store)
 {
     public sealed record Filter(long AfterSequence = 0, IReadOnlyCollection<TaskLogLevel>? Levels = null,
-        DateTimeOffset? Since = null, DateTimeOffset? Until = null, int Limit = 500, long? BeforeSequence = null);
+        DateTimeOffset? Since = null, DateTimeOffset? Until = null, int Limit = 500, long? BeforeSequence = null,
+        IReadOnlyCollection<string>? Kinds = null);
 
     public async Task<IReadOnlyList<AgentTaskLog>> ReadAsync(Guid taskId, Filter filter, CancellationToken ct)
     {
@@ -26,6 +27,11 @@ public sealed class TaskLogReader(IDocumentStore store)
         {
             sql += " and level = any(@levels)";
             command.Parameters.AddWithValue("levels", levels.Select(l => l.ToString().ToLowerInvariant()).ToArray());
+        }
+        if (filter.Kinds is { Count: > 0 } kinds)
+        {
+            sql += " and kind = any(@kinds)";
+            command.Parameters.AddWithValue("kinds", kinds.ToArray());
         }
         if (filter.Since is { } since)
         {

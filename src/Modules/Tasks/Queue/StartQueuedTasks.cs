@@ -90,10 +90,23 @@ public static class StartQueuedTasksHandler
             }
 
             stream.AppendOne(new WorkspaceRequested(now));
-            await logs.SystemAsync(task.Id, $"Starting: asking for a workspace ({provider.DisplayName}, timeout {project.TimeoutSeconds} s).", TaskLogLevel.Info, ct);
+            var phase = task.NextPhase;
+            await logs.SystemAsync(task.Id, phase switch
+            {
+                WorkspacePhase.Plan => $"Starting: asking for a workspace to plan in ({provider.DisplayName}, timeout {project.TimeoutSeconds} s).",
+                WorkspacePhase.Execute => $"Plan approved: continuing in its workspace ({provider.DisplayName}, timeout {project.TimeoutSeconds} s).",
+                _ => $"Starting: asking for a workspace ({provider.DisplayName}, timeout {project.TimeoutSeconds} s).",
+            }, TaskLogLevel.Info, ct);
             outgoing.Add(new ProvisionWorkspace(new WorkspaceSpec(
-                task.Id, project.RepositoryUrl, project.DefaultBranch, task.WorkBranch, task.Instructions, task.Context.Snapshot,
-                provider, task.CredentialId, project.TimeoutSeconds, new Dictionary<string, string>())));
+                task.Id, project.RepositoryUrl, project.DefaultBranch, task.WorkBranch,
+                phase switch
+                {
+                    WorkspacePhase.Plan => PlanPhase.PlanInstructions(task.Instructions),
+                    WorkspacePhase.Execute => PlanPhase.ApprovalMessage(task.ApprovalNotes),
+                    _ => task.Instructions,
+                },
+                phase == WorkspacePhase.Execute ? null : task.Context.Snapshot,
+                provider, task.CredentialId, project.TimeoutSeconds, new Dictionary<string, string>()) { Phase = phase }));
             outgoing.Add(new AgentTaskStatusChanged(task.Id, AgentTaskStatus.Provisioning));
         }
         return outgoing;

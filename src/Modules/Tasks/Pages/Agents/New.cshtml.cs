@@ -12,6 +12,7 @@ public sealed class NewAgentTaskModel(IMessageBus bus) : CatalystPageModel
     [BindProperty(SupportsGet = true)] public string? Provider { get; set; }
     [BindProperty] public Guid? CredentialId { get; set; }
     [BindProperty] public string Instructions { get; set; } = "";
+    [BindProperty] public bool PlanFirst { get; set; }
 
     public IReadOnlyList<AgentProviderInfo> Providers { get; private set; } = [];
     public IReadOnlyList<CredentialRef> Credentials { get; private set; } = [];
@@ -38,7 +39,7 @@ public sealed class NewAgentTaskModel(IMessageBus bus) : CatalystPageModel
         if (!await Load(ct)) return NotFound();
         if (!ModelState.IsValid) return InvalidForm();
         var result = await bus.InvokeAsync<Result<AgentTaskCreatedResult>>(
-            new CreateAgentTask(CurrentUserId, Slug, Type, Instructions, Provider ?? "", CredentialId), ct);
+            new CreateAgentTask(CurrentUserId, Slug, Type, Instructions, Provider ?? "", CredentialId, PlanFirst: PlanFirst), ct);
         if (!result.Succeeded) return Rejected(result);
         return Redirect($"/projects/{Slug}/agents/{result.Value!.TaskId}");
     }

@@ -69,6 +69,24 @@ public sealed class AgentTaskModel(IMessageBus bus, TaskLogReader reader) : Cata
         return Redirect($"/projects/{Slug}/agents/{TaskId}");
     }
 
+    /// <summary>Notes for the agent when a plan is approved, or the reason when it is rejected.</summary>
+    [BindProperty] public string? Notes { get; set; }
+
+    public Task<IActionResult> OnPostApproveAsync(CancellationToken ct) => Decide(new ApproveAgentPlan(CurrentUserId, TaskId, Notes), ct);
+
+    public Task<IActionResult> OnPostRejectAsync(CancellationToken ct) => Decide(new RejectAgentPlan(CurrentUserId, TaskId, Notes), ct);
+
+    private async Task<IActionResult> Decide(object command, CancellationToken ct)
+    {
+        var result = await bus.InvokeAsync<Result<AgentTaskView>>(command, ct);
+        if (!result.Succeeded)
+        {
+            if (!await Load(ct)) return NotFound();
+            return Rejected(result);
+        }
+        return Redirect($"/projects/{Slug}/agents/{TaskId}");
+    }
+
     public async Task<IActionResult> OnPostRetryAsync(CancellationToken ct)
     {
         var result = await bus.InvokeAsync<Result<AgentTaskCreatedResult>>(new RetryAgentTask(CurrentUserId, TaskId), ct);

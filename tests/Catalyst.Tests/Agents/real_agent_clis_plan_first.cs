@@ -1,0 +1,58 @@
+using System.Net;
+using Catalyst.Tasks.Domain;
+using Catalyst.Tasks.Logs;
+using Catalyst.Tests.Infrastructure;
+using Catalyst.Tests.Tasks;
+using Scenario = Catalyst.Tests.Infrastructure.ScriptedModelServer.Scenario;
+
+namespace Catalyst.Tests.Agents;
+
+/// <summary>
+/// Plan-first tasks with the real CLIs: the plan phase runs the CLI's read-only plan mode, the task waits with the plan,
+/// and the approval resumes the very same CLI session in the same workspace, which then writes and commits.
+/// </summary>
+public sealed class real_agent_clis_plan_first(AgentsHostFixture fixture) : AgentTaskContext(fixture)
+{
+    [Theory]
+    [InlineData("claude-code", "claude")]
+    [InlineData("codex-cli", "codex")]
+    public async Task the_plan_waits_for_approval_and_the_same_session_carries_it_out(string provider, string program)
+    {
+        AgentClis.Require(program);
+        await using var model = await Fixture.ModelAsync(Scenario.PlanThenWrite);
+        var taskId = await StartAsync(provider, model, planFirst: true);
+
+        var waiting = await Store.WaitForAsync(taskId, t => t.Status is AgentTaskStatus.AwaitingApproval || t.Status.IsFinished());
+        var logs = await LogsAsync(taskId);
+        waiting.Status.ShouldBe(AgentTaskStatus.AwaitingApproval, $"{waiting.Error}\n{Describe(logs)}");
+        waiting.Plan.ShouldBe(model.PlanText);
+        waiting.Commits.ShouldBeEmpty();
+        Sandbox.OriginBranch(waiting.WorkBranch).ShouldBeNull();
+        var planCalls = model.ModelCalls.Count;
+        planCalls.ShouldBeGreaterThan(0);
+        if (provider == "claude-code")
+            model.ModelCalls.ShouldContain(r => r.Body.Contains("\"plan\"", StringComparison.OrdinalIgnoreCase) || r.Body.Contains("plan mode", StringComparison.OrdinalIgnoreCase));
+
+        var page = await Client.GetHtmlAsync($"/projects/app/agents/{taskId}");
+        page.ShouldContain("Approve plan");
+        page.ShouldContain("badge awaiting approval");
+
+        var approve = await Client.PostFormAsync($"/projects/app/agents/{taskId}?handler=Approve", new() { ["Notes"] = "Keep the notes to one line." });
+        approve.StatusCode.ShouldBe(HttpStatusCode.Redirect, await approve.Content.ReadAsStringAsync());
+
+        var task = await FinishedAsync(taskId);
+        logs = await LogsAsync(taskId);
+        task.Status.ShouldBe(AgentTaskStatus.Completed, $"{task.Error}\n{Describe(logs)}");
+        task.Commits.ShouldHaveSingleItem().Message.ShouldBe("Add agent notes");
+        Sandbox.OriginBranch(task.WorkBranch).ShouldBe(task.Commits[0].Sha);
+
+        // The same session: the first request after the approval carries the plan the model wrote before, and the approval with its notes.
+        var resumed = model.ModelCalls.Skip(planCalls).Where(r => r.Body.Contains("The plan is approved", StringComparison.Ordinal)).ToList();
+        resumed.ShouldNotBeEmpty(Describe(logs));
+        resumed[0].Body.ShouldContain(model.PlanText);
+        resumed[0].Body.ShouldContain("Keep the notes to one line.");
+        logs.ShouldContain(l => l.Kind == TaskLogKinds.ToolCall && l.Message.Contains("git commit"));
+        logs.ShouldNotContain(l => l.Message.Contains(Key));
+        Directory.Exists(Path.Combine(Fixture.DataDirectory, "workspaces", taskId.ToString())).ShouldBeFalse();
+    }
+}
