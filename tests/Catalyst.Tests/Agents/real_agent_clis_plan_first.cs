@@ -30,8 +30,9 @@ public sealed class real_agent_clis_plan_first(AgentsHostFixture fixture) : Agen
         Sandbox.OriginBranch(waiting.WorkBranch).ShouldBeNull();
         var planCalls = model.ModelCalls.Count;
         planCalls.ShouldBeGreaterThan(0);
-        if (provider == "claude-code")
-            model.ModelCalls.ShouldContain(r => r.Body.Contains("\"plan\"", StringComparison.OrdinalIgnoreCase) || r.Body.Contains("plan mode", StringComparison.OrdinalIgnoreCase));
+        // The plan ran in the CLI's own read-only mode.
+        if (provider == "claude-code") logs.ShouldContain(l => l.Message.Contains("permission mode plan"), Describe(logs));
+        if (provider == "codex-cli") model.ModelCalls.ShouldContain(r => r.Body.Contains("read-only"), "Codex tells the model its sandbox is read-only");
 
         var page = await Client.GetHtmlAsync($"/projects/app/agents/{taskId}");
         page.ShouldContain("Approve plan");
