@@ -112,7 +112,7 @@ public sealed partial class AgentCliCache(LocalWorkspaceOptions options, ILogger
                 if (exitCode != 0)
                 {
                     Discard(work);
-                    var said = string.Join('\n', tail).Trim();
+                    var said = string.Join('\n', WithoutWarnings(tail)).Trim();
                     return new AgentCliInstall(null, said.Length > 0
                         ? $"Installing {name} failed: {said}"
                         : $"Installing {name} failed: {Path.GetFileName(step[0])} exited with code {exitCode} and printed nothing on stderr.");
@@ -244,6 +244,13 @@ public sealed partial class AgentCliCache(LocalWorkspaceOptions options, ILogger
         lines.Writer.TryComplete();
         await forward;
         lock (tail) return (process.ExitCode, tail.ToArray());
+    }
+
+    /// <summary>The installer's last stderr lines without its warnings (npm's about the user's own config, say), unless warnings are all it said.</summary>
+    private static string[] WithoutWarnings(string[] tail)
+    {
+        var errors = tail.Where(line => !line.StartsWith("npm warn", StringComparison.OrdinalIgnoreCase) && !line.StartsWith("WARNING:", StringComparison.Ordinal)).ToArray();
+        return errors.Any(line => line.Trim().Length > 0) ? errors : tail;
     }
 
     private static bool PassedToInstaller(string name) =>

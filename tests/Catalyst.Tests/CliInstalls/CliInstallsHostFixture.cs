@@ -40,6 +40,12 @@ public sealed class CliInstallsHostFixture(TestDatabase database) : IAsyncLifeti
     /// <summary>Two tasks ask for it at once; its tarball is slow to come.</summary>
     public static readonly AgentProviderDefinition ScopedAgent = Provider("scoped-agent", new InstallSpec("npm", "@catalyst-test/slow-agent", Version, "slow-agent"));
 
+    /// <summary>Its install is cancelled halfway.</summary>
+    public static readonly AgentProviderDefinition StuckAgent = Provider("stuck-agent", new InstallSpec("npm", "stuck-agent", Version, "stuck-agent"));
+
+    /// <summary>Its install takes longer than the project's time limit.</summary>
+    public static readonly AgentProviderDefinition LateAgent = Provider("late-agent", new InstallSpec("npm", "late-agent", Version, "late-agent"));
+
     /// <summary>The registry has never heard of it.</summary>
     public static readonly AgentProviderDefinition MissingAgent = Provider("missing-agent", new InstallSpec("npm", "no-such-agent", "9.9.9", "no-such-agent"));
 
@@ -66,6 +72,8 @@ public sealed class CliInstallsHostFixture(TestDatabase database) : IAsyncLifeti
         Npm = await FakeNpmRegistry.StartAsync();
         Npm.PublishScript("fake-npm-agent", Version, "fake-npm-agent", AgentScript);
         Npm.PublishScript("@catalyst-test/slow-agent", Version, "slow-agent", AgentScript);
+        Npm.PublishScript("stuck-agent", Version, "stuck-agent", AgentScript);
+        Npm.PublishScript("late-agent", Version, "late-agent", AgentScript);
         PyPI = await FakePackageIndex.StartAsync();
         PyPI.PublishScript("fake-pip-agent", Version, "fake-pip-agent", """
             import pathlib, subprocess
@@ -90,7 +98,7 @@ public sealed class CliInstallsHostFixture(TestDatabase database) : IAsyncLifeti
             foreach (var (key, value) in TestSettings.Values) web.UseSetting(key, value);
             web.ConfigureServices(services =>
             {
-                foreach (var provider in new[] { NpmAgent, ScopedAgent, MissingAgent, PipAgent }) services.AddSingleton(provider);
+                foreach (var provider in new[] { NpmAgent, ScopedAgent, StuckAgent, LateAgent, MissingAgent, PipAgent }) services.AddSingleton(provider);
                 services.RunWolverineInSoloMode();
                 services.DisableAllExternalWolverineTransports();
             });

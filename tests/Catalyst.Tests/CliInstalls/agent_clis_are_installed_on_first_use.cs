@@ -29,14 +29,14 @@ public sealed class agent_clis_are_installed_on_first_use(CliInstallsHostFixture
     }
 
     /// <summary>Signs up and creates the project "app" (once), adds a credential for the provider and starts a task with it.</summary>
-    private async Task<Guid> StartAsync(string provider)
+    private async Task<Guid> StartAsync(string provider, int timeoutSeconds = 120)
     {
         if (_client is null)
         {
             _client = new PageClient(fixture.Host.Server.CreateHandler());
             var signUp = await _client.PostFormAsync("/signup", new() { ["Email"] = $"dev-{Guid.NewGuid():N}@example.com", ["Password"] = "correct horse battery" });
             signUp.StatusCode.ShouldBe(HttpStatusCode.Redirect);
-            await _client.CreateProjectAsync("app", _sandbox.Origin, timeoutSeconds: 120, maxConcurrent: 2);
+            await _client.CreateProjectAsync("app", _sandbox.Origin, timeoutSeconds, maxConcurrent: 2);
         }
         var credential = await _client.AddCredentialAsync(Store, provider, "sk-installed-0123456789abcdef", $"{provider}-{Guid.NewGuid():N}"[..30]);
         var response = await _client.PostFormAsync("/projects/app/agents/new", new()
@@ -102,9 +102,12 @@ public sealed class agent_clis_are_installed_on_first_use(CliInstallsHostFixture
         var logs = await LogsAsync(taskId);
         task.Status.ShouldBe(AgentTaskStatus.Failed, Describe(logs));
         var error = task.Error.ShouldNotBeNull();
-        error.ShouldStartWith("Installing no-such-agent@9.9.9 failed: ");
-        error.ShouldContain("npm error 404");
-        error.ShouldContain("'no-such-agent@9.9.9' is not in this registry");
+        // npm's own words (npm 11: "npm error code E404 … 'no-such-agent@9.9.9' could not be found"), its warnings left out.
+        error.ShouldStartWith("Installing no-such-agent@9.9.9 failed: npm ");
+        error.ShouldContain("code E404");
+        error.ShouldContain("GET " + fixture.Npm.Url + "no-such-agent");
+        error.ShouldContain("'no-such-agent@9.9.9'");
+        error.ShouldNotContain("npm warn", Case.Insensitive);
         task.ExitCode.ShouldBeNull();
         fixture.Npm.Requests("no-such-agent").ShouldBeGreaterThan(0);
 
@@ -138,6 +141,52 @@ public sealed class agent_clis_are_installed_on_first_use(CliInstallsHostFixture
             logs.ShouldContain(l => l.Message == "Using @catalyst-test/slow-agent 1.0.0, installed by another task.", Describe(logs));
             File.Exists(Path.Combine(fixture.CliCache, "@catalyst-test", "slow-agent@1.0.0", AgentCliCache.StampFile)).ShouldBeTrue();
             ShouldHaveNoUnfinishedInstall();
+        }
+        finally
+        {
+            fixture.Npm.TarballDelay = TimeSpan.Zero;
+        }
+    }
+
+    [Fact]
+    public async Task a_task_cancelled_while_its_cli_installs_ends_cancelled_and_leaves_nothing_half_installed()
+    {
+        fixture.Npm.TarballDelay = TimeSpan.FromSeconds(60);
+        try
+        {
+            var taskId = await StartAsync(CliInstallsHostFixture.StuckAgent.Name);
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (fixture.Npm.Downloads("stuck-agent") == 0 && DateTime.UtcNow < deadline) await Task.Delay(50);
+            fixture.Npm.Downloads("stuck-agent").ShouldBe(1);
+            Directory.Exists(Path.Combine(fixture.CliCache, "stuck-agent@1.0.0.partial")).ShouldBeTrue();
+
+            var cancel = await _client!.PostFormAsync($"/projects/app/agents/{taskId}?handler=Cancel", new(), formPage: $"/projects/app/agents/{taskId}");
+            cancel.StatusCode.ShouldBe(HttpStatusCode.Redirect);
+
+            var task = await Store.WaitUntilFinishedAsync(taskId, 30);
+            var logs = await LogsAsync(taskId);
+            task.Status.ShouldBe(AgentTaskStatus.Cancelled, $"{task.Error}\n{Describe(logs)}");
+            logs.ShouldNotContain(l => l.Message.StartsWith("agent started", StringComparison.Ordinal));
+            Directory.Exists(Path.Combine(fixture.CliCache, "stuck-agent@1.0.0")).ShouldBeFalse();
+            ShouldHaveNoUnfinishedInstall();
+        }
+        finally
+        {
+            fixture.Npm.TarballDelay = TimeSpan.Zero;
+        }
+    }
+
+    [Fact]
+    public async Task installing_does_not_count_against_the_projects_time_limit()
+    {
+        fixture.Npm.TarballDelay = TimeSpan.FromSeconds(7);
+        try
+        {
+            var taskId = await StartAsync(CliInstallsHostFixture.LateAgent.Name, timeoutSeconds: 5);
+
+            var task = await Store.WaitUntilFinishedAsync(taskId, 120);
+            task.Status.ShouldBe(AgentTaskStatus.Completed, $"{task.Error}\n{Describe(await LogsAsync(taskId))}");
+            task.Commits.ShouldContain(c => c.Message == "Add notes from the installed agent");
         }
         finally
         {

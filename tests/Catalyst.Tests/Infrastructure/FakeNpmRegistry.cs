@@ -19,6 +19,7 @@ public sealed class FakeNpmRegistry : IAsyncDisposable
     private readonly ConcurrentDictionary<string, Package> _packages = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int> _requests = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int> _downloads = new(StringComparer.Ordinal);
+    private readonly Guid _run = Guid.NewGuid();
     private LoopbackServer _server = null!;
 
     /// <summary>The registry URL as npm's <c>--registry</c> takes it.</summary>
@@ -51,6 +52,8 @@ public sealed class FakeNpmRegistry : IAsyncDisposable
             ["version"] = version,
             ["description"] = "An agent CLI stand-in for Catalyst's tests",
             ["license"] = "MIT",
+            // Tarballs differ from run to run: npm finds none of them in its own cache (by integrity) and downloads each.
+            ["catalystTestRun"] = _run.ToString("N"),
             ["bin"] = new JsonObject { [program] = "bin/agent.sh" },
         };
         var tarball = Tarball(new()
