@@ -25,6 +25,8 @@ fi
 if [ ! -x "${CATALYST_CHROMIUM:-/usr/bin/chromium}" ]; then apt_install chromium; fi
 command -v git >/dev/null || apt_install git
 command -v setsid >/dev/null || apt_install util-linux
+# python3 with venv on the agents' PATH: the test of installing a pip CLI on first use (skipped without it).
+PATH=/usr/local/bin:/usr/bin:/bin python3 -c 'import venv, ensurepip' 2>/dev/null || apt_install python3-venv || true
 
 # Agent CLIs from npm, cached outside the repository.
 if [ -x scripts/install-agent-clis.sh ]; then scripts/install-agent-clis.sh; fi

@@ -33,6 +33,26 @@ public sealed record LocalWorkspaceOptions
     /// </summary>
     public string? NetworkNamespace { get; init; }
 
+    /// <summary>
+    /// The agent CLIs installed on first use, one directory per <c>&lt;package&gt;@&lt;version&gt;</c> (the layout of
+    /// scripts/install-agent-clis.sh, so its cache can be used as it is). Default <c>agent-clis</c> beside
+    /// <see cref="WorkspacesDirectory"/>, i.e. <c>&lt;data dir&gt;/agent-clis</c>.
+    /// </summary>
+    public string CliCacheDirectory
+    {
+        get => field ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(WorkspacesDirectory)) ?? WorkspacesDirectory, "agent-clis");
+        init;
+    }
+
+    /// <summary>The npm registry CLIs are installed from (<c>--registry</c>); null: npm's own configuration.</summary>
+    public string? NpmRegistry { get; init; }
+
+    /// <summary>The Python package index CLIs are installed from (<c>--index-url</c>); null: pip's own configuration.</summary>
+    public string? PipIndexUrl { get; init; }
+
+    /// <summary>How long installing one CLI may take. It is not counted in the task's time limit, which starts with the runner.</summary>
+    public TimeSpan CliInstallTimeout { get; init; } = TimeSpan.FromMinutes(10);
+
     public const string SafePath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
     public string EntrypointPath => Path.Combine(RunnerDirectory ?? "", "entrypoint.sh");
@@ -41,6 +61,7 @@ public sealed record LocalWorkspaceOptions
     /// From configuration: the data directory (CATALYST_DATA_DIR or Catalyst:DataDirectory), Catalyst:RunnerDirectory,
     /// Catalyst:Workspaces:StopGraceSeconds, Catalyst:Workspaces:KeepWorkspaces and Catalyst:Workspaces:ToolDirectories
     /// (colon-separated), Catalyst:Workspaces:IsolateNetwork and Catalyst:Workspaces:NetworkNamespace. The data directory's <c>agent-clis/node_modules/.bin</c> and <c>agent-clis/bin</c> are always on PATH.
+    /// Installing CLIs on first use: Catalyst:Workspaces:CliCache, NpmRegistry, PipIndexUrl and CliInstallTimeoutSeconds.
     /// </summary>
     public static LocalWorkspaceOptions FromConfiguration(IConfiguration configuration)
     {
@@ -60,6 +81,10 @@ public sealed record LocalWorkspaceOptions
             KeepWorkspaces = section.GetValue<bool?>("KeepWorkspaces") ?? false,
             ToolDirectories = tools,
             IsolateNetwork = section.GetValue<bool?>("IsolateNetwork") ?? false,
+            CliCacheDirectory = Path.GetFullPath(section["CliCache"] is { Length: > 0 } cache ? cache : Path.Combine(dataDirectory, "agent-clis")),
+            NpmRegistry = section["NpmRegistry"] is { Length: > 0 } registry ? registry : null,
+            PipIndexUrl = section["PipIndexUrl"] is { Length: > 0 } index ? index : null,
+            CliInstallTimeout = TimeSpan.FromSeconds(Math.Max(10, section.GetValue<double?>("CliInstallTimeoutSeconds") ?? 600)),
             NetworkNamespace = section["NetworkNamespace"] is { Length: > 0 } ns ? (ns.Contains('/') ? Path.GetFullPath(ns) : $"/var/run/netns/{ns}") : null,
         };
     }

@@ -12,8 +12,9 @@ namespace Catalyst.Operator;
 /// <summary>
 /// One task's workspace on this machine: a directory with a fresh HOME, the runner (<c>runner/entrypoint.sh</c>) as a
 /// child process in its own session with a clean environment, its output streamed as events, and its end reported.
-/// Events go to <c>publish</c> in order: <see cref="WorkspaceProvisioned"/>, <see cref="AgentStarted"/>,
-/// <see cref="AgentOutput"/> batches, and last <see cref="WorkspaceExited"/>.
+/// Events go to <c>publish</c> in order: the CLI's install on first use (<see cref="AgentOutput"/>, system lines),
+/// <see cref="WorkspaceProvisioned"/>, <see cref="AgentStarted"/>, <see cref="AgentOutput"/> batches, and last
+/// <see cref="WorkspaceExited"/>.
 /// </summary>
 public sealed partial class LocalWorkspaceRunner
 {
@@ -30,6 +31,8 @@ public sealed partial class LocalWorkspaceRunner
     private readonly Func<object, ValueTask> _publish;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private readonly AgentCliCache _clis;
+    private readonly CancellationTokenSource _stopping = new();
     private readonly string _marker;
     private readonly Channel<object> _events = Channel.CreateBounded<object>(new BoundedChannelOptions(10_000) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
     private readonly Queue<string> _stderrTail = new();
@@ -37,13 +40,14 @@ public sealed partial class LocalWorkspaceRunner
     private readonly Lock _gate = new();
 
     private Process? _process;
+    private Task _pump = Task.CompletedTask;
     private (WorkspaceEnd End, string Reason)? _stop;
     private bool _stopEnforced;
     private bool _agentStarted;
     private string? _resultLine;
 
     public LocalWorkspaceRunner(WorkspaceSpec spec, WorkspaceCredential credential, LocalWorkspaceOptions options, Func<object, ValueTask> publish,
-        ILogger? logger = null, TimeProvider? time = null)
+        ILogger? logger = null, TimeProvider? time = null, AgentCliCache? clis = null)
     {
         _spec = spec;
         _credential = credential;
@@ -51,6 +55,7 @@ public sealed partial class LocalWorkspaceRunner
         _publish = publish;
         _logger = logger ?? NullLogger.Instance;
         _time = time ?? TimeProvider.System;
+        _clis = clis ?? new AgentCliCache(options);
         _marker = $"CATALYST_TASK_ID={spec.TaskId}";
         Directory = Path.Combine(options.WorkspacesDirectory, spec.TaskId.ToString());
     }
@@ -76,8 +81,11 @@ public sealed partial class LocalWorkspaceRunner
         {
             if (_stop is not null || _exited.Task.IsCompleted) return;
             _stop = (end, reason);
-            if (_process is null) return;
         }
+        // Ends a CLI install in progress; the runner, once started, gets its signals.
+        _stopping.Cancel();
+        lock (_gate)
+            if (_process is null) return;
         _ = EnforceStopAsync();
     }
 
@@ -85,6 +93,7 @@ public sealed partial class LocalWorkspaceRunner
     public async Task<WorkspaceExited> RunAsync(CancellationToken cancellationToken = default)
     {
         using var cancel = cancellationToken.Register(() => Stop("The workspace was cancelled."));
+        _pump = PumpAsync();
         WorkspaceExited exited;
         try
         {
@@ -98,6 +107,9 @@ public sealed partial class LocalWorkspaceRunner
         finally
         {
             _exited.TrySetResult();
+            // Whatever was logged (an install that failed, say) is published before the end.
+            _events.Writer.TryComplete();
+            await _pump;
             await KillLeftoversAsync();
         }
         // A plan that was written is kept with its workspace (clone, branch, the CLI's session in HOME) for the approval.
@@ -119,7 +131,24 @@ public sealed partial class LocalWorkspaceRunner
         if (_spec.Phase == WorkspacePhase.Execute && !System.IO.Directory.Exists(Path.Combine(RepositoryDirectory, ".git")))
             return Ended(WorkspaceEnd.Failed, null, "The workspace kept for the plan is gone (removed, or on another machine); retry the task to plan again.", null);
 
-        var start = Prepare();
+        string? cliDirectory = null;
+        if (_spec.Provider.Install is { } install)
+        {
+            AgentCliInstall cli;
+            try
+            {
+                cli = await _clis.EnsureAsync(install, LogSystemAsync, _stopping.Token);
+            }
+            catch (OperationCanceledException) when (_stop is not null)
+            {
+                cli = AgentCliInstall.OnPath;
+            }
+            if (_stop is { } stoppedWhileInstalling) return Ended(stoppedWhileInstalling.End, null, stoppedWhileInstalling.Reason, null);
+            if (cli.Error is { } error) return Ended(WorkspaceEnd.Failed, null, Redact(error), null);
+            cliDirectory = cli.BinDirectory;
+        }
+
+        var start = Prepare(cliDirectory);
         var process = new Process { StartInfo = start };
         lock (_gate)
         {
@@ -132,10 +161,10 @@ public sealed partial class LocalWorkspaceRunner
         process.StandardInput.Close();
         _logger.LogInformation("Workspace of task {TaskId} started in {Directory} (pid {Pid})", TaskId, Directory, process.Id);
 
-        await PublishAsync(new WorkspaceProvisioned(TaskId, Directory, _time.GetUtcNow()));
+        // Through the pump, behind the install's lines and ahead of the runner's.
+        await _events.Writer.WriteAsync(new WorkspaceProvisioned(TaskId, Directory, _time.GetUtcNow()));
         var stdout = ReadAsync(process.StandardOutput, OutputStream.Stdout);
         var stderr = ReadAsync(process.StandardError, OutputStream.Stderr);
-        var pump = PumpAsync();
         using var timeout = _spec.TimeoutSeconds > 0
             ? _time.CreateTimer(_ => Stop($"The agent did not finish within {_spec.TimeoutSeconds} seconds.", WorkspaceEnd.TimedOut),
                 null, TimeSpan.FromSeconds(_spec.TimeoutSeconds), Timeout.InfiniteTimeSpan)
@@ -157,7 +186,7 @@ public sealed partial class LocalWorkspaceRunner
             await Task.WhenAny(readers, Task.Delay(TimeSpan.FromSeconds(2), _time));
         }
         _events.Writer.TryComplete();
-        await pump;
+        await _pump;
 
         var result = ParseResult();
         var stop = _stop;
@@ -189,7 +218,8 @@ public sealed partial class LocalWorkspaceRunner
         _ => _spec.Provider.Launch.Command,
     };
 
-    private ProcessStartInfo Prepare()
+    /// <param name="cliDirectory">The agent CLI's directory from the cache, first on PATH; null when the CLI is on the tool directories.</param>
+    private ProcessStartInfo Prepare(string? cliDirectory)
     {
         // The execute phase continues in the workspace its plan left; any other phase starts from nothing.
         if (_spec.Phase != WorkspacePhase.Execute && System.IO.Directory.Exists(Directory)) DeleteTree(Directory);
@@ -267,7 +297,7 @@ public sealed partial class LocalWorkspaceRunner
         // Nothing of the Host's environment: its connection strings, keys and tokens stay in the Host.
         var env = start.Environment;
         env.Clear();
-        env["PATH"] = string.Join(':', _options.ToolDirectories.Append(LocalWorkspaceOptions.SafePath));
+        env["PATH"] = string.Join(':', (cliDirectory is null ? _options.ToolDirectories : _options.ToolDirectories.Prepend(cliDirectory)).Append(LocalWorkspaceOptions.SafePath));
         env["LANG"] = "C.UTF-8";
         foreach (var (name, value) in launch.Environment) env[name] = Substitute(value);
         env["HOME"] = HomeDirectory;
@@ -299,6 +329,19 @@ public sealed partial class LocalWorkspaceRunner
         LocalWorkspaceOptions.SafePath.Split(':').Select(dir => Path.Combine(dir, name)).FirstOrDefault(File.Exists) ?? name;
 
     // ---- Output ----
+
+    /// <summary>A line of the workspace's own (the CLI install's progress), in order with the rest of the output.</summary>
+    private async ValueTask LogSystemAsync(string text)
+    {
+        try
+        {
+            await _events.Writer.WriteAsync(new OutputLine(_time.GetUtcNow(), OutputStream.System, Redact(text)));
+        }
+        catch (ChannelClosedException)
+        {
+            // The workspace ended (stopped mid-install) while the installer still printed.
+        }
+    }
 
     private async Task ReadAsync(StreamReader reader, OutputStream stream)
     {

@@ -13,7 +13,8 @@ public sealed class LocalWorkspaces(
     IWorkspaceCredentialSource credentials,
     IWolverineRuntime runtime,
     ILoggerFactory loggers,
-    TimeProvider time)
+    TimeProvider time,
+    AgentCliCache? clis = null)
 {
     private readonly ConcurrentDictionary<Guid, Workspace> _workspaces = new();
     private readonly ILogger _logger = loggers.CreateLogger<LocalWorkspaces>();
@@ -64,7 +65,7 @@ public sealed class LocalWorkspaces(
         }
 
         var runner = new LocalWorkspaceRunner(spec, credential, options, message => PublishAsync(spec.TaskId, message),
-            loggers.CreateLogger<LocalWorkspaceRunner>(), time);
+            loggers.CreateLogger<LocalWorkspaceRunner>(), time, clis);
         lock (workspace)
         {
             workspace.Runner = runner;

@@ -13,6 +13,7 @@ public static class LocalWorkspacesModule
         services.AddSingleton(LocalWorkspaceOptions.FromConfiguration(configuration));
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IWorkspaceCredentialSource, CredentialsModuleCredentialSource>();
+        services.AddSingleton<AgentCliCache>();
         services.AddSingleton<LocalWorkspaces>();
         services.AddHostedService<LocalWorkspacesLifetime>();
         services.ConfigureWolverine(opts => opts.Discovery.IncludeAssembly(typeof(LocalWorkspacesModule).Assembly));
