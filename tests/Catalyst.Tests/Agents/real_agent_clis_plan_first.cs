@@ -57,3 +57,44 @@ public sealed class real_agent_clis_plan_first(AgentsHostFixture fixture) : Agen
         Directory.Exists(Path.Combine(Fixture.DataDirectory, "workspaces", taskId.ToString())).ShouldBeFalse();
     }
 }
+
+/// <summary>
+/// An agent that asks for what it may not do: in the plan phase the model tries to write and commit; the CLI has no one
+/// to ask (stdin is /dev/null) and its read-only mode refuses, so the agent goes on, and nothing is changed.
+/// </summary>
+public sealed class an_agent_denied_a_permission_does_not_hang(AgentsHostFixture fixture) : AgentTaskContext(fixture)
+{
+    [Theory]
+    [InlineData("claude-code", "claude")]
+    [InlineData("codex-cli", "codex")]
+    public async Task a_write_refused_in_the_plan_phase_is_reported_and_the_task_goes_on(string provider, string program)
+    {
+        AgentClis.Require(program);
+        await using var model = await Fixture.ModelAsync(Scenario.WriteAndCommit);
+        var taskId = await StartAsync(provider, model, planFirst: true);
+
+        var task = await Store.WaitForAsync(taskId, t => t.Status is AgentTaskStatus.AwaitingApproval || t.Status.IsFinished(), 60);
+        var logs = await LogsAsync(taskId);
+        task.Status.ShouldBe(AgentTaskStatus.AwaitingApproval, $"{task.Error}\n{Describe(logs)}");
+        // The model only says its final text once the tool call came back with a result: here, the refusal.
+        task.Plan.ShouldBe(model.FinalText);
+        model.ModelCalls.Count.ShouldBeGreaterThanOrEqualTo(2);
+        if (provider == "claude-code")
+        {
+            var call = logs.FirstOrDefault(l => l.Kind == TaskLogKinds.ToolCall).ShouldNotBeNull(Describe(logs));
+            call.Message.ShouldContain("git commit");
+            logs.First(l => l.Kind == TaskLogKinds.ToolResult && l.Sequence > call.Sequence).Message.ShouldNotBe("committed", Describe(logs));
+        }
+        // Codex reports no item for a command its read-only sandbox refused; the refusal is on the wire instead.
+        if (provider == "codex-cli") model.ModelCalls.ShouldContain(r => r.Body.Contains("function_call_output"), Describe(logs));
+
+        // Nothing changed in the kept workspace: no file, no commit beyond the base.
+        var repo = Path.Combine(Fixture.DataDirectory, "workspaces", taskId.ToString(), "repo");
+        File.Exists(Path.Combine(repo, model.FileName)).ShouldBeFalse(Describe(logs));
+        Sandbox.Git(repo, "log", "--oneline").Trim().Split('\n').Length.ShouldBe(1);
+
+        var reject = await Client.PostFormAsync($"/projects/app/agents/{taskId}?handler=Reject", new());
+        reject.StatusCode.ShouldBe(System.Net.HttpStatusCode.Redirect);
+        (await FinishedAsync(taskId)).Status.ShouldBe(AgentTaskStatus.Cancelled);
+    }
+}
