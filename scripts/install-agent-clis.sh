@@ -4,8 +4,9 @@
 # Links each program into <cache>/bin and prints "<program> <path>" per CLI on stdout.
 # Idempotent: an installed and working version is left alone (a run with nothing to do takes well under a second).
 #
-#   scripts/install-agent-clis.sh            the CLIs the tests run: Claude Code, Codex CLI, Cline
-#   scripts/install-agent-clis.sh --all      also Gemini CLI, Qwen Code and OpenCode
+#   scripts/install-agent-clis.sh            the CLIs the tests run: Claude Code, Codex CLI, Cline, Gemini CLI,
+#                                            Qwen Code, OpenCode
+#   scripts/install-agent-clis.sh --all      also the optional ones (none at the moment)
 #   scripts/install-agent-clis.sh --check    install nothing; exit 1 when a required CLI is missing
 set -euo pipefail
 
@@ -25,9 +26,9 @@ clis=(
   "@anthropic-ai/claude-code 2.1.328 claude yes"
   "@openai/codex 0.169.0 codex yes"
   "cline 3.0.65 cline yes"
-  "@google/gemini-cli 0.61.0 gemini no"
-  "@qwen-code/qwen-code 0.24.4 qwen no"
-  "opencode-ai 1.18.33 opencode no"
+  "@google/gemini-cli 0.61.0 gemini yes"
+  "@qwen-code/qwen-code 0.24.4 qwen yes"
+  "opencode-ai 1.18.33 opencode yes"
 )
 
 if ! command -v npm >/dev/null; then

@@ -85,9 +85,12 @@ public static class ProviderKeyCheck
         }
 
         var said = CredentialInput.Redact(VendorMessage(body) ?? response.ReasonPhrase ?? "no reason given", key);
+        // Google's APIs answer an invalid key with 400 and the reason API_KEY_INVALID.
+        var refused = response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden
+            || response.StatusCode == HttpStatusCode.BadRequest && body.Contains("API_KEY_INVALID", StringComparison.Ordinal);
         return response.StatusCode switch
         {
-            HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden =>
+            _ when refused =>
                 new(KeyTestStatus.Rejected, $"{vendor} refused the key (HTTP {status}): {said}", now, status),
             >= HttpStatusCode.MultipleChoices and < HttpStatusCode.BadRequest =>
                 new(KeyTestStatus.Failed, $"{target.GetLeftPart(UriPartial.Authority)} answered with a redirect (HTTP {status}) to {response.Headers.Location}; enter the final address as the base URL.", now, status),
@@ -126,8 +129,11 @@ public static class ProviderKeyCheck
         try
         {
             using var json = JsonDocument.Parse(body);
-            return json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Array
-                ? data.GetArrayLength() : null;
+            // Anthropic and OpenAI list models under "data", Google under "models".
+            if (json.RootElement.ValueKind != JsonValueKind.Object) return null;
+            foreach (var name in new[] { "data", "models" })
+                if (json.RootElement.TryGetProperty(name, out var list) && list.ValueKind == JsonValueKind.Array) return list.GetArrayLength();
+            return null;
         }
         catch (JsonException)
         {

@@ -106,7 +106,8 @@ public abstract class AgentTaskContext(AgentsHostFixture fixture) : IAsyncLifeti
             signUp.StatusCode.ShouldBe(HttpStatusCode.Redirect);
             await _client.CreateProjectAsync("app", Sandbox.Origin, timeoutSeconds);
         }
-        var baseUrl = provider == "claude-code" ? model.BaseUrl : model.OpenAiBaseUrl;
+        // Anthropic's and Google's base URLs have no /v1; OpenAI-compatible ones end in it.
+        var baseUrl = provider is "claude-code" or "gemini-cli" or "opencode" ? model.BaseUrl : model.OpenAiBaseUrl;
         var credential = await _client.AddCredentialAsync(Store, provider, Key, $"{provider}-{Guid.NewGuid():N}"[..30], baseUrl, model_);
         var response = await _client.PostFormAsync("/projects/app/agents/new", new()
         {

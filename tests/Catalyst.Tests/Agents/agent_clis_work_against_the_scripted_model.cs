@@ -112,7 +112,7 @@ public sealed class agent_clis_work_against_the_scripted_model
     [Fact]
     public async Task gemini_writes_and_commits()
     {
-        if (AgentClis.Find("gemini") is not { } gemini) { Assert.Skip("Gemini CLI not installed (scripts/install-agent-clis.sh --all)"); return; }
+        var gemini = AgentClis.Require("gemini");
         using var network = NetworkNamespace.Supported ? NetworkNamespace.Create() : null;
         await using var model = await ScriptedModelServer.StartAsync(network: network);
         var repo = AgentClis.NewRepository();
@@ -123,32 +123,42 @@ public sealed class agent_clis_work_against_the_scripted_model
             ["security"] = new JsonObject { ["auth"] = new JsonObject { ["selectedType"] = "gemini-api-key" } },
             ["privacy"] = new JsonObject { ["usageStatisticsEnabled"] = false },
             ["telemetry"] = new JsonObject { ["enabled"] = false },
-            ["general"] = new JsonObject { ["disableAutoUpdate"] = true, ["disableUpdateNag"] = true },
+            ["general"] = new JsonObject { ["enableAutoUpdate"] = false, ["enableAutoUpdateNotification"] = false, ["maxAttempts"] = 1 },
         }.ToJsonString());
         var run = await AgentClis.RunAsync(repo,
-            [gemini, "-p", Prompt, "--output-format", "stream-json", "--approval-mode", "yolo", "--skip-trust", "-m", "gemini-2.5-flash"],
+            [gemini, $"--prompt={Prompt}", "--output-format", "stream-json", "--approval-mode", "yolo", "--skip-trust", "-m", "gemini-2.5-flash"],
             new Dictionary<string, string> { ["GEMINI_API_KEY"] = Key, ["GOOGLE_GEMINI_BASE_URL"] = model.BaseUrl }, TimeSpan.FromSeconds(60), network, home: home);
         await Expect("gemini", run, model);
+        model.Requests.ShouldAllBe(r => r.Headers.ContainsKey("x-goog-api-key") && !r.Headers.ContainsKey("authorization") && !r.Query.Contains("key="));
     }
 
     [Fact]
     public async Task qwen_code_writes_and_commits()
     {
-        if (AgentClis.Find("qwen") is not { } qwen) { Assert.Skip("Qwen Code not installed (scripts/install-agent-clis.sh --all)"); return; }
+        var qwen = AgentClis.Require("qwen");
         using var network = NetworkNamespace.Supported ? NetworkNamespace.Create() : null;
         await using var model = await ScriptedModelServer.StartAsync(network: network);
         var repo = AgentClis.NewRepository();
+        var home = Path.Combine(Path.GetDirectoryName(repo)!, "home");
+        Directory.CreateDirectory(Path.Combine(home, ".qwen"));
+        await File.WriteAllTextAsync(Path.Combine(home, ".qwen", "settings.json"), new JsonObject
+        {
+            ["general"] = new JsonObject { ["enableAutoUpdate"] = false },
+            ["privacy"] = new JsonObject { ["usageStatisticsEnabled"] = false },
+            ["telemetry"] = new JsonObject { ["enabled"] = false },
+            ["model"] = new JsonObject { ["generationConfig"] = new JsonObject { ["maxRetries"] = 0 } },
+        }.ToJsonString());
         var run = await AgentClis.RunAsync(repo,
-            [qwen, Prompt, "--output-format", "stream-json", "--auth-type", "openai", "--approval-mode", "yolo"],
+            [qwen, $"--prompt={Prompt}", "--output-format", "stream-json", "--auth-type", "openai", "--approval-mode", "yolo"],
             new Dictionary<string, string> { ["OPENAI_API_KEY"] = Key, ["OPENAI_BASE_URL"] = model.OpenAiBaseUrl, ["OPENAI_MODEL"] = "gpt-4.1" },
-            TimeSpan.FromSeconds(60), network);
+            TimeSpan.FromSeconds(60), network, home: home);
         await Expect("qwen", run, model);
     }
 
     [Fact]
     public async Task opencode_writes_and_commits()
     {
-        if (AgentClis.Find("opencode") is not { } opencode) { Assert.Skip("OpenCode not installed (scripts/install-agent-clis.sh --all)"); return; }
+        var opencode = AgentClis.Require("opencode");
         using var network = NetworkNamespace.Supported ? NetworkNamespace.Create() : null;
         await using var model = await ScriptedModelServer.StartAsync(network: network);
         var repo = AgentClis.NewRepository();
@@ -160,6 +170,7 @@ public sealed class agent_clis_work_against_the_scripted_model
             ["$schema"] = "https://opencode.ai/config.json",
             ["autoupdate"] = false,
             ["share"] = "disabled",
+            ["snapshot"] = false,
             ["model"] = "catalyst/claude-sonnet-4-5",
             ["provider"] = new JsonObject
             {
@@ -172,7 +183,7 @@ public sealed class agent_clis_work_against_the_scripted_model
                 },
             },
         };
-        var run = await AgentClis.RunAsync(repo, [opencode, "run", "--format", "json", Prompt],
+        var run = await AgentClis.RunAsync(repo, [opencode, "run", "--format", "json", "--auto", "--title", "Catalyst task", "--", Prompt],
             new Dictionary<string, string>
             {
                 ["ANTHROPIC_API_KEY"] = Key,
@@ -183,5 +194,7 @@ public sealed class agent_clis_work_against_the_scripted_model
                 ["OPENCODE_DISABLE_LSP_DOWNLOAD"] = "1",
             }, TimeSpan.FromSeconds(60), network, home: home);
         await Expect("opencode", run, model);
+        // A set title spares the request that would have the model write one.
+        model.ModelCalls.Count.ShouldBe(2);
     }
 }

@@ -18,17 +18,26 @@ public sealed class real_agent_clis_run_tasks(AgentsHostFixture fixture) : Agent
         ["codex-cli"] = ("/v1/responses", "authorization"),
         ["cline"] = ("/v1/chat/completions", "authorization"),
         ["aider"] = ("/v1/chat/completions", "authorization"),
+        ["gemini-cli"] = ("/v1beta/models/gemini-2.5-pro:streamGenerateContent", "x-goog-api-key"),
+        ["qwen-code"] = ("/v1/chat/completions", "authorization"),
+        ["opencode"] = ("/v1/messages", "x-api-key"),
     };
+
+    /// <summary>Instructions as people write them, as a list: a CLI that read the leading dash as an option would fail.</summary>
+    private const string ListedInstructions = "- Write AGENT_NOTES.md with a line of notes\n- Commit it";
 
     [Theory]
     [InlineData("claude-code", "claude", "Bash")]
     [InlineData("codex-cli", "codex", "shell")]
     [InlineData("cline", "cline", "run_commands")]
+    [InlineData("gemini-cli", "gemini", "run_shell_command")]
+    [InlineData("qwen-code", "qwen", "run_shell_command")]
+    [InlineData("opencode", "opencode", "bash")]
     public async Task a_task_with_the_real_cli_completes_with_its_commit_tool_calls_and_token_usage(string provider, string program, string tool)
     {
         AgentClis.Require(program);
         await using var model = await Fixture.ModelAsync();
-        var taskId = await StartAsync(provider, model);
+        var taskId = await StartAsync(provider, model, instructions: ListedInstructions);
 
         var task = await FinishedAsync(taskId);
         var logs = await LogsAsync(taskId);
@@ -58,6 +67,8 @@ public sealed class real_agent_clis_run_tasks(AgentsHostFixture fixture) : Agent
         model.Requests.ShouldAllBe(r => r.Path == path);
         model.KeysSeen().ShouldAllBe(k => k.Header == header && k.Value == Key);
         logs.ShouldNotContain(l => l.Message.Contains(Key));
+        // The instructions reached the model whole, leading dash included.
+        model.ModelCalls[0].Body.ShouldContain(ListedInstructions.Replace("\n", "\\n"));
     }
 
     [Fact]
@@ -90,6 +101,11 @@ public sealed class real_agent_clis_run_tasks(AgentsHostFixture fixture) : Agent
     [InlineData("codex-cli", Scenario.ServerError, "high demand")]
     [InlineData("cline", Scenario.Unauthorized, ScriptedModelServer.OpenAiUnauthorizedMessage)]
     [InlineData("aider", Scenario.Unauthorized, ScriptedModelServer.OpenAiUnauthorizedMessage)]
+    [InlineData("gemini-cli", Scenario.Unauthorized, ScriptedModelServer.GeminiUnauthorizedMessage)]
+    [InlineData("gemini-cli", Scenario.RateLimited, ScriptedModelServer.GeminiRateLimitMessage)]
+    [InlineData("gemini-cli", Scenario.ServerError, ScriptedModelServer.GeminiServerErrorMessage)]
+    [InlineData("qwen-code", Scenario.Unauthorized, ScriptedModelServer.OpenAiUnauthorizedMessage)]
+    [InlineData("opencode", Scenario.Unauthorized, ScriptedModelServer.UnauthorizedMessage)]
     public async Task a_vendor_error_fails_the_task_with_what_the_vendor_said(string provider, Scenario scenario, string said)
     {
         await using var model = await Fixture.ModelAsync(scenario);

@@ -16,7 +16,11 @@ public sealed class adding_and_deleting_credentials(AppFixture fixture) : Integr
         using var ada = await SignedUp("ada@example.com");
         var html = WebUtility.HtmlDecode(await ada.GetHtmlAsync("/settings/agents/new?provider=codex-cli"));
 
-        foreach (var (name, display, monogram) in new[] { ("claude-code", "Claude Code", "CC"), ("codex-cli", "Codex CLI", "Cx"), ("cline", "Cline", "Cl"), ("aider", "Aider", "Ai") })
+        foreach (var (name, display, monogram) in new[]
+                 {
+                     ("claude-code", "Claude Code", "CC"), ("codex-cli", "Codex CLI", "Cx"), ("cline", "Cline", "Cl"), ("aider", "Aider", "Ai"),
+                     ("gemini-cli", "Gemini CLI", "Gm"), ("qwen-code", "Qwen Code", "Qw"), ("opencode", "OpenCode", "OC"),
+                 })
         {
             html.ShouldContain($"data-provider=\"{name}\"");
             html.ShouldContain($"<span class=\"provider-name\">{display}</span>");

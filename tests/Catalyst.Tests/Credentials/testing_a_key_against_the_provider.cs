@@ -71,6 +71,47 @@ public sealed class testing_a_key_against_the_provider(AppFixture fixture) : Int
     }
 
     [Fact]
+    public async Task a_gemini_key_is_tested_against_the_generative_language_api_and_a_bad_one_is_refused()
+    {
+        var good = FakeModelVendor.NewKey("AIzaSy");
+        Fixture.Vendor.Accept(good);
+        using var ada = await SignedUp("ada@example.com");
+
+        var works = await TestBeforeSaving(ada, "gemini-cli", good, Fixture.Vendor.GeminiBaseUrl);
+        works.ShouldContain("data-status=\"valid\"");
+        works.ShouldContain("The key works: Gemini CLI's API accepted it and lists 3 models.");
+        var request = Fixture.Vendor.Requests.Last();
+        request.Path.ShouldBe("/v1beta/models");
+        request.Headers["x-goog-api-key"].ShouldBe(good);
+        request.Headers.ShouldNotContainKey("authorization");
+
+        // Google says 400, not 401, for a key it does not know; it is still a refused key.
+        var refused = await TestBeforeSaving(ada, "gemini-cli", FakeModelVendor.NewKey("AIzaSy"), Fixture.Vendor.GeminiBaseUrl);
+        refused.ShouldContain("data-status=\"rejected\"");
+        refused.ShouldContain("Gemini CLI's API refused the key (HTTP 400): API key not valid. Please pass a valid API key.");
+    }
+
+    [Fact]
+    public async Task qwen_code_and_opencode_keys_are_tested_against_their_vendors_apis()
+    {
+        var openAIKey = FakeModelVendor.NewKey("sk-");
+        var anthropicKey = FakeModelVendor.NewKey("sk-ant-api03-");
+        Fixture.Vendor.Accept(openAIKey);
+        Fixture.Vendor.Accept(anthropicKey);
+        using var ada = await SignedUp("ada@example.com");
+
+        (await TestBeforeSaving(ada, "qwen-code", openAIKey, Fixture.Vendor.OpenAIBaseUrl)).ShouldContain("The key works: Qwen Code's API accepted it and lists 3 models.");
+        Fixture.Vendor.Requests.Last().Headers["authorization"].ShouldBe($"Bearer {openAIKey}");
+
+        // OpenCode's credential is an Anthropic key: it is checked the way Anthropic's API checks it.
+        (await TestBeforeSaving(ada, "opencode", anthropicKey, Fixture.Vendor.AnthropicBaseUrl)).ShouldContain("The key works: OpenCode's API accepted it and lists 2 models.");
+        var request = Fixture.Vendor.Requests.Last();
+        request.Path.ShouldBe("/v1/models");
+        request.Headers["x-api-key"].ShouldBe(anthropicKey);
+        request.Headers["anthropic-version"].ShouldBe("2023-06-01");
+    }
+
+    [Fact]
     public async Task an_unreachable_or_silent_provider_is_explained_not_a_server_error()
     {
         using var ada = await SignedUp("ada@example.com");

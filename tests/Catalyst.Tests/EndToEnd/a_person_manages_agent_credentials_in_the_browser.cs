@@ -33,7 +33,7 @@ public sealed class a_person_manages_agent_credentials_in_the_browser(BrowserFix
         await Settled(page);
 
         // Pick the agent by its card, type the key into a masked field, and test it before saving.
-        await Assertions.Expect(page.Locator(".provider-card:not([data-provider='script-agent'])")).ToHaveCountAsync(4);
+        await Assertions.Expect(page.Locator(".provider-card:not([data-provider='script-agent'])")).ToHaveCountAsync(7);
         await page.ClickAsync(".provider-card[data-provider='claude-code']");
         (await page.IsCheckedAsync("#Form_Provider_claude-code")).ShouldBeTrue();
         (await page.GetAttributeAsync("#Form_ApiKey", "type")).ShouldBe("password");

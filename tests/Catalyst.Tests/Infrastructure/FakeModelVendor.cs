@@ -6,7 +6,8 @@ namespace Catalyst.Tests.Infrastructure;
 
 /// <summary>
 /// The model vendors' "list models" endpoints as Catalyst's key test calls them, on 127.0.0.1: Anthropic's
-/// (x-api-key + anthropic-version) and OpenAI's (Bearer) answers and error bodies, plus an endpoint that never answers.
+/// (x-api-key + anthropic-version), OpenAI's (Bearer) and Google's Generative Language API (x-goog-api-key) answers and
+/// error bodies, plus an endpoint that never answers.
 /// </summary>
 public sealed class FakeModelVendor : IAsyncDisposable
 {
@@ -20,6 +21,9 @@ public sealed class FakeModelVendor : IAsyncDisposable
 
     /// <summary>Base URL as OpenAI clients take it (with /v1).</summary>
     public string OpenAIBaseUrl => _server.Url("v1");
+
+    /// <summary>Base URL as Gemini clients take it (no /v1beta).</summary>
+    public string GeminiBaseUrl => AnthropicBaseUrl;
 
     /// <summary>Answers nothing until the client gives up.</summary>
     public string HangingBaseUrl => _server.Url("hang");
@@ -45,6 +49,12 @@ public sealed class FakeModelVendor : IAsyncDisposable
             Record(request);
             if (request.Headers.ContainsKey("x-api-key")) return Anthropic(request);
             return OpenAI(request);
+        });
+
+        app.MapGet("/v1beta/models", (HttpRequest request) =>
+        {
+            Record(request);
+            return Gemini(request);
         });
 
         app.MapGet("/hang/{**rest}", async (HttpRequest request, CancellationToken ct) =>
@@ -111,6 +121,39 @@ public sealed class FakeModelVendor : IAsyncDisposable
                 new { id = "gpt-5.5-mini", @object = "model", created = 1767225600, owned_by = "openai" },
                 new { id = "o4-mini", @object = "model", created = 1767225600, owned_by = "openai" },
             },
+        });
+    }
+
+    private IResult Gemini(HttpRequest request)
+    {
+        // Google answers a wrong key with 400 (not 401) and says why in the details.
+        if (!_accepted.ContainsKey(request.Headers["x-goog-api-key"].ToString()))
+            return Results.Json(new
+            {
+                error = new
+                {
+                    code = 400,
+                    message = "API key not valid. Please pass a valid API key.",
+                    status = "INVALID_ARGUMENT",
+                    details = new object[]
+                    {
+                        new Dictionary<string, object>
+                        {
+                            ["@type"] = "type.googleapis.com/google.rpc.ErrorInfo", ["reason"] = "API_KEY_INVALID", ["domain"] = "googleapis.com",
+                            ["metadata"] = new { service = "generativelanguage.googleapis.com" },
+                        },
+                    },
+                },
+            }, statusCode: 400);
+        return Results.Json(new
+        {
+            models = new[]
+            {
+                new { name = "models/gemini-2.5-pro", displayName = "Gemini 2.5 Pro", supportedGenerationMethods = new[] { "generateContent", "countTokens" } },
+                new { name = "models/gemini-2.5-flash", displayName = "Gemini 2.5 Flash", supportedGenerationMethods = new[] { "generateContent", "countTokens" } },
+                new { name = "models/gemini-embedding-001", displayName = "Gemini Embedding 001", supportedGenerationMethods = new[] { "embedContent" } },
+            },
+            nextPageToken = "",
         });
     }
 

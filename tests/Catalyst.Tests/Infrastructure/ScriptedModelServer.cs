@@ -44,6 +44,9 @@ public sealed class ScriptedModelServer : IAsyncDisposable
     public const string OpenAiUnauthorizedMessage = "Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys.";
     public const string RateLimitMessage = "Number of request tokens has exceeded your per-minute rate limit";
     public const string ServerErrorMessage = "Internal server error";
+    public const string GeminiUnauthorizedMessage = "API key not valid. Please pass a valid API key.";
+    public const string GeminiRateLimitMessage = "Resource has been exhausted (e.g. check quota).";
+    public const string GeminiServerErrorMessage = "An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting";
 
     private readonly ConcurrentQueue<RecordedRequest> _requests = new();
     private readonly CancellationTokenSource _stopping = new();
@@ -411,7 +414,14 @@ public sealed class ScriptedModelServer : IAsyncDisposable
 
     // ---- Model lists, errors, wire helpers ----
 
-    private static Task ModelsAsync(HttpContext http, Api api) => api == Api.Anthropic
+    private static Task ModelsAsync(HttpContext http, Api api) => api == Api.Gemini
+        ? WriteJsonAsync(http, new JsonObject
+        {
+            ["models"] = new JsonArray(
+                new JsonObject { ["name"] = "models/gemini-2.5-pro", ["displayName"] = "Gemini 2.5 Pro", ["supportedGenerationMethods"] = new JsonArray("generateContent", "countTokens") },
+                new JsonObject { ["name"] = "models/gemini-2.5-flash", ["displayName"] = "Gemini 2.5 Flash", ["supportedGenerationMethods"] = new JsonArray("generateContent", "countTokens") }),
+        })
+        : api == Api.Anthropic
         ? WriteJsonAsync(http, new JsonObject
         {
             ["data"] = new JsonArray(new JsonObject { ["type"] = "model", ["id"] = "claude-sonnet-4-5", ["display_name"] = "Claude Sonnet 4.5", ["created_at"] = "2025-09-29T00:00:00Z" }),
@@ -440,12 +450,21 @@ public sealed class ScriptedModelServer : IAsyncDisposable
                 ["type"] = "error", ["error"] = new JsonObject { ["type"] = anthropicType, ["message"] = message },
                 ["request_id"] = $"req_{Guid.NewGuid():N}",
             },
+            // Google answers a wrong key with 400 INVALID_ARGUMENT and the reason in the details (see ErrorAsync).
             Api.Gemini => new JsonObject
             {
                 ["error"] = new JsonObject
                 {
-                    ["code"] = status, ["message"] = status == 401 ? "API key not valid. Please pass a valid API key." : message,
-                    ["status"] = status switch { 401 => "UNAUTHENTICATED", 429 => "RESOURCE_EXHAUSTED", _ => "INTERNAL" },
+                    ["code"] = status == 401 ? 400 : status,
+                    ["message"] = status switch { 401 => GeminiUnauthorizedMessage, 429 => GeminiRateLimitMessage, _ => GeminiServerErrorMessage },
+                    ["status"] = status switch { 401 => "INVALID_ARGUMENT", 429 => "RESOURCE_EXHAUSTED", _ => "INTERNAL" },
+                    ["details"] = status == 401
+                        ? new JsonArray(new JsonObject
+                        {
+                            ["@type"] = "type.googleapis.com/google.rpc.ErrorInfo", ["reason"] = "API_KEY_INVALID", ["domain"] = "googleapis.com",
+                            ["metadata"] = new JsonObject { ["service"] = "generativelanguage.googleapis.com" },
+                        })
+                        : new JsonArray(),
                 },
             },
             _ => new JsonObject { ["error"] = new JsonObject { ["message"] = message, ["type"] = openAiType, ["param"] = null, ["code"] = code } },
@@ -454,7 +473,7 @@ public sealed class ScriptedModelServer : IAsyncDisposable
 
     private static async Task ErrorAsync(HttpContext http, Api api, int status)
     {
-        http.Response.StatusCode = status;
+        http.Response.StatusCode = api == Api.Gemini && status == 401 ? 400 : status;
         if (status == 429) http.Response.Headers["retry-after"] = "60";
         if (api == Api.Anthropic) http.Response.Headers["request-id"] = $"req_{Guid.NewGuid():N}";
         await WriteJsonAsync(http, ErrorBody(api, status));

@@ -15,10 +15,21 @@ public sealed partial class agent_launch_definitions
     private static IEnumerable<string> Templates(AgentProviderDefinition d) =>
         d.Command.Concat(d.Environment.Values).Concat(d.ConfigTemplate.Values).Concat(d.ConfigTemplate.Keys).Concat(d.Setup.SelectMany(s => s));
 
+    /// <summary>Instructions written as a list ("- fix the tests") reach the CLI in a file, after "--", or glued to "--prompt=".</summary>
+    private static bool PromptCannotBeReadAsAnOption(IReadOnlyList<string> command)
+    {
+        for (var i = 0; i < command.Count; i++)
+        {
+            if (command[i] == "{prompt_file}" || command[i].EndsWith("={prompt}", StringComparison.Ordinal)) return true;
+            if (command[i] == "{prompt}") return i > 0 && command[i - 1] == "--";
+        }
+        return false;
+    }
+
     [Fact]
     public void every_built_in_definition_is_valid_uses_known_placeholders_and_never_carries_a_key()
     {
-        BuiltInAgentProviders.All.Select(d => d.Name).ShouldBe(["claude-code", "codex-cli", "cline", "aider"]);
+        BuiltInAgentProviders.All.Select(d => d.Name).ShouldBe(["claude-code", "codex-cli", "cline", "aider", "gemini-cli", "qwen-code", "opencode"]);
         foreach (var d in BuiltInAgentProviders.All)
         {
             d.Validate().ShouldBeEmpty();
@@ -30,6 +41,7 @@ public sealed partial class agent_launch_definitions
             d.Environment["HOME"].ShouldBe("{home}");
             d.KeyCheck.Headers.Values.ShouldContain(v => v.Contains("{key}"));
             d.Launch.Command.ShouldBe(d.Command);
+            PromptCannotBeReadAsAnOption(d.Command).ShouldBeTrue($"{d.Name} passes the prompt where a leading dash would be read as an option");
         }
     }
 
@@ -38,7 +50,7 @@ public sealed partial class agent_launch_definitions
     {
         var d = BuiltInAgentProviders.ClaudeCode;
         d.Install.ShouldBe(new("npm", "@anthropic-ai/claude-code", "2.1.328", "claude"));
-        d.Command.Take(7).ShouldBe(["claude", "-p", "{prompt}", "--output-format", "stream-json", "--verbose", "--dangerously-skip-permissions"]);
+        d.Command.ShouldBe(["claude", "-p", "--output-format", "stream-json", "--verbose", "--dangerously-skip-permissions", "--model", "{model}", "--", "{prompt}"]);
         d.CredentialVariables.ShouldBe(["ANTHROPIC_API_KEY"]);
         d.BaseUrlVariable.ShouldBe("ANTHROPIC_BASE_URL");
         d.Environment["ANTHROPIC_BASE_URL"].ShouldBe("{base_url}");
@@ -60,7 +72,7 @@ public sealed partial class agent_launch_definitions
         var d = BuiltInAgentProviders.CodexCli;
         d.Install.ShouldBe(new("npm", "@openai/codex", "0.169.0", "codex"));
         d.Command.ShouldBe(["codex", "exec", "--json", "--skip-git-repo-check", "--disable", "unbounded_connection_retries",
-            "--dangerously-bypass-approvals-and-sandbox", "-m", "{model}", "{prompt}"]);
+            "--dangerously-bypass-approvals-and-sandbox", "-m", "{model}", "--", "{prompt}"]);
         d.Command.ShouldNotContain("--full-auto");
         d.Environment["CODEX_HOME"].ShouldBe("{home}/.codex");
         d.BaseUrlVariable.ShouldBeNull();
@@ -90,7 +102,7 @@ public sealed partial class agent_launch_definitions
     {
         var d = BuiltInAgentProviders.Cline;
         d.Install.ShouldBe(new("npm", "cline", "3.0.65", "cline"));
-        d.Command.ShouldBe(["cline", "--json", "{prompt}"]);
+        d.Command.ShouldBe(["cline", "--json", "--", "{prompt}"]);
         d.Environment["CLINE_SESSION_BACKEND_MODE"].ShouldBe("local");
         d.Environment["CLINE_NO_AUTO_UPDATE"].ShouldBe("1");
         d.Environment["IS_TEST"].ShouldBe("true");
@@ -103,6 +115,87 @@ public sealed partial class agent_launch_definitions
         using var settings = JsonDocument.Parse(d.ConfigTemplate[".cline/data/settings/global-settings.json"]);
         settings.RootElement.GetProperty("telemetryOptOut").GetBoolean().ShouldBeTrue();
         settings.RootElement.GetProperty("autoUpdateEnabled").GetBoolean().ShouldBeFalse();
+    }
+
+    [Fact]
+    public void gemini_cli_uses_an_api_key_with_one_attempt_and_no_statistics_telemetry_or_updates()
+    {
+        var d = BuiltInAgentProviders.GeminiCli;
+        d.Install.ShouldBe(new("npm", "@google/gemini-cli", "0.61.0", "gemini"));
+        d.Command.ShouldBe(["gemini", "--prompt={prompt}", "--output-format", "stream-json", "--approval-mode", "yolo", "--skip-trust", "-m", "{model}"]);
+        d.CredentialVariables.ShouldBe(["GEMINI_API_KEY"]);
+        d.BaseUrlVariable.ShouldBe("GOOGLE_GEMINI_BASE_URL");
+        d.Environment["GOOGLE_GEMINI_BASE_URL"].ShouldBe("{base_url}");
+        d.Environment["TMPDIR"].ShouldBe("{home}");
+        d.DefaultBaseUrl.ShouldBe("https://generativelanguage.googleapis.com");
+        d.KeyCheck.ShouldSatisfyAllConditions(
+            k => k.Method.ShouldBe("GET"), k => k.Path.ShouldBe("v1beta/models"),
+            k => k.Headers.ShouldBe(new Dictionary<string, string> { ["x-goog-api-key"] = "{key}" }));
+
+        using var settings = JsonDocument.Parse(d.ConfigTemplate[".gemini/settings.json"]);
+        var root = settings.RootElement;
+        root.GetProperty("security").GetProperty("auth").GetProperty("selectedType").GetString().ShouldBe("gemini-api-key");
+        var general = root.GetProperty("general");
+        general.GetProperty("enableAutoUpdate").GetBoolean().ShouldBeFalse();
+        general.GetProperty("enableAutoUpdateNotification").GetBoolean().ShouldBeFalse();
+        general.GetProperty("maxAttempts").GetInt32().ShouldBe(1);
+        root.GetProperty("privacy").GetProperty("usageStatisticsEnabled").GetBoolean().ShouldBeFalse();
+        root.GetProperty("telemetry").GetProperty("enabled").GetBoolean().ShouldBeFalse();
+        d.OutputFormat.ShouldBe("gemini-stream-json");
+    }
+
+    [Fact]
+    public void qwen_code_talks_to_an_openai_compatible_api_with_statistics_and_client_retries_off()
+    {
+        var d = BuiltInAgentProviders.QwenCode;
+        d.Install.ShouldBe(new("npm", "@qwen-code/qwen-code", "0.24.4", "qwen"));
+        d.Command.ShouldBe(["qwen", "--prompt={prompt}", "--output-format", "stream-json", "--auth-type", "openai", "--approval-mode", "yolo"]);
+        d.CredentialVariables.ShouldBe(["OPENAI_API_KEY"]);
+        d.BaseUrlVariable.ShouldBe("OPENAI_BASE_URL");
+        d.Environment["OPENAI_BASE_URL"].ShouldBe("{base_url}");
+        d.Environment["OPENAI_MODEL"].ShouldBe("{model}");
+        d.DefaultBaseUrl.ShouldEndWith("/v1");
+        d.KeyCheck.Path.ShouldBe("models");
+        d.KeyCheck.Headers["Authorization"].ShouldBe("Bearer {key}");
+
+        using var settings = JsonDocument.Parse(d.ConfigTemplate[".qwen/settings.json"]);
+        var root = settings.RootElement;
+        root.GetProperty("privacy").GetProperty("usageStatisticsEnabled").GetBoolean().ShouldBeFalse();
+        root.GetProperty("telemetry").GetProperty("enabled").GetBoolean().ShouldBeFalse();
+        root.GetProperty("general").GetProperty("enableAutoUpdate").GetBoolean().ShouldBeFalse();
+        root.GetProperty("model").GetProperty("generationConfig").GetProperty("maxRetries").GetInt32().ShouldBe(0);
+        d.OutputFormat.ShouldBe("qwen-stream-json");
+    }
+
+    [Fact]
+    public void opencode_reaches_anthropic_through_its_own_config_with_the_key_left_in_the_environment()
+    {
+        var d = BuiltInAgentProviders.OpenCode;
+        d.Install.ShouldBe(new("npm", "opencode-ai", "1.18.33", "opencode"));
+        d.Command.ShouldBe(["opencode", "run", "--format", "json", "--auto", "--title", "Catalyst task", "--", "{prompt}"]);
+        d.CredentialVariables.ShouldBe(["ANTHROPIC_API_KEY"]);
+        foreach (var name in new[] { "OPENCODE_DISABLE_MODELS_FETCH", "OPENCODE_DISABLE_AUTOUPDATE", "OPENCODE_DISABLE_SHARE", "OPENCODE_DISABLE_LSP_DOWNLOAD" })
+            d.Environment[name].ShouldBe("1");
+        d.DefaultBaseUrl.ShouldBe("https://api.anthropic.com");
+        d.KeyCheck.Headers.ShouldBe(new Dictionary<string, string> { ["x-api-key"] = "{key}", ["anthropic-version"] = "2023-06-01" });
+
+        // Filled in as the runner would: still JSON, the key only as OpenCode's own {env:…} reference.
+        var filled = d.ConfigTemplate[".config/opencode/opencode.json"].Replace("{model}", "claude-opus-4-1").Replace("{base_url}", "http://127.0.0.1:8080");
+        using var config = JsonDocument.Parse(filled);
+        var root = config.RootElement;
+        root.GetProperty("autoupdate").GetBoolean().ShouldBeFalse();
+        root.GetProperty("share").GetString().ShouldBe("disabled");
+        root.GetProperty("snapshot").GetBoolean().ShouldBeFalse();
+        root.GetProperty("model").GetString().ShouldBe("catalyst/claude-opus-4-1");
+        var provider = root.GetProperty("provider").GetProperty("catalyst");
+        provider.GetProperty("npm").GetString().ShouldBe("@ai-sdk/anthropic");
+        provider.GetProperty("options").GetProperty("baseURL").GetString().ShouldBe("http://127.0.0.1:8080/v1");
+        provider.GetProperty("options").GetProperty("apiKey").GetString().ShouldBe("{env:ANTHROPIC_API_KEY}");
+        provider.GetProperty("models").TryGetProperty("claude-opus-4-1", out _).ShouldBeTrue();
+
+        // The plugin install it attempts at every start fails at once, offline.
+        d.ConfigTemplate[".npmrc"].Split('\n').ShouldBe(["registry=http://127.0.0.1:9/", "offline=true", ""]);
+        d.OutputFormat.ShouldBe("opencode-json");
     }
 
     [Fact]

@@ -36,10 +36,10 @@ public sealed class provider_catalogue_seeding(AppFixture fixture) : Integration
     };
 
     [Fact]
-    public async Task the_four_agents_are_in_the_catalogue_at_start_up()
+    public async Task the_seven_agents_are_in_the_catalogue_at_start_up()
     {
         var providers = await Invoke<IReadOnlyList<AgentProviderInfo>>(new ListAgentProviders());
-        providers.Select(p => p.Name).Where(n => n != ScriptAgent.Name).ShouldBe(["claude-code", "codex-cli", "cline", "aider"]);
+        providers.Select(p => p.Name).Where(n => n != ScriptAgent.Name).ShouldBe(["claude-code", "codex-cli", "cline", "aider", "gemini-cli", "qwen-code", "opencode"]);
         providers.ShouldAllBe(p => p.Active);
 
         var codex = await Invoke<AgentProviderInfo?>(new GetAgentProvider("codex-cli"));
@@ -56,6 +56,10 @@ public sealed class provider_catalogue_seeding(AppFixture fixture) : Integration
 
         var cline = await Invoke<AgentProviderInfo?>(new GetAgentProvider("cline"));
         cline!.Launch.Setup.Single().ShouldBe(BuiltInAgentProviders.Cline.Setup.Single());
+        var opencode = await Invoke<AgentProviderInfo?>(new GetAgentProvider("opencode"));
+        opencode!.Launch.HomeFiles.Keys.ShouldBe([".config/opencode/opencode.json", ".npmrc"], ignoreOrder: true);
+        opencode.Launch.HomeFiles[".config/opencode/opencode.json"].ShouldBe(BuiltInAgentProviders.OpenCode.ConfigTemplate[".config/opencode/opencode.json"]);
+        (await Invoke<AgentProviderInfo?>(new GetAgentProvider("gemini-cli")))!.KeyCheck!.Headers["x-goog-api-key"].ShouldBe("{key}");
         (await Invoke<AgentProviderInfo?>(new GetAgentProvider("no-such-agent"))).ShouldBeNull();
     }
 
@@ -64,12 +68,12 @@ public sealed class provider_catalogue_seeding(AppFixture fixture) : Integration
     {
         await Seed(BuiltInAgentProviders.All.ToArray());
         var first = await Stored();
-        first.Count.ShouldBe(4);
+        first.Count.ShouldBe(BuiltInAgentProviders.All.Count);
 
         _clock.Advance(TimeSpan.FromHours(1));
         await Seed(BuiltInAgentProviders.All.ToArray());
         var second = await Stored();
-        second.Count.ShouldBe(4);
+        second.Count.ShouldBe(BuiltInAgentProviders.All.Count);
         foreach (var (name, provider) in second) provider.UpdatedAt.ShouldBe(first[name].UpdatedAt);
 
         _clock.Advance(TimeSpan.FromHours(1));
@@ -78,14 +82,14 @@ public sealed class provider_catalogue_seeding(AppFixture fixture) : Integration
             Description = "A newer Claude Code.",
             Install = BuiltInAgentProviders.ClaudeCode.Install! with { Version = "2.2.0" },
         };
-        await Seed(upgraded, BuiltInAgentProviders.CodexCli, BuiltInAgentProviders.Cline, BuiltInAgentProviders.Aider);
+        await Seed([upgraded, .. BuiltInAgentProviders.All.Skip(1)]);
         var third = await Stored();
-        third.Count.ShouldBe(4);
+        third.Count.ShouldBe(BuiltInAgentProviders.All.Count);
         third["claude-code"].Description.ShouldBe("A newer Claude Code.");
         third["claude-code"].Install!.Version.ShouldBe("2.2.0");
         third["claude-code"].UpdatedAt.ShouldBe(_clock.Now);
         third["claude-code"].CreatedAt.ShouldBe(first["claude-code"].CreatedAt);
-        third["codex-cli"].UpdatedAt.ShouldBe(first["codex-cli"].UpdatedAt);
+        foreach (var name in third.Keys.Where(n => n != "claude-code")) third[name].UpdatedAt.ShouldBe(first[name].UpdatedAt);
         (await Invoke<AgentProviderInfo?>(new GetAgentProvider("claude-code")))!.Install!.Version.ShouldBe("2.2.0");
     }
 
@@ -100,19 +104,19 @@ public sealed class provider_catalogue_seeding(AppFixture fixture) : Integration
         services.AddSingleton(TestAgent);
         await using (var provider = services.BuildServiceProvider())
         {
-            provider.GetServices<AgentProviderDefinition>().Select(d => d.Name).ShouldBe(["claude-code", "codex-cli", "cline", "aider", "test-agent"]);
+            provider.GetServices<AgentProviderDefinition>().Select(d => d.Name).ShouldBe(["claude-code", "codex-cli", "cline", "aider", "gemini-cli", "qwen-code", "opencode", "test-agent"]);
             var seed = provider.GetServices<IInitialData>().OfType<AgentProviderSeed>().Single();
             await seed.Populate(Store, CancellationToken.None);
         }
 
         var listed = await Invoke<IReadOnlyList<AgentProviderInfo>>(new ListAgentProviders());
-        listed.Select(p => p.Name).Where(n => n != ScriptAgent.Name).ShouldBe(["test-agent", "claude-code", "codex-cli", "cline", "aider"]);
+        listed.Select(p => p.Name).Where(n => n != ScriptAgent.Name).ShouldBe(["test-agent", "claude-code", "codex-cli", "cline", "aider", "gemini-cli", "qwen-code", "opencode"]);
         (await Invoke<AgentProviderInfo?>(new GetAgentProvider("test-agent")))!.Launch.Command.ShouldBe(["/bin/sh", "{workspace}/agent.sh", "{prompt_file}"]);
 
         _clock.Advance(TimeSpan.FromMinutes(5));
-        await Seed(BuiltInAgentProviders.ClaudeCode, BuiltInAgentProviders.CodexCli, BuiltInAgentProviders.Cline, BuiltInAgentProviders.Aider);
+        await Seed(BuiltInAgentProviders.All.ToArray());
         var stored = await Stored();
-        stored.Count.ShouldBe(5);
+        stored.Count.ShouldBe(BuiltInAgentProviders.All.Count + 1);
         stored["test-agent"].Active.ShouldBeFalse();
         stored["test-agent"].InCatalogue.ShouldBeFalse();
         (await Invoke<IReadOnlyList<AgentProviderInfo>>(new ListAgentProviders())).Select(p => p.Name).ShouldNotContain("test-agent");
@@ -128,7 +132,7 @@ public sealed class provider_catalogue_seeding(AppFixture fixture) : Integration
     [Fact]
     public async Task an_inactive_provider_takes_no_new_credentials()
     {
-        await Seed(BuiltInAgentProviders.ClaudeCode, BuiltInAgentProviders.CodexCli, BuiltInAgentProviders.Cline, BuiltInAgentProviders.Aider with { Active = false });
+        await Seed([.. BuiltInAgentProviders.All.Select(d => d.Name == "aider" ? d with { Active = false } : d)]);
         using var ada = await SignedUp("ada@example.com");
         (await ada.GetHtmlAsync("/settings/agents/new")).ShouldNotContain("data-provider=\"aider\"");
         var response = await ada.PostFormAsync("/settings/agents/new", new() { ["Form.Provider"] = "aider", ["Form.ApiKey"] = "sk-0123456789abcdef" });
