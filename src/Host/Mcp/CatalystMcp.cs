@@ -41,6 +41,7 @@ public static class CatalystMcp
             .WithTools<ProjectTools>(Json)
             .WithTools<AgentProviderTools>(Json)
             .WithTools<AgentTaskTools>(Json)
+            .WithTools<ParallelRunTools>(Json)
             .WithRequestFilters(filters => filters.AddCallToolFilter(next => async (request, ct) =>
             {
                 var tool = request.MatchedPrimitive as McpServerTool;

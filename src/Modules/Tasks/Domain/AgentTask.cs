@@ -83,7 +83,7 @@ public sealed record AgentTaskRetried(Guid NewTaskId, Guid By, DateTimeOffset At
 public sealed record TokenUsageRecorded(long InputTokens, long OutputTokens, decimal? CostUsd, DateTimeOffset At);
 
 /// <summary>An agent run on a project: its settings and where it is in its life. Rebuilt from its events; never mutated.</summary>
-public sealed record AgentTask
+public sealed partial record AgentTask
 {
     public Guid Id { get; init; }
     public int Version { get; init; }
