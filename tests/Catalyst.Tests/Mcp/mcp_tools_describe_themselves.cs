@@ -17,6 +17,8 @@ public sealed class mcp_tools_describe_themselves(BrowserFixture fixture) : McpC
         ["cancel_agent_task"] = ["task_id"],
         ["retry_agent_task"] = ["task_id"],
         ["get_agent_task_logs"] = ["task_id"],
+        ["create_parallel_agent_task"] = ["project", "type", "instructions", "runs"],
+        ["choose_agent_run"] = ["task_id", "run_id"],
     };
 
     [Fact]
