@@ -9,18 +9,26 @@ namespace Catalyst.Tasks;
 /// A parallel request's status follows its runs: running while any run has not ended; once all have ended, awaiting choice
 /// when at least one completed, failed when none did. Its log says what each run did.
 /// </summary>
+/// <summary>Sent when a run of a parallel request changed status: the request looks at its runs again.</summary>
+public sealed record FollowParallelRequest(Guid ParentId);
+
 public static class FollowParallelRunsHandler
 {
-    public static async Task<OutgoingMessages> Handle(AgentTaskStatusChanged message, IDocumentSession session, TaskLogWriter logs,
-        TimeProvider clock, CancellationToken ct)
+    /// <summary>A run changed: say so in its request's log, and have the request follow (one request at a time, on its own queue).</summary>
+    public static async Task<OutgoingMessages> Handle(AgentTaskStatusChanged message, IQuerySession session, TaskLogWriter logs, CancellationToken ct)
     {
         var run = await session.LoadAsync<AgentTask>(message.TaskId, ct);
         if (run?.ParentId is not { } parentId) return [];
-        var stream = await session.Events.FetchForWriting<AgentTask>(parentId, ct);
-        if (stream.Aggregate is not { } parent) return [];
-
         await logs.SystemAsync(parentId, Describe(run, message.Status),
             message.Status is AgentTaskStatus.Failed or AgentTaskStatus.TimedOut ? TaskLogLevel.Warn : TaskLogLevel.Info, ct);
+        return [new FollowParallelRequest(parentId)];
+    }
+
+    public static async Task<OutgoingMessages> Handle(FollowParallelRequest message, IDocumentSession session, TaskLogWriter logs,
+        TimeProvider clock, CancellationToken ct)
+    {
+        var stream = await session.Events.FetchForWriting<AgentTask>(message.ParentId, ct);
+        if (stream.Aggregate is not { IsParallel: true } parent) return [];
         var runs = await session.LoadManyAsync<AgentTask>(ct, parent.RunIds);
         var events = Follow(parent, runs, clock.GetUtcNow());
         if (events.Count == 0) return [];
@@ -28,11 +36,11 @@ public static class FollowParallelRunsHandler
         stream.AppendMany(events);
         var after = events.Aggregate(parent, Apply);
         if (after.Status == parent.Status) return [];
-        await logs.SystemAsync(parentId, after.Status == AgentTaskStatus.AwaitingChoice
+        await logs.SystemAsync(parent.Id, after.Status == AgentTaskStatus.AwaitingChoice
                 ? $"Every run has ended; {after.CompletedRunIds.Count} of {after.RunIds.Count} completed. Pick the run whose branch is the result."
                 : $"Every run has ended and none completed. {after.Error}",
             after.Status == AgentTaskStatus.AwaitingChoice ? TaskLogLevel.Info : TaskLogLevel.Error, ct);
-        return [new AgentTaskStatusChanged(parentId, after.Status)];
+        return [new AgentTaskStatusChanged(parent.Id, after.Status)];
     }
 
     /// <summary>The pure part: what the request records, given its runs as they are now. Runs already recorded as ended are skipped.</summary>
