@@ -151,6 +151,14 @@ public sealed class parallel_runs(AppFixture fixture) : IntegrationContext(fixtu
         var page = WebUtility.HtmlDecode(await client.GetHtmlAsync($"/projects/none/agents/{parentId}/runs"));
         page.ShouldContain("No run completed");
         page.ShouldNotContain("Use this run");
+
+        // Neither the request nor a run of it is retried: a new request is started instead.
+        var run = (await Store.RunsOfAsync(parentId))[0];
+        var runPage = await client.GetHtmlAsync($"/projects/none/agents/{run.Id}");
+        runPage.ShouldNotContain("handler=Retry");
+        var retry = await client.PostFormAsync($"/projects/none/agents/{run.Id}?handler=Retry", new(), formPage: $"/projects/none/agents/{run.Id}");
+        retry.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        (await retry.Content.ReadAsStringAsync()).ShouldContain("A run of a parallel request is not retried on its own");
     }
 
     [Fact]
