@@ -304,7 +304,7 @@ public sealed partial class LocalWorkspaceRunner
         env["CATALYST_TASK_ID"] = TaskId.ToString();
         env["CATALYST_REPOSITORY_URL"] = RepositoryUrl(_spec.RepositoryUrl);
         env["CATALYST_BASE_BRANCH"] = _spec.BaseBranch;
-        env["CATALYST_WORK_BRANCH"] = string.IsNullOrWhiteSpace(_spec.WorkBranch) ? $"catalyst/{TaskId.ToString("N")[..8]}" : _spec.WorkBranch;
+        env["CATALYST_WORK_BRANCH"] = string.IsNullOrWhiteSpace(_spec.WorkBranch) ? $"catalyst/{TaskId.ToString("N")[^8..]}" : _spec.WorkBranch;
         env["CATALYST_WORKSPACE"] = Directory;
         env["CATALYST_PROMPT_FILE"] = promptFile;
         env["CATALYST_PHASE"] = _spec.Phase.ToString().ToLowerInvariant();

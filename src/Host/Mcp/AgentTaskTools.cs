@@ -36,7 +36,7 @@ public sealed class AgentTaskTools
     [McpServerTool(Name = "create_agent_task", Title = "Start an agent task", Destructive = false, OpenWorld = true,
         UseStructuredContent = true, OutputSchemaType = typeof(McpCreatedTask))]
     [Description("Starts a coding agent on a project's repository: it gets its own workspace, clones the repository at the project's default branch, " +
-                 "works on a new branch catalyst/<task-id-prefix>, and its commits are pushed there when it ends. The task is queued (status " +
+                 "works on a new branch catalyst/<last 8 hex digits of the task id>, and its commits are pushed there when it ends. The task is queued (status " +
                  "`pending`) and runs when the concurrency limits allow; follow it with get_agent_task and get_agent_task_logs. " +
                  "Find providers and your credentials with list_agent_providers, and projects with list_projects.")]
     public static async Task<CallToolResult> CreateAgentTask(

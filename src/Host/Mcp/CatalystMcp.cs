@@ -42,6 +42,7 @@ public static class CatalystMcp
             .WithTools<AgentProviderTools>(Json)
             .WithTools<AgentTaskTools>(Json)
             .WithTools<AgentPlanTools>(Json)
+            .WithTools<ParallelRunTools>(Json)
             .WithRequestFilters(filters => filters.AddCallToolFilter(next => async (request, ct) =>
             {
                 var tool = request.MatchedPrimitive as McpServerTool;

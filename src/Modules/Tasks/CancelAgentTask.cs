@@ -21,6 +21,7 @@ public static class CancelAgentTaskHandler
         if (task is null || !await TaskAccess.CanSee(bus, command.UserId, task, ct)) return (Result<AgentTaskView>.NotFound("The task"), outgoing);
         if (task.Status.IsFinished())
             return (Result<AgentTaskView>.Fail(new CommandError("", $"The task already ended {task.Status.Name()}; there is nothing to cancel.", ErrorKind.Conflict)), outgoing);
+        if (task.IsParallel) return await CancelParallelAgentTask.Handle(command, task, stream, session, bus, logs, clock, ct);
 
         var now = clock.GetUtcNow();
         if (task.Status == AgentTaskStatus.Pending)
@@ -71,6 +72,10 @@ public static class RetryAgentTaskHandler
         if (task is null || !await TaskAccess.CanSee(bus, command.UserId, task, ct)) return (Result<AgentTaskCreatedResult>.NotFound("The task"), outgoing);
         if (task.Status is not (AgentTaskStatus.Failed or AgentTaskStatus.Cancelled or AgentTaskStatus.TimedOut))
             return (Result<AgentTaskCreatedResult>.Fail(new CommandError("", $"Only a failed, cancelled or timed-out task can be retried; this one is {task.Status.Name()}.", ErrorKind.Conflict)), outgoing);
+        if (task.IsParallel || task.ParentId is not null)
+            return (Result<AgentTaskCreatedResult>.Fail(new CommandError("", task.IsParallel
+                ? "A request for parallel runs is not retried; start a new request with the runs you want."
+                : "A run of a parallel request is not retried on its own; start a new request with the runs you want.", ErrorKind.Conflict)), outgoing);
         if (task.RetriedAs is { } existing)
             return (Result<AgentTaskCreatedResult>.Fail(new CommandError("", $"This task was already retried as {existing}.", ErrorKind.Conflict)), outgoing);
 

@@ -24,7 +24,16 @@ public sealed record AgentTaskView(
 
     public bool IsFinished => AgentTaskStatusNames.TryParse(Status, out var s) && s.IsFinished();
     public bool CanCancel => !IsFinished && !CancelRequested;
-    public bool CanRetry => Status is "failed" or "cancelled" or "timeout" && RetriedAs is null;
+    public bool CanRetry => Status is "failed" or "cancelled" or "timeout" && RetriedAs is null && !IsParallel && ParentId is null;
+
+    /// <summary>On a run of a parallel request: the request, and the run's number in it.</summary>
+    public Guid? ParentId { get; init; }
+    public int? RunNumber { get; init; }
+
+    /// <summary>On a parallel request: its runs, in order, and the one chosen as its result.</summary>
+    public IReadOnlyList<Guid> RunIds { get; init; } = [];
+    public Guid? ChosenRunId { get; init; }
+    public bool IsParallel => RunIds.Count > 0;
 
     public static AgentTaskView From(AgentTask t) => new(t.Id, t.ProjectSlug, t.Type, t.Context.ToString(), t.Provider, t.ProviderDisplayName,
         t.CredentialId, t.CredentialLabel, t.Instructions, t.Status.Name(), t.CreatedAt, t.StartedAt, t.EndedAt, t.Error, t.Summary, t.WorkBranch,
@@ -33,12 +42,17 @@ public sealed record AgentTaskView(
         PlanFirst = t.PlanFirst,
         Plan = t.Plan,
         PlanExpiresAt = t.Status == AgentTaskStatus.AwaitingApproval ? t.PlanExpiresAt : null,
+        ParentId = t.ParentId, RunNumber = t.ParentId is null ? null : t.RunNumber, RunIds = t.RunIds, ChosenRunId = t.ChosenRunId,
     };
 }
 
 public sealed record TimelineEntry(DateTimeOffset At, string Title, string? Detail);
 
-public sealed record AgentTaskDetails(AgentTaskView Task, IReadOnlyList<TimelineEntry> Timeline, int? QueuePosition);
+public sealed record AgentTaskDetails(AgentTaskView Task, IReadOnlyList<TimelineEntry> Timeline, int? QueuePosition)
+{
+    /// <summary>On a parallel request: its runs as they are now, in order.</summary>
+    public IReadOnlyList<AgentTaskView>? Runs { get; init; }
+}
 
 public sealed record GetAgentTask(Guid UserId, Guid TaskId);
 
@@ -52,7 +66,8 @@ public static class GetAgentTaskHandler
         int? position = null;
         if (task.Status == AgentTaskStatus.Pending)
             position = await session.Query<AgentTask>().CountAsync(t => t.Status == AgentTaskStatus.Pending && t.CreatedAt < task.CreatedAt, ct) + 1;
-        return new AgentTaskDetails(AgentTaskView.From(task), Timeline(events), position);
+        var details = new AgentTaskDetails(AgentTaskView.From(task), Timeline(events), position);
+        return task.IsParallel ? details with { Runs = (await session.LoadManyAsync<AgentTask>(ct, task.RunIds)).OrderBy(r => r.RunNumber).Select(AgentTaskView.From).ToList() } : details;
     }
 
     /// <summary>The pure part: the task's events in words.</summary>
@@ -72,6 +87,11 @@ public static class GetAgentTaskHandler
         AgentTaskFinished f => new TimelineEntry(f.At, $"Finished: {f.Status.Name()}", f.Error ?? f.Summary),
         AgentTaskRetried r => new TimelineEntry(r.At, "Retried", $"as {r.NewTaskId}"),
         TokenUsageRecorded u => new TimelineEntry(u.At, "Usage", $"{u.InputTokens} in / {u.OutputTokens} out"),
+        ParallelRunsStarted p => new TimelineEntry(p.At, $"{p.RunIds.Count} runs started", "Each run has its own workspace and branch"),
+        RunOfParallelTask r => new TimelineEntry(r.At, $"Run {r.Number} of {r.Of}", "of a request for parallel runs"),
+        ParallelRunEnded r => new TimelineEntry(r.At, $"Run {r.Number} ended: {r.Status.Name()}", r.Detail is null ? r.ProviderDisplayName : $"{r.ProviderDisplayName}: {r.Detail}"),
+        ParallelRunsAwaitingChoice a => new TimelineEntry(a.At, "Awaiting choice", $"{a.Completed} of {a.Of} runs completed"),
+        RunChosen c => new TimelineEntry(c.At, $"Run {c.Number} chosen", $"{c.ProviderDisplayName}: {c.Commits.Count} commit{(c.Commits.Count == 1 ? "" : "s")} on {c.Branch}"),
         _ => null,
     }).OfType<TimelineEntry>().ToList();
 }
@@ -100,7 +120,8 @@ public static class ListAgentTasksHandler
 
         var pageSize = Math.Clamp(query.PageSize, 1, 100);
         var page = Math.Max(1, query.Page);
-        var all = session.Query<AgentTask>().Where(t => t.ProjectId == project.Id);
+        // The runs of a parallel request are listed under it, not as tasks of their own.
+        var all = session.Query<AgentTask>().Where(t => t.ProjectId == project.Id && t.ParentId == null);
         var filtered = all;
         if (!string.IsNullOrEmpty(query.Status)) filtered = filtered.Where(t => t.Status == status);
         if (!string.IsNullOrEmpty(query.Type)) filtered = filtered.Where(t => t.Type == query.Type);

@@ -21,7 +21,7 @@ public static class ReconcileAgentTasksHandler
         var outgoing = new OutgoingMessages { new StartQueuedTasks() };
         var active = await session.Query<AgentTask>()
             .Where(t => t.Status == AgentTaskStatus.Provisioning || t.Status == AgentTaskStatus.Running).ToListAsync(ct);
-        foreach (var task in active)
+        foreach (var task in active.Where(t => !t.IsParallel)) // a parallel request has no workspace; its status follows its runs
         {
             var state = await bus.InvokeAsync<WorkspaceState>(new QueryWorkspace(task.Id), ct);
             if (state == WorkspaceState.Running) continue;

@@ -49,6 +49,8 @@ public static class TasksModule
             opts.Discovery.IncludeAssembly(typeof(TasksModule).Assembly);
             // The queue decides one pass at a time, so two passes never start the same slot twice.
             opts.LocalQueueFor<StartQueuedTasks>().Sequential();
+            // A parallel request follows its runs one change at a time, so runs ending together do not race for its stream.
+            opts.LocalQueueFor<FollowParallelRequest>().Sequential();
             opts.OnException<JasperFx.ConcurrencyException>()
                 .RetryWithCooldown(TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(250));
         });

@@ -19,6 +19,8 @@ public sealed class mcp_tools_describe_themselves(BrowserFixture fixture) : McpC
         ["get_agent_task_logs"] = ["task_id"],
         ["approve_agent_plan"] = ["task_id"],
         ["reject_agent_plan"] = ["task_id"],
+        ["create_parallel_agent_task"] = ["project", "type", "instructions", "runs"],
+        ["choose_agent_run"] = ["task_id", "run_id"],
     };
 
     [Fact]

@@ -111,8 +111,16 @@ public sealed class task_rules
     [Fact]
     public void the_task_branch_is_named_after_the_task()
     {
-        var id = Guid.Parse("0123abcd-0000-0000-0000-000000000000");
+        var id = Guid.Parse("01234567-0000-7000-8000-00000123abcd");
         AgentTask.BranchFor(id).ShouldBe("catalyst/0123abcd");
+    }
+
+    [Fact]
+    public void tasks_created_in_the_same_moment_get_different_branches()
+    {
+        var at = DateTimeOffset.UtcNow;
+        var branches = Enumerable.Range(0, 200).Select(_ => AgentTask.BranchFor(Guid.CreateVersion7(at))).ToList();
+        branches.Distinct().Count().ShouldBe(branches.Count);
     }
 
     [Fact]

@@ -93,7 +93,7 @@ public sealed record PlanRejected(Guid By, string? Reason, DateTimeOffset At);
 public sealed record TokenUsageRecorded(long InputTokens, long OutputTokens, decimal? CostUsd, DateTimeOffset At);
 
 /// <summary>An agent run on a project: its settings and where it is in its life. Rebuilt from its events; never mutated.</summary>
-public sealed record AgentTask
+public sealed partial record AgentTask
 {
     public Guid Id { get; init; }
     public int Version { get; init; }
@@ -136,7 +136,11 @@ public sealed record AgentTask
     /// <summary>What the next workspace of this task does: the whole run, the plan, or the approved plan's execution.</summary>
     public WorkspacePhase NextPhase => !PlanFirst ? WorkspacePhase.Run : PlanApproved ? WorkspacePhase.Execute : WorkspacePhase.Plan;
 
-    public static string BranchFor(Guid taskId) => $"catalyst/{taskId.ToString("N")[..8]}";
+    /// <summary>
+    /// The task's branch: its id's last 8 hex digits. Task ids are version-7 GUIDs whose leading digits are a timestamp
+    /// (the first 8 change only every ~65 s), so the branch is taken from the random end.
+    /// </summary>
+    public static string BranchFor(Guid taskId) => $"catalyst/{taskId.ToString("N")[^8..]}";
 
     public static AgentTask Create(AgentTaskCreated e) => new()
     {

@@ -61,8 +61,9 @@ public static class StartQueuedTasksHandler
         var outgoing = new OutgoingMessages();
         // A Host on its way down starts nothing: waiting tasks stay queued for the next start.
         if (lifetime.ApplicationStopping.IsCancellationRequested) return outgoing;
-        var active = await session.Query<AgentTask>()
-            .Where(t => t.Status == AgentTaskStatus.Provisioning || t.Status == AgentTaskStatus.Running).ToListAsync(ct);
+        var active = (await session.Query<AgentTask>()
+            .Where(t => t.Status == AgentTaskStatus.Provisioning || t.Status == AgentTaskStatus.Running).ToListAsync(ct))
+            .Where(t => !t.IsParallel).ToList(); // a parallel request runs nothing itself: only its runs hold slots
         if (active.Count >= limits.MaxConcurrent) return outgoing;
         var waiting = await session.Query<AgentTask>()
             .Where(t => t.Status == AgentTaskStatus.Pending).OrderBy(t => t.CreatedAt).Take(1000).ToListAsync(ct);

@@ -13,6 +13,8 @@ public sealed class NewAgentTaskModel(IMessageBus bus) : CatalystPageModel
     [BindProperty] public Guid? CredentialId { get; set; }
     [BindProperty] public string Instructions { get; set; } = "";
     [BindProperty] public bool PlanFirst { get; set; }
+    /// <summary>How many times the chosen agent runs: 1 is a single task, 2–5 a parallel request whose runs are compared.</summary>
+    [BindProperty] public int Runs { get; set; } = 1;
 
     public IReadOnlyList<AgentProviderInfo> Providers { get; private set; } = [];
     public IReadOnlyList<CredentialRef> Credentials { get; private set; } = [];
@@ -38,10 +40,26 @@ public sealed class NewAgentTaskModel(IMessageBus bus) : CatalystPageModel
     {
         if (!await Load(ct)) return NotFound();
         if (!ModelState.IsValid) return InvalidForm();
+        if (Runs != 1 && PlanFirst)
+        {
+            ModelState.AddModelError(nameof(PlanFirst), "Plan first works with a single run: choose 1 run, or untick Plan first.");
+            return InvalidForm();
+        }
+        if (Runs != 1) return await StartParallel(ct);
         var result = await bus.InvokeAsync<Result<AgentTaskCreatedResult>>(
             new CreateAgentTask(CurrentUserId, Slug, Type, Instructions, Provider ?? "", CredentialId, PlanFirst: PlanFirst), ct);
         if (!result.Succeeded) return Rejected(result);
         return Redirect($"/projects/{Slug}/agents/{result.Value!.TaskId}");
+    }
+
+    /// <summary>The chosen agent N times: each run's mistakes are the same, so each is shown once, beside its field.</summary>
+    private async Task<IActionResult> StartParallel(CancellationToken ct)
+    {
+        var run = new ParallelRunRequest(Provider ?? "", CredentialId);
+        var result = await bus.InvokeAsync<Result<AgentTaskCreatedResult>>(
+            new CreateParallelAgentTask(CurrentUserId, Slug, Type, Instructions, Enumerable.Repeat(run, Math.Max(0, Runs)).ToList()), ct);
+        if (!result.Succeeded) return Rejected(result with { Errors = ParallelRunErrors.AsOneRun(result.Errors) });
+        return Redirect($"/projects/{Slug}/agents/{result.Value!.TaskId}/runs");
     }
 
     private async Task<bool> Load(CancellationToken ct)

@@ -23,6 +23,7 @@ public sealed class AgentTaskModel(IMessageBus bus, TaskLogReader reader) : Cata
     public async Task<IActionResult> OnGetAsync(CancellationToken ct)
     {
         if (!await Load(ct)) return NotFound();
+        if (Details.Task.IsParallel) return Redirect($"/projects/{Slug}/agents/{TaskId}/runs"); // its runs side by side
         Level = string.IsNullOrEmpty(Level) ? null : Level;
         var levels = GetAgentTaskLogsHandler.ParseLevels(Level, out var error);
         if (error is not null)
