@@ -18,9 +18,15 @@ public sealed record AgentTaskView(
     public bool CanCancel => !IsFinished && !CancelRequested;
     public bool CanRetry => Status is "failed" or "cancelled" or "timeout" && RetriedAs is null;
 
+    /// <summary>The project post-hook that failed after the agent exited, if one did.</summary>
+    public HookFailure? PostHookFailure { get; init; }
+
     public static AgentTaskView From(AgentTask t) => new(t.Id, t.ProjectSlug, t.Type, t.Context.ToString(), t.Provider, t.ProviderDisplayName,
         t.CredentialId, t.CredentialLabel, t.Instructions, t.Status.Name(), t.CreatedAt, t.StartedAt, t.EndedAt, t.Error, t.Summary, t.WorkBranch,
-        t.BranchPushed, t.Commits, t.PullRequestUrl, t.CancelRequested, t.RetryOf, t.RetriedAs, t.CreatedBy, t.InputTokens, t.OutputTokens, t.CostUsd);
+        t.BranchPushed, t.Commits, t.PullRequestUrl, t.CancelRequested, t.RetryOf, t.RetriedAs, t.CreatedBy, t.InputTokens, t.OutputTokens, t.CostUsd)
+    {
+        PostHookFailure = t.PostHookFailure,
+    };
 }
 
 public sealed record TimelineEntry(DateTimeOffset At, string Title, string? Detail);
@@ -55,6 +61,7 @@ public static class GetAgentTaskHandler
         AgentTaskFinished f => new TimelineEntry(f.At, $"Finished: {f.Status.Name()}", f.Error ?? f.Summary),
         AgentTaskRetried r => new TimelineEntry(r.At, "Retried", $"as {r.NewTaskId}"),
         TokenUsageRecorded u => new TimelineEntry(u.At, "Usage", $"{u.InputTokens} in / {u.OutputTokens} out"),
+        PostHookFailed h => new TimelineEntry(h.At, "Post-hook failed", $"{h.Failure.Number}: `{h.Failure.Command}` exited with code {h.Failure.ExitCode}"),
         _ => null,
     }).OfType<TimelineEntry>().ToList();
 }

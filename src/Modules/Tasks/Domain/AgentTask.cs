@@ -82,6 +82,9 @@ public sealed record AgentTaskRetried(Guid NewTaskId, Guid By, DateTimeOffset At
 
 public sealed record TokenUsageRecorded(long InputTokens, long OutputTokens, decimal? CostUsd, DateTimeOffset At);
 
+/// <summary>A project post-hook failed after the agent exited. The task still ends as the agent's exit decides.</summary>
+public sealed record PostHookFailed(HookFailure Failure, DateTimeOffset At);
+
 /// <summary>An agent run on a project: its settings and where it is in its life. Rebuilt from its events; never mutated.</summary>
 public sealed record AgentTask
 {
@@ -116,6 +119,7 @@ public sealed record AgentTask
     public long InputTokens { get; init; }
     public long OutputTokens { get; init; }
     public decimal? CostUsd { get; init; }
+    public HookFailure? PostHookFailure { get; init; }
 
     public static string BranchFor(Guid taskId) => $"catalyst/{taskId.ToString("N")[..8]}";
 
@@ -153,4 +157,5 @@ public sealed record AgentTask
         OutputTokens = OutputTokens + e.OutputTokens,
         CostUsd = e.CostUsd is null ? CostUsd : (CostUsd ?? 0) + e.CostUsd,
     };
+    public AgentTask Apply(PostHookFailed e) => this with { PostHookFailure = e.Failure };
 }

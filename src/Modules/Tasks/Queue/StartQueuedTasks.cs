@@ -93,7 +93,7 @@ public static class StartQueuedTasksHandler
             await logs.SystemAsync(task.Id, $"Starting: asking for a workspace ({provider.DisplayName}, timeout {project.TimeoutSeconds} s).", TaskLogLevel.Info, ct);
             outgoing.Add(new ProvisionWorkspace(new WorkspaceSpec(
                 task.Id, project.RepositoryUrl, project.DefaultBranch, task.WorkBranch, task.Instructions, task.Context.Snapshot,
-                provider, task.CredentialId, project.TimeoutSeconds, new Dictionary<string, string>())));
+                provider, task.CredentialId, project.TimeoutSeconds, new Dictionary<string, string>()) { Hooks = project.Hooks }));
             outgoing.Add(new AgentTaskStatusChanged(task.Id, AgentTaskStatus.Provisioning));
         }
         return outgoing;
