@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Catalyst.Contracts;
 
 // Tasks module → workspace backend (local process or Kubernetes operator).
@@ -74,6 +76,7 @@ public sealed record RunnerResult(string Branch, string? BaseSha, IReadOnlyList<
     public HookFailure? PostHookFailure { get; init; }
 }
 
+[JsonConverter(typeof(JsonStringEnumConverter<HookPhase>))]
 public enum HookPhase
 {
     Pre,
