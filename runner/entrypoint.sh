@@ -140,7 +140,12 @@ run_hook() {
 run_hooks() {
   local phase=$1 file=$2 commands=() command output_json i n
   [[ -n $file ]] || return 0
-  [[ -r $file ]] || fail "$phase-hooks file not found: $file"
+  if [[ ! -r $file ]]; then
+    # After the agent nothing may stop the report.
+    [[ $phase == post ]] || fail "$phase-hooks file not found: $file"
+    progress "$phase-hooks file not found: $file"
+    return 0
+  fi
   while IFS= read -r -d '' command || [[ -n $command ]]; do commands+=("$command"); done <"$file"
   n=${#commands[@]}
   for ((i = 0; i < n; i++)); do
