@@ -2,7 +2,7 @@
 # Catalyst agent runner: clone, branch, run the agent headless, commit what it left, list the
 # commits, push the work branch, and report one `::catalyst-result:: <json>` line on stdout.
 # The local backend runs this as a child process; the Kubernetes Job runs it as the container's command.
-# Exit code: the agent's exit code (143 when stopped before the agent started).
+# Exit code: the agent's exit code (143 when stopped before the agent started, 2 when the runner or a pre-hook failed).
 set -euo pipefail
 
 : "${CATALYST_TASK_ID:?CATALYST_TASK_ID is required}"
@@ -55,6 +55,7 @@ agent_status_file="$CATALYST_WORKSPACE/.agent.status"
 read_agent_pid() { pid=""; [[ -s $agent_pid_file ]] && read -r pid <"$agent_pid_file" || true; }
 on_stop() {
   if (( agent_started == 0 )); then
+    [[ -z ${hook_group:-} ]] || kill -TERM -- "-$hook_group" 2>/dev/null || true
     progress "stopped before the agent started"
     exit 143
   fi
@@ -68,6 +69,134 @@ on_stop() {
   fi
 }
 trap on_stop TERM INT
+
+# ---- The project's hooks ----
+# Shell commands from the project's settings, NUL-terminated in $CATALYST_PRE_HOOKS_FILE and $CATALYST_POST_HOOKS_FILE.
+# Each runs as `bash -c` in the clone, with a HOME of its own and without the agent's credential variables (their
+# names are in $CATALYST_CREDENTIAL_VARIABLES); its stdout and stderr, together and in order, are relayed as
+# `::catalyst-hook:: <line>`. The first pre-hook that fails ends the run before the agent; the first post-hook that
+# fails skips the rest and is reported in the result line, and the agent's commits stay.
+pre_hook_failure=null
+post_hook_failure=null
+hook_rc=0
+hook_group=""
+hooks_home="$CATALYST_WORKSPACE/hooks-home"
+hook_status_file="$CATALYST_WORKSPACE/.hook.status"
+hook_tail_file="$CATALYST_WORKSPACE/.hook.tail"
+hook_line_break=$'\n::catalyst-hook:: '
+read -r -a credential_variables <<<"${CATALYST_CREDENTIAL_VARIABLES:-}"
+
+# A hook's output line by line (a carriage return starts a new line, so progress bars stay readable); keeps the last 20.
+relay_hook_output() {
+  local line kept=()
+  while IFS= read -r line || [[ -n $line ]]; do
+    line=${line%$'\r'}
+    printf '::catalyst-hook:: %s\n' "${line//$'\r'/$hook_line_break}"
+    kept+=("${line//$'\r'/$'\n'}")
+    (( ${#kept[@]} <= 20 )) || kept=("${kept[@]:1}")
+  done
+  (( ${#kept[@]} == 0 )) || printf '%s\n' "${kept[@]}" >"$hook_tail_file"
+}
+
+# Runs one hook until it ends or the task is stopped; sets $hook_rc (143 when it was stopped).
+run_hook() {
+  local command=$1 deadline=0
+  rm -f "$hook_status_file" "$hook_tail_file"
+  mkdir -p "$hooks_home"
+  # Job control for this one job puts the hook in a process group of its own, $hook_group: a stop reaches all it started.
+  set -m
+  (
+    trap - TERM INT
+    set +e
+    (
+      for name in "${credential_variables[@]}"; do unset "$name"; done
+      export HOME=$hooks_home
+      cd "$repo" && exec bash -c "$command"
+    ) </dev/null 2>&1 | relay_hook_output
+    printf '%s' "${PIPESTATUS[0]}" >"$hook_status_file"
+  ) &
+  hook_group=$!
+  set +m
+  while :; do
+    if (( stopping )); then
+      # Until the whole group is gone: what the hook started may outlive it, or ignore SIGTERM.
+      kill -0 -- "-$hook_group" 2>/dev/null || break
+      if (( deadline == 0 )); then
+        deadline=$(( ${EPOCHREALTIME//[!0-9]/} + agent_grace * 1000000 ))
+        kill -TERM -- "-$hook_group" 2>/dev/null || true
+      elif (( ${EPOCHREALTIME//[!0-9]/} >= deadline )); then
+        kill -KILL -- "-$hook_group" 2>/dev/null || true
+      fi
+      sleep 0.05 || true
+    else
+      kill -0 "$hook_group" 2>/dev/null || break
+      # Returns early when a stop arrives; the trap runs, and the loop takes it from there.
+      wait "$hook_group" 2>/dev/null || true
+    fi
+  done
+  hook_group=""
+  hook_rc=143
+  if [[ -s $hook_status_file ]]; then read -r hook_rc <"$hook_status_file" || true; fi
+  rm -f "$hook_status_file"
+}
+
+# Runs one phase's hooks in order. Returns 1 at the first failure, with its JSON in $pre_hook_failure or $post_hook_failure.
+run_hooks() {
+  local phase=$1 file=$2 commands=() command output_json i n
+  [[ -n $file ]] || return 0
+  if [[ ! -r $file ]]; then
+    # After the agent nothing may stop the report.
+    [[ $phase == post ]] || fail "$phase-hooks file not found: $file"
+    progress "$phase-hooks file not found: $file"
+    return 0
+  fi
+  while IFS= read -r -d '' command || [[ -n $command ]]; do commands+=("$command"); done <"$file"
+  n=${#commands[@]}
+  for ((i = 0; i < n; i++)); do
+    command=${commands[i]}
+    progress "$phase-hook $((i + 1))/$n: ${command//$'\n'/ }"
+    run_hook "$command"
+    if (( stopping )); then progress "$phase-hooks stopped"; return 0; fi
+    if (( hook_rc != 0 )); then
+      progress "$phase-hook $((i + 1)) failed with exit code $hook_rc"
+      json_quote "$(cat "$hook_tail_file" 2>/dev/null || true)"
+      output_json=$json
+      rm -f "$hook_tail_file"
+      json_quote "$command"
+      printf -v "${phase}_hook_failure" '{"number":%d,"command":%s,"exitCode":%d,"output":%s}' $((i + 1)) "$json" "$hook_rc" "$output_json"
+      (( i + 1 == n )) || progress "$((n - i - 1)) more $phase-hook(s) not run"
+      return 1
+    fi
+  done
+  return 0
+}
+
+# Before the agent: a failing pre-hook ends the run here, with nothing committed or pushed.
+run_pre_hooks() {
+  run_hooks pre "${CATALYST_PRE_HOOKS_FILE:-}" && return 0
+  json_quote "$CATALYST_WORK_BRANCH"
+  printf '::catalyst-result:: {"branch":%s,"baseSha":"%s","commits":[],"pushed":false,"pushError":null,"preHookFailure":%s}\n' \
+    "$json" "$base_sha" "$pre_hook_failure"
+  exit 2
+}
+
+# After the agent, once its leftovers are committed (so its work is kept whatever the hooks do). What the hooks change
+# is committed apart, and only when they all succeed; a stopped task runs none.
+run_post_hooks() {
+  [[ -n ${CATALYST_POST_HOOKS_FILE:-} ]] || return 0
+  if (( stopping )); then progress "post-hooks not run: the task was stopped"; return 0; fi
+  if ! run_hooks post "$CATALYST_POST_HOOKS_FILE"; then
+    [[ -z $(git status --porcelain 2>/dev/null) ]] || progress "the post-hooks' changes are left out: a post-hook failed"
+    return 0
+  fi
+  (( stopping == 0 )) || return 0
+  git add -A >/dev/null 2>&1
+  if ! git diff --cached --quiet 2>/dev/null; then
+    progress "committing the changes made by the post-hooks"
+    git -c commit.gpgsign=false commit --quiet --no-verify -m "Catalyst: changes made by the project's post-hooks" >/dev/null 2>&1 \
+      || progress "could not commit the changes made by the post-hooks"
+  fi
+}
 
 git check-ref-format --branch "$CATALYST_BASE_BRANCH" >/dev/null 2>&1 || fail "invalid base branch name: $CATALYST_BASE_BRANCH"
 git check-ref-format --branch "$CATALYST_WORK_BRANCH" >/dev/null 2>&1 || fail "invalid work branch name: $CATALYST_WORK_BRANCH"
@@ -123,6 +252,9 @@ if [[ -n ${CATALYST_AGENT_SETUP_FILES:-} ]]; then
   done
 fi
 
+# The execute phase continues the plan's workspace: its pre-hooks ran before the plan.
+[[ $phase == execute ]] || run_pre_hooks
+
 rm -f "$agent_pid_file" "$agent_status_file"
 
 progress "agent started: ${argv[0]##*/}"
@@ -170,6 +302,7 @@ if ! git diff --cached --quiet 2>/dev/null; then
   git -c commit.gpgsign=false commit --quiet --no-verify -m "Catalyst: uncommitted changes left by the agent" >/dev/null 2>&1 \
     || progress "could not commit the changes left by the agent"
 fi
+run_post_hooks
 
 commits=""
 count=0
@@ -213,6 +346,6 @@ if (( count > 0 )); then
 fi
 
 json_quote "$CATALYST_WORK_BRANCH"
-printf '::catalyst-result:: {"branch":%s,"baseSha":"%s","commits":[%s],"pushed":%s,"pushError":%s,"agentExitCode":%d}\n' \
-  "$json" "$base_sha" "$commits" "$pushed" "$push_error" "$agent_rc"
+printf '::catalyst-result:: {"branch":%s,"baseSha":"%s","commits":[%s],"pushed":%s,"pushError":%s,"agentExitCode":%d,"postHookFailure":%s}\n' \
+  "$json" "$base_sha" "$commits" "$pushed" "$push_error" "$agent_rc" "$post_hook_failure"
 exit "$agent_rc"

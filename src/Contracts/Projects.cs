@@ -8,4 +8,18 @@ public sealed record FindProjectById(Guid ProjectId);
 
 public sealed record ProjectRef(
     Guid Id, string Slug, string Name, string RepositoryUrl, string DefaultBranch, string? GitHubRepository,
-    int TimeoutSeconds, int MaxConcurrentTasks, IReadOnlyList<Guid> MemberIds);
+    int TimeoutSeconds, int MaxConcurrentTasks, IReadOnlyList<Guid> MemberIds)
+{
+    public ProjectHooks Hooks { get; init; } = ProjectHooks.None;
+}
+
+/// <summary>
+/// Shell commands a project runs in the task's clone: <see cref="Pre"/> before the agent starts (the first that fails
+/// fails the task), <see cref="Post"/> after it exits (a failure is reported on the task; the agent's work stays).
+/// </summary>
+public sealed record ProjectHooks(IReadOnlyList<string> Pre, IReadOnlyList<string> Post)
+{
+    public static readonly ProjectHooks None = new([], []);
+
+    public bool IsEmpty => Pre.Count == 0 && Post.Count == 0;
+}

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Catalyst.Contracts;
 
 // Tasks module → workspace backend (local process or Kubernetes operator).
@@ -17,6 +19,9 @@ public sealed record WorkspaceSpec(
     int TimeoutSeconds,
     IReadOnlyDictionary<string, string> Settings)
 {
+    /// <summary>The project's hooks, run by the runner in the clone around the agent, without the agent's credential.</summary>
+    public ProjectHooks Hooks { get; init; } = ProjectHooks.None;
+
     /// <summary>
     /// Run: clone, run the agent, capture and push. Plan: clone, run the provider's plan command, capture nothing, and
     /// keep the workspace for the approval. Execute: in the kept workspace, resume the plan's session with
@@ -64,6 +69,8 @@ public enum OutputStream
     Stdout,
     Stderr,
     System,
+    /// <summary>What a project hook printed (its stdout and stderr together, in order).</summary>
+    Hook,
 }
 
 public enum WorkspaceEnd
@@ -77,6 +84,31 @@ public enum WorkspaceEnd
 /// <summary>The agent and runner are done (or were stopped). <see cref="Result"/> holds what the runner reported, when it got that far.</summary>
 public sealed record WorkspaceExited(Guid TaskId, WorkspaceEnd End, int? ExitCode, string? Error, RunnerResult? Result, DateTimeOffset At);
 
-public sealed record RunnerResult(string Branch, string? BaseSha, IReadOnlyList<CommitInfo> Commits, bool Pushed, string? PushError);
+public sealed record RunnerResult(string Branch, string? BaseSha, IReadOnlyList<CommitInfo> Commits, bool Pushed, string? PushError)
+{
+    /// <summary>The pre-hook that failed: the agent never started, nothing was committed or pushed.</summary>
+    public HookFailure? PreHookFailure { get; init; }
+
+    /// <summary>The post-hook that failed after the agent exited; the agent's commits are still there.</summary>
+    public HookFailure? PostHookFailure { get; init; }
+}
+
+[JsonConverter(typeof(JsonStringEnumConverter<HookPhase>))]
+public enum HookPhase
+{
+    Pre,
+    Post,
+}
+
+/// <summary>A project hook that exited non-zero: which one (1-based), its command, its exit code and the last lines it printed.</summary>
+public sealed record HookFailure(HookPhase Phase, int Number, string Command, int ExitCode, string Output)
+{
+    public string Describe()
+    {
+        var said = Output.Trim();
+        var what = $"{(Phase == HookPhase.Pre ? "Pre-hook" : "Post-hook")} {Number} (`{Command}`) failed with exit code {ExitCode}";
+        return said.Length == 0 ? $"{what} and printed nothing." : $"{what}:\n{said}";
+    }
+}
 
 public sealed record CommitInfo(string Sha, string Message, int FilesChanged, int Insertions, int Deletions);

@@ -24,6 +24,8 @@ public sealed partial class LocalWorkspaceRunner
     private const string Redacted = "[REDACTED]";
     private const string ProgressPrefix = "::catalyst:: ";
     private const string ResultPrefix = "::catalyst-result:: ";
+    private const string HookPrefix = "::catalyst-hook:: ";
+    private const int MaxHookOutputChars = 2000;
 
     private readonly WorkspaceSpec _spec;
     private readonly WorkspaceCredential _credential;
@@ -191,6 +193,7 @@ public sealed partial class LocalWorkspaceRunner
         var result = ParseResult();
         var stop = _stop;
         if (stop is not null) return Ended(stop.Value.End, exitCode, stop.Value.Reason, result);
+        if (result?.PreHookFailure is { } preHook) return Ended(WorkspaceEnd.Failed, exitCode, preHook.Describe(), result);
         if (exitCode == 0) return Ended(WorkspaceEnd.Exited, exitCode, null, result);
         return Ended(WorkspaceEnd.Failed, exitCode, FailureMessage(exitCode), result);
     }
@@ -256,6 +259,16 @@ public sealed partial class LocalWorkspaceRunner
             File.WriteAllText(file, string.Concat(step.Select(arg => Substitute(arg).Replace("\0", "") + "\0")), new UTF8Encoding(false));
             setupFiles.Add(file);
         }
+        // The project's hooks: NUL-terminated commands, read by the runner (never passed through the environment).
+        string? HooksFile(string name, IReadOnlyList<string> commands)
+        {
+            if (commands.Count == 0) return null;
+            var file = Path.Combine(Directory, name);
+            File.WriteAllText(file, string.Concat(commands.Select(c => c.Replace("\0", "") + "\0")), new UTF8Encoding(false));
+            return file;
+        }
+        var preHooksFile = HooksFile("pre-hooks", _spec.Hooks.Pre);
+        var postHooksFile = HooksFile("post-hooks", _spec.Hooks.Post);
 
         var home = Path.GetFullPath(HomeDirectory) + Path.DirectorySeparatorChar;
         foreach (var (relative, content) in launch.HomeFiles)
@@ -310,6 +323,10 @@ public sealed partial class LocalWorkspaceRunner
         env["CATALYST_PHASE"] = _spec.Phase.ToString().ToLowerInvariant();
         env["CATALYST_AGENT_ARGV_FILE"] = argvFile;
         if (setupFiles.Count > 0) env["CATALYST_AGENT_SETUP_FILES"] = string.Join(':', setupFiles);
+        if (preHooksFile is not null) env["CATALYST_PRE_HOOKS_FILE"] = preHooksFile;
+        if (postHooksFile is not null) env["CATALYST_POST_HOOKS_FILE"] = postHooksFile;
+        // Names only: the runner unsets these for the hooks, which must not see the key.
+        env["CATALYST_CREDENTIAL_VARIABLES"] = string.Join(' ', _spec.Provider.CredentialVariables);
         env["CATALYST_AGENT_GRACE_SECONDS"] = Math.Max(1, (int)(_options.StopGrace.TotalSeconds / 2)).ToString(System.Globalization.CultureInfo.InvariantCulture);
         foreach (var name in _spec.Provider.CredentialVariables) env[name] = _credential.Key;
         if (_spec.Provider.BaseUrlVariable is { Length: > 0 } baseUrlVariable && baseUrl.Length > 0) env[baseUrlVariable] = baseUrl;
@@ -353,6 +370,11 @@ public sealed partial class LocalWorkspaceRunner
                 if (stream == OutputStream.Stdout && line.StartsWith(ResultPrefix, StringComparison.Ordinal))
                 {
                     _resultLine = line[ResultPrefix.Length..];
+                    continue;
+                }
+                if (stream == OutputStream.Stdout && line.StartsWith(HookPrefix, StringComparison.Ordinal))
+                {
+                    await _events.Writer.WriteAsync(new OutputLine(at, OutputStream.Hook, Redact(line[HookPrefix.Length..])));
                     continue;
                 }
                 if (stream == OutputStream.Stdout && line.StartsWith(ProgressPrefix, StringComparison.Ordinal))
@@ -468,7 +490,11 @@ public sealed partial class LocalWorkspaceRunner
             if (report is null) return null;
             return new RunnerResult(report.Branch, report.BaseSha,
                 (report.Commits ?? []).Select(c => new CommitInfo(c.Sha, Redact(c.Message), c.FilesChanged, c.Insertions, c.Deletions)).ToArray(),
-                report.Pushed, report.PushError is null ? null : Redact(report.PushError));
+                report.Pushed, report.PushError is null ? null : Redact(report.PushError))
+            {
+                PreHookFailure = HookFailureOf(HookPhase.Pre, report.PreHookFailure),
+                PostHookFailure = HookFailureOf(HookPhase.Post, report.PostHookFailure),
+            };
         }
         catch (JsonException e)
         {
@@ -477,9 +503,20 @@ public sealed partial class LocalWorkspaceRunner
         }
     }
 
+    private HookFailure? HookFailureOf(HookPhase phase, RunnerHookFailure? failure)
+    {
+        if (failure is null) return null;
+        var output = Redact(failure.Output ?? "").TrimEnd();
+        if (output.Length > MaxHookOutputChars) output = "…" + output[^MaxHookOutputChars..];
+        return new HookFailure(phase, failure.Number, Redact(failure.Command ?? ""), failure.ExitCode, output);
+    }
+
     private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
 
-    private sealed record RunnerReport(string Branch, string? BaseSha, List<RunnerCommit>? Commits, bool Pushed, string? PushError, int AgentExitCode);
+    private sealed record RunnerReport(string Branch, string? BaseSha, List<RunnerCommit>? Commits, bool Pushed, string? PushError, int AgentExitCode,
+        RunnerHookFailure? PreHookFailure = null, RunnerHookFailure? PostHookFailure = null);
+
+    private sealed record RunnerHookFailure(int Number, string? Command, int ExitCode, string? Output);
 
     private sealed record RunnerCommit(string Sha, string Message, int FilesChanged, int Insertions, int Deletions);
 

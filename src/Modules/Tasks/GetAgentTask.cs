@@ -35,6 +35,9 @@ public sealed record AgentTaskView(
     public Guid? ChosenRunId { get; init; }
     public bool IsParallel => RunIds.Count > 0;
 
+    /// <summary>The project post-hook that failed after the agent exited, if one did.</summary>
+    public HookFailure? PostHookFailure { get; init; }
+
     public static AgentTaskView From(AgentTask t) => new(t.Id, t.ProjectSlug, t.Type, t.Context.ToString(), t.Provider, t.ProviderDisplayName,
         t.CredentialId, t.CredentialLabel, t.Instructions, t.Status.Name(), t.CreatedAt, t.StartedAt, t.EndedAt, t.Error, t.Summary, t.WorkBranch,
         t.BranchPushed, t.Commits, t.PullRequestUrl, t.CancelRequested, t.RetryOf, t.RetriedAs, t.CreatedBy, t.InputTokens, t.OutputTokens, t.CostUsd)
@@ -43,6 +46,7 @@ public sealed record AgentTaskView(
         Plan = t.Plan,
         PlanExpiresAt = t.Status == AgentTaskStatus.AwaitingApproval ? t.PlanExpiresAt : null,
         ParentId = t.ParentId, RunNumber = t.ParentId is null ? null : t.RunNumber, RunIds = t.RunIds, ChosenRunId = t.ChosenRunId,
+        PostHookFailure = t.PostHookFailure,
     };
 }
 
@@ -92,6 +96,7 @@ public static class GetAgentTaskHandler
         ParallelRunEnded r => new TimelineEntry(r.At, $"Run {r.Number} ended: {r.Status.Name()}", r.Detail is null ? r.ProviderDisplayName : $"{r.ProviderDisplayName}: {r.Detail}"),
         ParallelRunsAwaitingChoice a => new TimelineEntry(a.At, "Awaiting choice", $"{a.Completed} of {a.Of} runs completed"),
         RunChosen c => new TimelineEntry(c.At, $"Run {c.Number} chosen", $"{c.ProviderDisplayName}: {c.Commits.Count} commit{(c.Commits.Count == 1 ? "" : "s")} on {c.Branch}"),
+        PostHookFailed h => new TimelineEntry(h.At, "Post-hook failed", $"{h.Failure.Number}: `{h.Failure.Command}` exited with code {h.Failure.ExitCode}"),
         _ => null,
     }).OfType<TimelineEntry>().ToList();
 }

@@ -53,12 +53,18 @@ public static class WorkspaceLifecycleHandler
         if (task is null || task.Status.IsFinished()) return [];
         var planning = task.NextPhase == WorkspacePhase.Plan;
 
-        if (message.Result is { } result && !planning)
+        // A failed pre-hook stopped the runner before the agent: there is nothing to capture; a plan phase captures nothing.
+        if (message.Result is { PreHookFailure: null } result && !planning)
         {
             stream.AppendOne(new CommitsCaptured(result.Branch, result.Commits, result.Pushed, result.PushError, message.At));
             var pushed = result.Pushed ? $"pushed to {result.Branch}" : $"not pushed: {result.PushError ?? "no changes"}";
             await logs.SystemAsync(task.Id, $"{Plural(result.Commits.Count, "commit")} captured, {pushed}.",
                 result.Pushed || result.Commits.Count == 0 ? TaskLogLevel.Info : TaskLogLevel.Warn, ct);
+        }
+        if (message.Result?.PostHookFailure is { } postHook)
+        {
+            stream.AppendOne(new PostHookFailed(postHook, message.At));
+            await logs.SystemAsync(task.Id, postHook.Describe(), TaskLogLevel.Warn, ct);
         }
 
         // What the agent itself reported as its error (read from its output by the provider's adapter) says more than stderr.
@@ -88,7 +94,8 @@ public static class WorkspaceLifecycleHandler
             _ => $"Task ended {status.Name()}: {error}",
         }, status == AgentTaskStatus.Completed ? TaskLogLevel.Info : TaskLogLevel.Error, ct);
 
-        stream.AppendOne(new AgentTaskFinished(status, error, summary, message.ExitCode, message.At));
+        var exitCode = message.Result?.PreHookFailure is null ? message.ExitCode : null; // the agent never ran
+        stream.AppendOne(new AgentTaskFinished(status, error, summary, exitCode, message.At));
         // A plan phase that wrote no plan leaves a kept workspace behind.
         return planning ? [new AgentTaskStatusChanged(task.Id, status), new StartQueuedTasks(), new ReleaseWorkspace(task.Id)]
             : [new AgentTaskStatusChanged(task.Id, status), new StartQueuedTasks()];
@@ -97,6 +104,7 @@ public static class WorkspaceLifecycleHandler
     /// <summary>The pure part: how the way a workspace ended becomes the task's status and the message a user can act on.</summary>
     public static (AgentTaskStatus Status, string? Error) Outcome(AgentTask task, WorkspaceExited exit, string? agentError = null) => exit.End switch
     {
+        WorkspaceEnd.Exited or WorkspaceEnd.Failed when exit.Result?.PreHookFailure is { } hook => (AgentTaskStatus.Failed, hook.Describe()),
         WorkspaceEnd.Exited when exit.ExitCode == 0 => (AgentTaskStatus.Completed, null),
         WorkspaceEnd.Exited or WorkspaceEnd.Failed when exit.ExitCode is not null => (AgentTaskStatus.Failed,
             (agentError ?? exit.Error) is not { Length: > 0 } said || string.IsNullOrWhiteSpace(said)

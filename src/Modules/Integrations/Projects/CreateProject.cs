@@ -27,6 +27,7 @@ public static class CreateProjectHandler
             GitHubRepository = string.IsNullOrWhiteSpace(settings.GitHubRepository) ? null : settings.GitHubRepository.Trim(),
             MemberIds = [command.UserId],
             Limits = new ProjectLimits { TimeoutSeconds = settings.TimeoutSeconds, MaxConcurrentTasks = settings.MaxConcurrentTasks },
+            Hooks = settings.Hooks,
             CreatedBy = command.UserId,
             CreatedAt = now,
             UpdatedAt = now,

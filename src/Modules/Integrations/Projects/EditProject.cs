@@ -24,6 +24,7 @@ public static class EditProjectHandler
             DefaultBranch = settings.Branch,
             GitHubRepository = string.IsNullOrWhiteSpace(settings.GitHubRepository) ? null : settings.GitHubRepository.Trim(),
             Limits = project.Limits with { TimeoutSeconds = settings.TimeoutSeconds, MaxConcurrentTasks = settings.MaxConcurrentTasks },
+            Hooks = settings.Hooks,
             UpdatedAt = clock.GetUtcNow(),
         };
         session.Store(updated);

@@ -1,3 +1,5 @@
+using Catalyst.Contracts;
+
 namespace Catalyst.Integrations.Projects;
 
 /// <summary>A repository that agents work on, and the people who may start and see tasks on it.</summary>
@@ -11,6 +13,7 @@ public sealed record Project
     public string? GitHubRepository { get; init; }
     public List<Guid> MemberIds { get; init; } = [];
     public ProjectLimits Limits { get; init; } = new();
+    public ProjectHooks Hooks { get; init; } = ProjectHooks.None;
     public Guid CreatedBy { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }
@@ -31,6 +34,8 @@ public sealed record ProjectView(
     Guid Id, string Name, string Slug, string RepositoryUrl, string DefaultBranch, string? GitHubRepository,
     int TimeoutSeconds, int MaxConcurrentTasks, IReadOnlyList<Guid> MemberIds, Guid CreatedBy, DateTimeOffset CreatedAt)
 {
+    public ProjectHooks Hooks { get; init; } = ProjectHooks.None;
+
     public static ProjectView From(Project p) => new(p.Id, p.Name, p.Slug, p.RepositoryUrl, p.DefaultBranch, p.GitHubRepository,
-        p.Limits.TimeoutSeconds, p.Limits.MaxConcurrentTasks, p.MemberIds, p.CreatedBy, p.CreatedAt);
+        p.Limits.TimeoutSeconds, p.Limits.MaxConcurrentTasks, p.MemberIds, p.CreatedBy, p.CreatedAt) { Hooks = p.Hooks };
 }

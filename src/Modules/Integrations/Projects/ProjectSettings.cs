@@ -14,6 +14,8 @@ public sealed partial record ProjectSettings(
     int MaxConcurrentTasks = 2)
 {
     public const int MaxTimeoutSeconds = 24 * 3600;
+    public const int MaxHooks = 20;
+    public const int MaxHookLength = 2000;
     private static readonly HashSet<string> ReservedSlugs = ["new", "edit", "settings", "api", "admin"];
 
     [GeneratedRegex("^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$")]
@@ -26,6 +28,17 @@ public sealed partial record ProjectSettings(
     private static partial Regex GitHubPattern();
 
     public string Branch => string.IsNullOrWhiteSpace(DefaultBranch) ? "main" : DefaultBranch.Trim();
+
+    /// <summary>Shell commands run in the clone before the agent, one per entry; blank entries are dropped.</summary>
+    public IReadOnlyList<string> PreHooks { get; init; } = [];
+
+    /// <summary>Shell commands run in the clone after the agent exits.</summary>
+    public IReadOnlyList<string> PostHooks { get; init; } = [];
+
+    public ProjectHooks Hooks => new(Commands(PreHooks), Commands(PostHooks));
+
+    private static string[] Commands(IReadOnlyList<string>? commands) =>
+        (commands ?? []).Select(c => c?.Trim() ?? "").Where(c => c.Length > 0).ToArray();
 
     public IReadOnlyList<CommandError> Validate()
     {
@@ -51,7 +64,34 @@ public sealed partial record ProjectSettings(
             errors.Add(new(nameof(TimeoutSeconds), $"The task timeout must be between 5 and {MaxTimeoutSeconds} seconds."));
         if (MaxConcurrentTasks is < 1 or > 100)
             errors.Add(new(nameof(MaxConcurrentTasks), "Concurrent tasks must be between 1 and 100."));
+
+        ValidateHooks(errors, nameof(PreHooks), "Pre-hook", Hooks.Pre);
+        ValidateHooks(errors, nameof(PostHooks), "Post-hook", Hooks.Post);
         return errors;
+    }
+
+    private static void ValidateHooks(List<CommandError> errors, string field, string name, IReadOnlyList<string> commands)
+    {
+        if (commands.Count > MaxHooks)
+        {
+            errors.Add(new(field, $"{name}s: at most {MaxHooks} commands, one per line ({commands.Count} given)."));
+            return;
+        }
+        for (var i = 0; i < commands.Count; i++)
+        {
+            var command = commands[i];
+            if (command.Length > MaxHookLength)
+            {
+                errors.Add(new(field, $"{name} {i + 1} is {command.Length:N0} characters long; keep each command under {MaxHookLength:N0} characters."));
+                return;
+            }
+            // A tab is blank space to bash; any other control character (NUL, a newline inside an entry, escape) is a mistake.
+            if (command.Any(c => c != '\t' && (char.IsControl(c) || c == '\u2028' || c == '\u2029')))
+            {
+                errors.Add(new(field, $"{name} {i + 1} contains a control character; write each command on one line, as plain text."));
+                return;
+            }
+        }
     }
 
     public static bool IsRepository(string? url)

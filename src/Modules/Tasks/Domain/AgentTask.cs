@@ -92,6 +92,9 @@ public sealed record PlanRejected(Guid By, string? Reason, DateTimeOffset At);
 
 public sealed record TokenUsageRecorded(long InputTokens, long OutputTokens, decimal? CostUsd, DateTimeOffset At);
 
+/// <summary>A project post-hook failed after the agent exited. The task still ends as the agent's exit decides.</summary>
+public sealed record PostHookFailed(HookFailure Failure, DateTimeOffset At);
+
 /// <summary>An agent run on a project: its settings and where it is in its life. Rebuilt from its events; never mutated.</summary>
 public sealed partial record AgentTask
 {
@@ -132,6 +135,7 @@ public sealed partial record AgentTask
     public DateTimeOffset? PlanExpiresAt { get; init; }
     public bool PlanApproved { get; init; }
     public string? ApprovalNotes { get; init; }
+    public HookFailure? PostHookFailure { get; init; }
 
     /// <summary>What the next workspace of this task does: the whole run, the plan, or the approved plan's execution.</summary>
     public WorkspacePhase NextPhase => !PlanFirst ? WorkspacePhase.Run : PlanApproved ? WorkspacePhase.Execute : WorkspacePhase.Plan;
@@ -181,4 +185,5 @@ public sealed partial record AgentTask
         OutputTokens = OutputTokens + e.OutputTokens,
         CostUsd = e.CostUsd is null ? CostUsd : (CostUsd ?? 0) + e.CostUsd,
     };
+    public AgentTask Apply(PostHookFailed e) => this with { PostHookFailure = e.Failure };
 }

@@ -18,6 +18,8 @@ public static class TaskLogKinds
     public const string System = "system";
     public const string Stdout = "stdout";
     public const string Stderr = "stderr";
+    /// <summary>What a project hook printed.</summary>
+    public const string Hook = "hook";
 }
 
 /// <summary>One line of a task's log: what every page, SSE stream and MCP tool reads. Sequence numbers are gap-free per task.</summary>

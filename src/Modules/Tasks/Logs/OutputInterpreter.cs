@@ -22,6 +22,7 @@ public sealed class PlainTextOutputAdapter : IAgentOutputAdapter
         {
             OutputStream.System => new NewLogEntry(line.At, TaskLogLevel.Info, TaskLogKinds.System, line.Text),
             OutputStream.Stderr => new NewLogEntry(line.At, TaskLogLevel.Warn, TaskLogKinds.Stderr, line.Text),
+            OutputStream.Hook => new NewLogEntry(line.At, TaskLogLevel.Info, TaskLogKinds.Hook, line.Text),
             _ => new NewLogEntry(line.At, TaskLogLevel.Info, TaskLogKinds.AgentMessage, line.Text),
         };
     }
@@ -38,7 +39,7 @@ public sealed class OutputInterpreter(IEnumerable<IAgentOutputAdapter> adapters)
         var entries = new List<NewLogEntry>(lines.Count);
         foreach (var line in lines)
         {
-            // Runner progress and stderr read the same whatever the CLI.
+            // Runner progress, stderr and hook output read the same whatever the CLI.
             entries.AddRange(line.Stream == OutputStream.Stdout ? adapter.Read(line) : _plain.Read(line));
         }
         return entries;

@@ -14,11 +14,23 @@ public sealed class ProjectForm
     public int MaxConcurrentTasks { get; set; } = 2;
     public bool SlugEditable { get; set; } = true;
 
-    public ProjectSettings ToSettings() => new(Name ?? "", Slug ?? "", RepositoryUrl ?? "", DefaultBranch, GitHubRepository, TimeoutSeconds, MaxConcurrentTasks);
+    /// <summary>One shell command per line.</summary>
+    public string? PreHooks { get; set; }
+
+    public string? PostHooks { get; set; }
+
+    public ProjectSettings ToSettings() => new(Name ?? "", Slug ?? "", RepositoryUrl ?? "", DefaultBranch, GitHubRepository, TimeoutSeconds, MaxConcurrentTasks)
+    {
+        PreHooks = Lines(PreHooks),
+        PostHooks = Lines(PostHooks),
+    };
+
+    private static string[] Lines(string? text) => (text ?? "").Split(["\r\n", "\n", "\r"], StringSplitOptions.None);
 
     public static ProjectForm From(ProjectView p) => new()
     {
         Name = p.Name, Slug = p.Slug, RepositoryUrl = p.RepositoryUrl, DefaultBranch = p.DefaultBranch,
         GitHubRepository = p.GitHubRepository, TimeoutSeconds = p.TimeoutSeconds, MaxConcurrentTasks = p.MaxConcurrentTasks, SlugEditable = false,
+        PreHooks = string.Join('\n', p.Hooks.Pre), PostHooks = string.Join('\n', p.Hooks.Post),
     };
 }
