@@ -16,6 +16,9 @@ public sealed class real_agent_clis_plan_first(AgentsHostFixture fixture) : Agen
     [Theory]
     [InlineData("claude-code", "claude")]
     [InlineData("codex-cli", "codex")]
+    [InlineData("gemini-cli", "gemini")]
+    [InlineData("qwen-code", "qwen")]
+    [InlineData("opencode", "opencode")]
     public async Task the_plan_waits_for_approval_and_the_same_session_carries_it_out(string provider, string program)
     {
         AgentClis.Require(program);

@@ -204,7 +204,7 @@ public static class BuiltInAgentProviders
         Monogram = "Gm",
         Order = 50,
         Install = new InstallSpec("npm", "@google/gemini-cli", "0.61.0", "gemini"),
-        Features = [AgentFeatures.Hooks, AgentFeatures.Subagents, AgentFeatures.Mcp],
+        Features = [AgentFeatures.Hooks, AgentFeatures.Plans, AgentFeatures.Subagents, AgentFeatures.Mcp],
         CredentialVariables = ["GEMINI_API_KEY"],
         BaseUrlVariable = "GOOGLE_GEMINI_BASE_URL",
         DefaultBaseUrl = "https://generativelanguage.googleapis.com",
@@ -213,6 +213,9 @@ public static class BuiltInAgentProviders
         // --prompt=…: yargs reads a separate argument that starts with a dash ("- fix the tests") as an option.
         // -m skips the model router's extra request.
         Command = ["gemini", "--prompt={prompt}", "--output-format", "stream-json", "--approval-mode", "yolo", "--skip-trust", "-m", "{model}"],
+        // Plan: its read-only approval mode, under the task's session id; the approval resumes the task's only session.
+        PlanCommand = ["gemini", "--prompt={prompt}", "--output-format", "stream-json", "--approval-mode", "plan", "--session-id", "{session_id}", "--skip-trust", "-m", "{model}"],
+        ResumeCommand = ["gemini", "--prompt={prompt}", "--resume", "latest", "--output-format", "stream-json", "--approval-mode", "yolo", "--skip-trust", "-m", "{model}"],
         Environment = new Dictionary<string, string>
         {
             ["HOME"] = "{home}",
@@ -244,7 +247,7 @@ public static class BuiltInAgentProviders
         Monogram = "Qw",
         Order = 60,
         Install = new InstallSpec("npm", "@qwen-code/qwen-code", "0.24.4", "qwen"),
-        Features = [AgentFeatures.Hooks, AgentFeatures.Subagents, AgentFeatures.Mcp],
+        Features = [AgentFeatures.Hooks, AgentFeatures.Plans, AgentFeatures.Subagents, AgentFeatures.Mcp],
         CredentialVariables = ["OPENAI_API_KEY"],
         BaseUrlVariable = "OPENAI_BASE_URL",
         DefaultBaseUrl = "https://dashscope-intl.aliyuncs.com/compatible-mode/v1",
@@ -252,6 +255,9 @@ public static class BuiltInAgentProviders
         KeyCheck = OpenAIModels,
         // --prompt=…, not the positional prompt: a positional argument that starts with a dash is read as an option.
         Command = ["qwen", "--prompt={prompt}", "--output-format", "stream-json", "--auth-type", "openai", "--approval-mode", "yolo"],
+        // Plan: "analyze only"; the approval continues the most recent session of the clone, the task's only one.
+        PlanCommand = ["qwen", "--prompt={prompt}", "--output-format", "stream-json", "--auth-type", "openai", "--approval-mode", "plan"],
+        ResumeCommand = ["qwen", "--prompt={prompt}", "--continue", "--output-format", "stream-json", "--auth-type", "openai", "--approval-mode", "yolo"],
         Environment = new Dictionary<string, string>
         {
             ["HOME"] = "{home}",
@@ -286,7 +292,7 @@ public static class BuiltInAgentProviders
         Monogram = "OC",
         Order = 70,
         Install = new InstallSpec("npm", "opencode-ai", "1.18.33", "opencode"),
-        Features = [AgentFeatures.Subagents, AgentFeatures.Mcp],
+        Features = [AgentFeatures.Plans, AgentFeatures.Subagents, AgentFeatures.Mcp],
         CredentialVariables = ["ANTHROPIC_API_KEY"],
         // The base URL goes into the provider's options in opencode.json.
         BaseUrlVariable = null,
@@ -296,6 +302,9 @@ public static class BuiltInAgentProviders
         // --auto approves what would otherwise be asked (the workspace is the sandbox); a set title skips the request
         // that would have the model write one; "--" keeps a prompt that starts with a dash from being read as an option.
         Command = ["opencode", "run", "--format", "json", "--auto", "--title", "Catalyst task", "--", "{prompt}"],
+        // Plan: OpenCode's own read-only "plan" agent; the approval continues the last session with the default agent.
+        PlanCommand = ["opencode", "run", "--format", "json", "--agent", "plan", "--title", "Catalyst task", "--", "{prompt}"],
+        ResumeCommand = ["opencode", "run", "--format", "json", "--auto", "--continue", "--", "{prompt}"],
         Environment = new Dictionary<string, string>
         {
             ["HOME"] = "{home}",
