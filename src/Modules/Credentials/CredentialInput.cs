@@ -63,7 +63,9 @@ public static partial class CredentialInput
         var value = Optional(baseUrl);
         if (value is null) return;
         if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || string.IsNullOrEmpty(uri.Host)
-            || uri.UserInfo.Length > 0 || uri.Query.Length > 0 || uri.Fragment.Length > 0)
+            || uri.UserInfo.Length > 0 || uri.Query.Length > 0 || uri.Fragment.Length > 0
+            // The URL goes into the agents' config files (JSON, TOML): nothing that could end a string or open a placeholder.
+            || value.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c is '"' or '\'' or '\\' or '`' or '{' or '}' or '<' or '>'))
             errors.Add(new("BaseUrl", "Enter the API's base URL as http(s)://host[:port][/path], without credentials or query, e.g. https://api.anthropic.com; or leave it empty."));
     }
 

@@ -60,3 +60,24 @@ public sealed class validation_rules
         new CreateApiToken(Guid.NewGuid(), " ").Validate().ShouldNotBeEmpty();
     }
 }
+
+public sealed class credential_base_urls
+{
+    [Theory]
+    [InlineData("https://api.anthropic.com", true)]
+    [InlineData("http://127.0.0.1:8080/v1", true)]
+    [InlineData("https://gateway.example.com/openai/v1", true)]
+    [InlineData("https://api.example.com/v1\"\nmodel_provider = \"evil", false)]
+    [InlineData("https://api.example.com/v1\",\"x\":\"y", false)]
+    [InlineData("https://api.example.com/{home}", false)]
+    [InlineData("https://api.example.com/a'b", false)]
+    [InlineData("https://api.example.com/a\\b", false)]
+    [InlineData("https://user:pw@api.example.com", false)]
+    [InlineData("ftp://api.example.com", false)]
+    public void a_base_url_cannot_break_the_agents_config_files(string url, bool valid)
+    {
+        var errors = new List<Catalyst.Contracts.CommandError>();
+        Catalyst.Credentials.CredentialInput.CheckBaseUrl(url, errors);
+        errors.Any(e => e.Field == "BaseUrl").ShouldBe(!valid);
+    }
+}
