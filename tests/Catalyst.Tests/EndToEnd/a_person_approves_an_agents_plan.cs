@@ -15,25 +15,7 @@ public sealed class a_person_approves_an_agents_plan(BrowserFixture fixture) : B
     public async Task the_plan_appears_live_and_approving_it_lets_the_agent_commit()
     {
         var page = await SignedUpPage();
-        var slug = $"plan-{Guid.NewGuid():N}"[..12];
-        await page.GotoAsync("/projects/new");
-        await page.FillAsync("#Form_Name", "Planned work");
-        await page.FillAsync("#Form_Slug", slug);
-        await page.FillAsync("#Form_RepositoryUrl", _sandbox.Origin);
-        await page.ClickAsync("button:has-text('Create project')");
-        await page.WaitForURLAsync($"**/projects/{slug}");
-
-        await page.GotoAsync("/settings/agents/new");
-        await page.ClickAsync($".provider-card[data-provider='{ScriptAgent.Name}']");
-        await page.FillAsync("#Form_ApiKey", TaskSteps.Key);
-        await page.FillAsync("#Form_Label", "demo");
-        await page.ClickAsync("#save-credential");
-        await page.WaitForURLAsync("**/settings/agents");
-
-        await page.GotoAsync($"/projects/{slug}/agents/new");
-        await HtmxSettled(page);
-        await page.ClickAsync($".provider-card[data-provider='{ScriptAgent.Name}']");
-        await Assertions.Expect(page.Locator("#CredentialId option")).ToContainTextAsync(["demo"]);
+        var slug = await ProjectWithScriptAgentFormAsync(page, "Planned work", _sandbox.Origin);
         await page.FillAsync("#Instructions", """
             if [ "$1" = plan ]; then sleep 1; echo "Step 1: add PLANNED.md"; exit 0; fi
             echo "carrying out the plan"

@@ -15,25 +15,7 @@ public sealed class a_person_runs_agents_side_by_side_and_picks_one(BrowserFixtu
     public async Task two_runs_appear_side_by_side_update_live_and_the_chosen_one_becomes_the_result()
     {
         var page = await SignedUpPage();
-        var slug = $"side-{Guid.NewGuid():N}"[..12];
-        await page.GotoAsync("/projects/new");
-        await page.FillAsync("#Form_Name", "Side by side");
-        await page.FillAsync("#Form_Slug", slug);
-        await page.FillAsync("#Form_RepositoryUrl", _sandbox.Origin);
-        await page.ClickAsync("button:has-text('Create project')");
-        await page.WaitForURLAsync($"**/projects/{slug}");
-
-        await page.GotoAsync("/settings/agents/new");
-        await page.ClickAsync($".provider-card[data-provider='{ScriptAgent.Name}']");
-        await page.FillAsync("#Form_ApiKey", TaskSteps.Key);
-        await page.FillAsync("#Form_Label", "demo");
-        await page.ClickAsync("#save-credential");
-        await page.WaitForURLAsync("**/settings/agents");
-
-        await page.GotoAsync($"/projects/{slug}/agents/new");
-        await HtmxSettled(page);
-        await page.ClickAsync($".provider-card[data-provider='{ScriptAgent.Name}']");
-        await Assertions.Expect(page.Locator("#CredentialId option")).ToContainTextAsync(["demo"]);
+        var slug = await ProjectWithScriptAgentFormAsync(page, "Side by side", _sandbox.Origin);
         await page.SelectOptionAsync("#Runs", "2");
         // Run 2 takes its time, so the page is seen changing while it stays loaded.
         await page.FillAsync("#Instructions", ParallelRunSteps.ScriptWhere(run2: "sleep 4"));

@@ -15,25 +15,7 @@ public sealed class a_person_runs_an_agent_and_watches_it_live(BrowserFixture fi
     public async Task create_a_task_from_the_form_see_its_lines_arrive_and_its_commit()
     {
         var page = await SignedUpPage();
-        var slug = $"live-{Guid.NewGuid():N}"[..12];
-        await page.GotoAsync("/projects/new");
-        await page.FillAsync("#Form_Name", "Live demo");
-        await page.FillAsync("#Form_Slug", slug);
-        await page.FillAsync("#Form_RepositoryUrl", _sandbox.Origin);
-        await page.ClickAsync("button:has-text('Create project')");
-        await page.WaitForURLAsync($"**/projects/{slug}");
-
-        await page.GotoAsync("/settings/agents/new");
-        await page.ClickAsync($".provider-card[data-provider='{ScriptAgent.Name}']");
-        await page.FillAsync("#Form_ApiKey", TaskSteps.Key);
-        await page.FillAsync("#Form_Label", "demo");
-        await page.ClickAsync("#save-credential");
-        await page.WaitForURLAsync("**/settings/agents");
-
-        await page.GotoAsync($"/projects/{slug}/agents/new");
-        await HtmxSettled(page);
-        await page.ClickAsync($".provider-card[data-provider='{ScriptAgent.Name}']");
-        await Assertions.Expect(page.Locator("#CredentialId option")).ToContainTextAsync(["demo"]);
+        var slug = await ProjectWithScriptAgentFormAsync(page, "Live demo", _sandbox.Origin);
         await page.FillAsync("#Instructions", """
             sleep 2
             for i in 1 2 3 4 5; do echo "working on step $i"; sleep 0.4; done

@@ -86,6 +86,34 @@ public abstract class BrowserContext(BrowserFixture fixture)
         return page;
     }
 
+    /// <summary>
+    /// Through the pages: a project on <paramref name="repository"/>, a script-agent credential labelled "demo", and the
+    /// task form open with that agent and credential chosen. Returns the project's slug.
+    /// </summary>
+    protected static async Task<string> ProjectWithScriptAgentFormAsync(IPage page, string name, string repository)
+    {
+        var slug = $"e2e-{Guid.NewGuid():N}"[..12];
+        await page.GotoAsync("/projects/new");
+        await page.FillAsync("#Form_Name", name);
+        await page.FillAsync("#Form_Slug", slug);
+        await page.FillAsync("#Form_RepositoryUrl", repository);
+        await page.ClickAsync("button:has-text('Create project')");
+        await page.WaitForURLAsync($"**/projects/{slug}");
+
+        await page.GotoAsync("/settings/agents/new");
+        await page.ClickAsync($".provider-card[data-provider='{ScriptAgent.Name}']");
+        await page.FillAsync("#Form_ApiKey", Tasks.TaskSteps.Key);
+        await page.FillAsync("#Form_Label", "demo");
+        await page.ClickAsync("#save-credential");
+        await page.WaitForURLAsync("**/settings/agents");
+
+        await page.GotoAsync($"/projects/{slug}/agents/new");
+        await HtmxSettled(page);
+        await page.ClickAsync($".provider-card[data-provider='{ScriptAgent.Name}']");
+        await Assertions.Expect(page.Locator("#CredentialId option")).ToContainTextAsync(["demo"]);
+        return slug;
+    }
+
     /// <summary>htmx has finished swapping and settling: the next click goes to htmx, not to a half-processed page.</summary>
     protected static Task HtmxSettled(IPage page) =>
         page.WaitForFunctionAsync("() => window.htmx && !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')");
