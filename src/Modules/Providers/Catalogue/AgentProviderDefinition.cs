@@ -63,7 +63,7 @@ public sealed record AgentProviderDefinition
         if (CredentialVariables is null || CredentialVariables.Count == 0) problems.Add($"{Name} names no credential variable.");
         if (!Uri.TryCreate(DefaultBaseUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
             problems.Add($"{Name} has no absolute http(s) default base URL.");
-        if ((Features ?? []).Contains(AgentFeatures.Plans) != (PlanCommand.Count > 0 && ResumeCommand.Count > 0))
+        if ((Features ?? []).Contains(AgentFeatures.Plans) != Launch.CanPlan)
             problems.Add($"{Name}: the “plans” feature goes with a plan command and a resume command, and only with them.");
         foreach (var feature in Features ?? [])
             if (!AgentFeatures.All.Contains(feature)) problems.Add($"{Name} lists an unknown feature “{feature}”.");

@@ -46,9 +46,6 @@ public static class AgentTaskStatusNames
 
     public static bool IsFinished(this AgentTaskStatus status) =>
         status is AgentTaskStatus.Completed or AgentTaskStatus.Failed or AgentTaskStatus.Cancelled or AgentTaskStatus.TimedOut;
-
-    /// <summary>Waiting for its owner (a plan to approve, a run to pick): nothing runs and no slot is held.</summary>
-    public static bool IsWaitingForUser(this AgentTaskStatus status) => status is AgentTaskStatus.AwaitingApproval or AgentTaskStatus.AwaitingChoice;
     public static bool IsActive(this AgentTaskStatus status) => status is AgentTaskStatus.Provisioning or AgentTaskStatus.Running;
 }
 
