@@ -28,6 +28,12 @@ public sealed record WorkspaceSpec(
     /// <see cref="Instructions"/> (the approval), then capture and push.
     /// </summary>
     public WorkspacePhase Phase { get; init; } = WorkspacePhase.Run;
+
+    /// <summary>What the task may spend through the broker (the project's budget, possibly lowered by the task).</summary>
+    public TaskBudget Budget { get; init; } = TaskBudget.None;
+
+    /// <summary>Host names (and optional ports) the workspace may reach through the egress proxy; empty: the broker only.</summary>
+    public IReadOnlyList<string> EgressAllowList { get; init; } = [];
 }
 
 public enum WorkspacePhase
@@ -41,7 +47,11 @@ public enum WorkspacePhase
 public sealed record ReleaseWorkspace(Guid TaskId);
 
 /// <summary>Stop the task's agent (cancel). The backend answers with <see cref="WorkspaceExited"/>.</summary>
-public sealed record StopWorkspace(Guid TaskId, string Reason);
+public sealed record StopWorkspace(Guid TaskId, string Reason)
+{
+    /// <summary>How the workspace ends: cancelled by default; failed when the task went over its budget.</summary>
+    public WorkspaceEnd End { get; init; } = WorkspaceEnd.Cancelled;
+}
 
 /// <summary>Asked at start-up for tasks that were provisioning or running: does the backend still have this workspace?</summary>
 public sealed record QueryWorkspace(Guid TaskId);
