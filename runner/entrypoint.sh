@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Catalyst agent runner: clone, branch, run the agent headless, commit what it left, list the
-# commits, push the work branch, and report one `::catalyst-result:: <json>` line on stdout.
+# Catalyst agent runner: clone, branch, run the agent headless in the workspace's sandbox (sandboxed.sh), then list
+# the commits it made, push the work branch, and report one `::catalyst-result:: <json>` line on stdout.
+# This part runs outside the sandbox with the repository's credentials; the agent, its set-up and the project's hooks
+# run inside, as another user, and never see them. The commits are read and pushed from a repository of this part's
+# own (fetched from the clone), so nothing the agent wrote into the clone's .git is ever run here.
 # The local backend runs this as a child process; the Kubernetes Job runs it as the container's command.
 # Exit code: the agent's exit code (143 when stopped before the agent started, 2 when the runner or a pre-hook failed).
 set -euo pipefail
@@ -17,8 +20,7 @@ set -euo pipefail
 # is kept for the approval). execute: continue in the workspace a plan left, then capture and push.
 phase="${CATALYST_PHASE:-run}"
 case "$phase" in run|plan|execute) ;; *) printf 'catalyst runner: unknown phase: %s\n' "$phase" >&2; exit 2 ;; esac
-# How long the agent gets between SIGTERM and SIGKILL, so that commits can still be captured and pushed.
-agent_grace="${CATALYST_AGENT_GRACE_SECONDS:-5}"
+runner_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 export GIT_TERMINAL_PROMPT=0
 export GIT_SSH_COMMAND="${GIT_SSH_COMMAND:-ssh -o BatchMode=yes}"
@@ -46,157 +48,17 @@ json_quote() {
 safe_url=$CATALYST_REPOSITORY_URL
 if [[ $safe_url =~ ^([A-Za-z][A-Za-z0-9+.-]*://)[^/@]*@(.*)$ ]]; then safe_url="${BASH_REMATCH[1]}${BASH_REMATCH[2]}"; fi
 
-agent_started=0
+# A stop reaches the sandboxed part too, which stops the agent; this part waits for it, then still captures and pushes.
+sandbox_pid=""
 stopping=0
-stop_deadline=0
-agent_pid_file="$CATALYST_WORKSPACE/.agent.pid"
-agent_status_file="$CATALYST_WORKSPACE/.agent.status"
-# No subshell: it runs inside the trap. Sets $pid (empty when not known yet).
-read_agent_pid() { pid=""; [[ -s $agent_pid_file ]] && read -r pid <"$agent_pid_file" || true; }
 on_stop() {
-  if (( agent_started == 0 )); then
-    [[ -z ${hook_group:-} ]] || kill -TERM -- "-$hook_group" 2>/dev/null || true
+  if [[ -z $sandbox_pid ]]; then
     progress "stopped before the agent started"
     exit 143
   fi
-  if (( stopping == 0 )); then
-    stopping=1
-    stop_deadline=$(( ${EPOCHREALTIME//[!0-9]/} + agent_grace * 1000000 ))
-    progress "stopping the agent"
-    local pid
-    read_agent_pid
-    [[ -z $pid ]] || kill -TERM "$pid" 2>/dev/null || true
-  fi
+  stopping=1
 }
 trap on_stop TERM INT
-
-# ---- The project's hooks ----
-# Shell commands from the project's settings, NUL-terminated in $CATALYST_PRE_HOOKS_FILE and $CATALYST_POST_HOOKS_FILE.
-# Each runs as `bash -c` in the clone, with a HOME of its own and without the agent's credential variables (their
-# names are in $CATALYST_CREDENTIAL_VARIABLES); its stdout and stderr, together and in order, are relayed as
-# `::catalyst-hook:: <line>`. The first pre-hook that fails ends the run before the agent; the first post-hook that
-# fails skips the rest and is reported in the result line, and the agent's commits stay.
-pre_hook_failure=null
-post_hook_failure=null
-hook_rc=0
-hook_group=""
-hooks_home="$CATALYST_WORKSPACE/hooks-home"
-hook_status_file="$CATALYST_WORKSPACE/.hook.status"
-hook_tail_file="$CATALYST_WORKSPACE/.hook.tail"
-hook_line_break=$'\n::catalyst-hook:: '
-read -r -a credential_variables <<<"${CATALYST_CREDENTIAL_VARIABLES:-}"
-
-# A hook's output line by line (a carriage return starts a new line, so progress bars stay readable); keeps the last 20.
-relay_hook_output() {
-  local line kept=()
-  while IFS= read -r line || [[ -n $line ]]; do
-    line=${line%$'\r'}
-    printf '::catalyst-hook:: %s\n' "${line//$'\r'/$hook_line_break}"
-    kept+=("${line//$'\r'/$'\n'}")
-    (( ${#kept[@]} <= 20 )) || kept=("${kept[@]:1}")
-  done
-  (( ${#kept[@]} == 0 )) || printf '%s\n' "${kept[@]}" >"$hook_tail_file"
-}
-
-# Runs one hook until it ends or the task is stopped; sets $hook_rc (143 when it was stopped).
-run_hook() {
-  local command=$1 deadline=0
-  rm -f "$hook_status_file" "$hook_tail_file"
-  mkdir -p "$hooks_home"
-  # Job control for this one job puts the hook in a process group of its own, $hook_group: a stop reaches all it started.
-  set -m
-  (
-    trap - TERM INT
-    set +e
-    (
-      for name in "${credential_variables[@]}"; do unset "$name"; done
-      export HOME=$hooks_home
-      cd "$repo" && exec bash -c "$command"
-    ) </dev/null 2>&1 | relay_hook_output
-    printf '%s' "${PIPESTATUS[0]}" >"$hook_status_file"
-  ) &
-  hook_group=$!
-  set +m
-  while :; do
-    if (( stopping )); then
-      # Until the whole group is gone: what the hook started may outlive it, or ignore SIGTERM.
-      kill -0 -- "-$hook_group" 2>/dev/null || break
-      if (( deadline == 0 )); then
-        deadline=$(( ${EPOCHREALTIME//[!0-9]/} + agent_grace * 1000000 ))
-        kill -TERM -- "-$hook_group" 2>/dev/null || true
-      elif (( ${EPOCHREALTIME//[!0-9]/} >= deadline )); then
-        kill -KILL -- "-$hook_group" 2>/dev/null || true
-      fi
-      sleep 0.05 || true
-    else
-      kill -0 "$hook_group" 2>/dev/null || break
-      # Returns early when a stop arrives; the trap runs, and the loop takes it from there.
-      wait "$hook_group" 2>/dev/null || true
-    fi
-  done
-  hook_group=""
-  hook_rc=143
-  if [[ -s $hook_status_file ]]; then read -r hook_rc <"$hook_status_file" || true; fi
-  rm -f "$hook_status_file"
-}
-
-# Runs one phase's hooks in order. Returns 1 at the first failure, with its JSON in $pre_hook_failure or $post_hook_failure.
-run_hooks() {
-  local phase=$1 file=$2 commands=() command output_json i n
-  [[ -n $file ]] || return 0
-  if [[ ! -r $file ]]; then
-    # After the agent nothing may stop the report.
-    [[ $phase == post ]] || fail "$phase-hooks file not found: $file"
-    progress "$phase-hooks file not found: $file"
-    return 0
-  fi
-  while IFS= read -r -d '' command || [[ -n $command ]]; do commands+=("$command"); done <"$file"
-  n=${#commands[@]}
-  for ((i = 0; i < n; i++)); do
-    command=${commands[i]}
-    progress "$phase-hook $((i + 1))/$n: ${command//$'\n'/ }"
-    run_hook "$command"
-    if (( stopping )); then progress "$phase-hooks stopped"; return 0; fi
-    if (( hook_rc != 0 )); then
-      progress "$phase-hook $((i + 1)) failed with exit code $hook_rc"
-      json_quote "$(cat "$hook_tail_file" 2>/dev/null || true)"
-      output_json=$json
-      rm -f "$hook_tail_file"
-      json_quote "$command"
-      printf -v "${phase}_hook_failure" '{"number":%d,"command":%s,"exitCode":%d,"output":%s}' $((i + 1)) "$json" "$hook_rc" "$output_json"
-      (( i + 1 == n )) || progress "$((n - i - 1)) more $phase-hook(s) not run"
-      return 1
-    fi
-  done
-  return 0
-}
-
-# Before the agent: a failing pre-hook ends the run here, with nothing committed or pushed.
-run_pre_hooks() {
-  run_hooks pre "${CATALYST_PRE_HOOKS_FILE:-}" && return 0
-  json_quote "$CATALYST_WORK_BRANCH"
-  printf '::catalyst-result:: {"branch":%s,"baseSha":"%s","commits":[],"pushed":false,"pushError":null,"preHookFailure":%s}\n' \
-    "$json" "$base_sha" "$pre_hook_failure"
-  exit 2
-}
-
-# After the agent, once its leftovers are committed (so its work is kept whatever the hooks do). What the hooks change
-# is committed apart, and only when they all succeed; a stopped task runs none.
-run_post_hooks() {
-  [[ -n ${CATALYST_POST_HOOKS_FILE:-} ]] || return 0
-  if (( stopping )); then progress "post-hooks not run: the task was stopped"; return 0; fi
-  if ! run_hooks post "$CATALYST_POST_HOOKS_FILE"; then
-    [[ -z $(git status --porcelain 2>/dev/null) ]] || progress "the post-hooks' changes are left out: a post-hook failed"
-    return 0
-  fi
-  (( stopping == 0 )) || return 0
-  git add -A >/dev/null 2>&1
-  if ! git diff --cached --quiet 2>/dev/null; then
-    progress "committing the changes made by the post-hooks"
-    git -c commit.gpgsign=false commit --quiet --no-verify -m "Catalyst: changes made by the project's post-hooks" >/dev/null 2>&1 \
-      || progress "could not commit the changes made by the post-hooks"
-  fi
-}
 
 git check-ref-format --branch "$CATALYST_BASE_BRANCH" >/dev/null 2>&1 || fail "invalid base branch name: $CATALYST_BASE_BRANCH"
 git check-ref-format --branch "$CATALYST_WORK_BRANCH" >/dev/null 2>&1 || fail "invalid work branch name: $CATALYST_WORK_BRANCH"
@@ -206,103 +68,99 @@ git check-ref-format --branch "$CATALYST_WORK_BRANCH" >/dev/null 2>&1 || fail "i
 mkdir -p "$CATALYST_WORKSPACE" "$HOME"
 cd "$CATALYST_WORKSPACE"
 repo="$CATALYST_WORKSPACE/repo"
+state="$CATALYST_WORKSPACE/state"
+# This part's own files: the base commit and the repository the push is made from. Never inside the sandbox.
+own="$CATALYST_WORKSPACE/runner"
+mkdir -p "$own"
+chmod 700 "$own"
+origin_url=$CATALYST_REPOSITORY_URL
 
-base_sha_file="$CATALYST_WORKSPACE/.base-sha"
 if [[ $phase == execute ]]; then
-  [[ -d $repo/.git && -s $base_sha_file ]] || fail "the workspace kept for the plan is gone"
-  cd "$repo"
-  origin_url=$(git remote get-url origin)
-  read -r base_sha <"$base_sha_file"
-  [[ $(git symbolic-ref --quiet --short HEAD || true) == "$CATALYST_WORK_BRANCH" ]] || fail "the plan's workspace is not on $CATALYST_WORK_BRANCH"
+  [[ -d $repo/.git && -s $own/base-sha ]] || fail "the workspace kept for the plan is gone"
+  read -r base_sha <"$own/base-sha"
   progress "continuing in the plan's workspace on $CATALYST_WORK_BRANCH"
 else
   progress "cloning $safe_url at $CATALYST_BASE_BRANCH"
   # --no-hardlinks: a local origin shares no object file with the workspace.
   git clone --quiet --no-hardlinks --branch "$CATALYST_BASE_BRANCH" -- "$CATALYST_REPOSITORY_URL" "$repo" \
     || fail "could not clone $safe_url at branch $CATALYST_BASE_BRANCH"
-  cd "$repo"
-  origin_url=$(git remote get-url origin)
-  base_sha=$(git rev-parse HEAD)
-  printf '%s\n' "$base_sha" >"$base_sha_file"
-
-  if [[ -z ${GIT_COMMITTER_NAME:-} && -z $(git config user.name || true) ]]; then git config user.name "Catalyst Agent"; fi
-  if [[ -z ${GIT_COMMITTER_EMAIL:-} && -z $(git config user.email || true) ]]; then git config user.email "agent@catalyst.local"; fi
-
-  git checkout --quiet -b "$CATALYST_WORK_BRANCH"
+  base_sha=$(git -C "$repo" rev-parse HEAD)
+  printf '%s\n' "$base_sha" >"$own/base-sha"
+  # The clone's remote is a path or URL of the Host's: the sandbox has no use for it.
+  git -C "$repo" remote remove origin
+  if [[ -z ${GIT_COMMITTER_NAME:-} ]]; then git -C "$repo" config user.name "Catalyst Agent"; fi
+  if [[ -z ${GIT_COMMITTER_EMAIL:-} ]]; then git -C "$repo" config user.email "agent@catalyst.local"; fi
+  git -C "$repo" checkout --quiet -b "$CATALYST_WORK_BRANCH"
   progress "branch $CATALYST_WORK_BRANCH from $CATALYST_BASE_BRANCH at $base_sha"
 fi
 
-# The agent's command line: NUL-separated; {prompt} becomes the prompt file's contents.
-prompt=$(<"$CATALYST_PROMPT_FILE")
-argv=()
-while IFS= read -r -d '' arg; do argv+=("${arg//\{prompt\}/$prompt}"); done <"$CATALYST_AGENT_ARGV_FILE"
-(( ${#argv[@]} > 0 )) || fail "the agent command line is empty"
-
-# The provider's set-up steps (a CLI's own login, say), each a NUL-separated command line, in order.
-if [[ -n ${CATALYST_AGENT_SETUP_FILES:-} ]]; then
-  IFS=: read -r -a setup_files <<<"$CATALYST_AGENT_SETUP_FILES"
-  for setup_file in "${setup_files[@]}"; do
-    step=()
-    while IFS= read -r -d '' arg; do step+=("$arg"); done <"$setup_file"
-    (( ${#step[@]} > 0 )) || continue
-    progress "setting up the agent: ${step[0]##*/}"
-    # Its output is not the task's: a login step may echo what it stored.
-    "${step[@]}" </dev/null >/dev/null 2>"$CATALYST_WORKSPACE/setup.err" \
-      || fail "the agent's set-up step ${step[0]##*/} failed: $(tail -c 2000 "$CATALYST_WORKSPACE/setup.err")"
-  done
+# The sandbox's user owns what the agent may change: the clone, its HOME, the hooks' HOME, the runner's state.
+mkdir -p "$state" "$CATALYST_WORKSPACE/hooks-home"
+rm -f "$state/pre-hook-failure.json" "$state/post-hook-failure.json"
+if [[ -n ${CATALYST_SANDBOX_UID:-} ]]; then
+  chown -R "$CATALYST_SANDBOX_UID:$CATALYST_SANDBOX_UID" "$repo" "$HOME" "$state" "$CATALYST_WORKSPACE/hooks-home"
 fi
 
-# The execute phase continues the plan's workspace: its pre-hooks ran before the plan.
-[[ $phase == execute ]] || run_pre_hooks
-
-rm -f "$agent_pid_file" "$agent_status_file"
-
-progress "agent started: ${argv[0]##*/}"
-agent_started=1
-# The agent runs under a small subshell that records its pid and exit status. Bash loses a background job's
-# status when a trapped signal interrupts `wait`; the subshell ignores SIGTERM (after starting the agent with
-# the default disposition), so its own `wait` is never interrupted.
+# The sandbox's command line (bubblewrap and what it runs), NUL-separated; without one, the runner's part runs here.
+sandbox=()
+if [[ -n ${CATALYST_SANDBOX_ARGV_FILE:-} ]]; then
+  while IFS= read -r -d '' arg; do sandbox+=("$arg"); done <"$CATALYST_SANDBOX_ARGV_FILE"
+else
+  sandbox=(bash "$runner_dir/sandboxed.sh")
+fi
+# Under a small subshell that records the sandbox's exit status: bash may lose a background job's status when a
+# trapped signal interrupts `wait`; the subshell ignores SIGTERM once the sandbox runs, so its own `wait` is never cut short.
+sandbox_status_file="$own/sandbox.status"
+rm -f "$sandbox_status_file"
 (
   trap - TERM INT
-  "${argv[@]}" </dev/null &
+  # The workspace's resource limits: its control groups, joined before the sandbox starts so all of it is counted.
+  if [[ -n ${CATALYST_CGROUP_PROCS:-} ]]; then
+    IFS=: read -r -a procs <<<"$CATALYST_CGROUP_PROCS"
+    for file in "${procs[@]}"; do printf '%s\n' "$BASHPID" >"$file"; done
+  fi
+  "${sandbox[@]}" &
   pid=$!
   trap '' TERM INT
-  printf '%s' "$pid" >"$agent_pid_file"
   wait "$pid" && rc=0 || rc=$?
-  printf '%s' "$rc" >"$agent_status_file"
+  printf '%s' "$rc" >"$sandbox_status_file"
 ) &
-wrapper_pid=$!
-while [[ ! -s $agent_status_file ]] && kill -0 "$wrapper_pid" 2>/dev/null; do
-  if (( stopping )) && (( ${EPOCHREALTIME//[!0-9]/} >= stop_deadline )); then
-    read_agent_pid
-    [[ -z $pid ]] || kill -KILL "$pid" 2>/dev/null || true
-  fi
-  # A foreground sleep, not `read -t` or `wait`: bash defers the trap until it ends, so nothing gets lost.
-  if (( stopping )); then sleep 0.05 || true; else sleep 0.2 || true; fi
+sandbox_pid=$!
+while [[ ! -s $sandbox_status_file ]] && kill -0 "$sandbox_pid" 2>/dev/null; do
+  # A foreground sleep, not `wait`: bash defers the trap until it ends, so nothing gets lost.
+  sleep 0.05 || true
 done
-wait "$wrapper_pid" 2>/dev/null || true
-agent_rc=$(( stopping ? 143 : 1 ))
-if [[ -s $agent_status_file ]]; then read -r agent_rc <"$agent_status_file" || true; fi
-rm -f "$agent_pid_file" "$agent_status_file"
-progress "agent exited with code $agent_rc"
+wait "$sandbox_pid" 2>/dev/null || true
+agent_rc=$(( stopping ? 143 : 2 ))
+if [[ -s $sandbox_status_file ]]; then read -r agent_rc <"$sandbox_status_file" || true; fi
 
-if [[ $phase == plan ]]; then
-  # A plan changes nothing: no commit, no push. The workspace stays as it is for the approval.
+read_failure() { local file="$state/$1-hook-failure.json" line; json=null; [[ -s $file ]] || return 0; read -r line <"$file" || true; [[ $line == '{'* ]] && json=$line; }
+read_failure pre
+pre_hook_failure=$json
+read_failure post
+post_hook_failure=$json
+
+if [[ $pre_hook_failure != null || $phase == plan ]]; then
+  # A failed pre-hook changed nothing that counts; a plan changes nothing at all. The plan's workspace stays for the approval.
   json_quote "$CATALYST_WORK_BRANCH"
-  printf '::catalyst-result:: {"branch":%s,"baseSha":"%s","commits":[],"pushed":false,"pushError":null,"agentExitCode":%d}\n' \
-    "$json" "$base_sha" "$agent_rc"
+  printf '::catalyst-result:: {"branch":%s,"baseSha":"%s","commits":[],"pushed":false,"pushError":null,"agentExitCode":%d,"preHookFailure":%s}\n' \
+    "$json" "$base_sha" "$agent_rc" "$pre_hook_failure"
   exit "$agent_rc"
 fi
 
 # From here on nothing may stop the report: every step handles its own failure.
 set +e
-git add -A >/dev/null 2>&1
-if ! git diff --cached --quiet 2>/dev/null; then
-  progress "committing uncommitted changes"
-  git -c commit.gpgsign=false commit --quiet --no-verify -m "Catalyst: uncommitted changes left by the agent" >/dev/null 2>&1 \
-    || progress "could not commit the changes left by the agent"
+# The agent's commits, fetched into this part's own repository: git reads nothing of the clone's configuration here
+# but what the upload side honours from a repository it does not trust.
+push_repo="$own/push.git"
+[[ -d $push_repo ]] || git init --quiet --bare "$push_repo" >/dev/null 2>&1
+fetched=0
+if git --git-dir="$push_repo" -c "safe.directory=$repo" -c "safe.directory=$repo/.git" fetch --quiet --no-tags --no-write-fetch-head \
+    "$repo" "+HEAD:refs/heads/$CATALYST_WORK_BRANCH" >/dev/null 2>"$own/fetch.err"; then
+  fetched=1
+else
+  progress "could not read the agent's commits: $(tail -n 1 "$own/fetch.err")"
 fi
-run_post_hooks
 
 commits=""
 count=0
@@ -327,7 +185,7 @@ while IFS= read -r line; do
     [[ ${BASH_REMATCH[1]} == - ]] || ins=$((ins + BASH_REMATCH[1]))
     [[ ${BASH_REMATCH[2]} == - ]] || del=$((del + BASH_REMATCH[2]))
   fi
-done < <(git -c core.quotePath=true log --reverse --no-color --format='%x1e%H%x1f%s' --numstat "$base_sha..HEAD" 2>/dev/null)
+done < <((( fetched )) && git --git-dir="$push_repo" -c core.quotePath=true log --reverse --no-color --format='%x1e%H%x1f%s' --numstat "$base_sha..refs/heads/$CATALYST_WORK_BRANCH" 2>/dev/null)
 add_commit
 progress "$count commit(s) since $CATALYST_BASE_BRANCH"
 
@@ -335,7 +193,7 @@ pushed=false
 push_error=null
 if (( count > 0 )); then
   progress "pushing $CATALYST_WORK_BRANCH"
-  if push_output=$(git push --quiet --no-verify "$origin_url" "HEAD:refs/heads/$CATALYST_WORK_BRANCH" 2>&1); then
+  if push_output=$(git --git-dir="$push_repo" push --quiet --no-verify "$origin_url" "refs/heads/$CATALYST_WORK_BRANCH:refs/heads/$CATALYST_WORK_BRANCH" 2>&1); then
     pushed=true
     progress "pushed $CATALYST_WORK_BRANCH"
   else

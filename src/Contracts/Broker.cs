@@ -23,6 +23,9 @@ public sealed record IssueTaskToken(Guid TaskId, Guid CredentialId, AgentProvide
 /// </summary>
 public sealed record TaskAccess(Guid TaskId, string Token, string? Model, string UpstreamBaseUrl)
 {
+    /// <summary>The broker's own loopback URL (<c>Catalyst:Broker:Urls</c>), for workspaces that reach it without the socket.</summary>
+    public string? BrokerUrl { get; init; }
+
     public override string ToString() => $"TaskAccess {{ TaskId = {TaskId}, Token = [REDACTED], UpstreamBaseUrl = {UpstreamBaseUrl} }}";
 }
 

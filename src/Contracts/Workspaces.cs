@@ -34,7 +34,12 @@ public sealed record WorkspaceSpec(
 
     /// <summary>Host names (and optional ports) the workspace may reach through the egress proxy; empty: the broker only.</summary>
     public IReadOnlyList<string> EgressAllowList { get; init; } = [];
+
+    /// <summary>The project's memory, CPU and process limits for the workspace; null (or a null field): the backend's default.</summary>
+    public WorkspaceResources? Limits { get; init; }
 }
+
+public sealed record WorkspaceResources(int? MemoryMiB, double? Cpus, int? Processes);
 
 public enum WorkspacePhase
 {

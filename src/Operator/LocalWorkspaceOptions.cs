@@ -22,16 +22,24 @@ public sealed record LocalWorkspaceOptions
     public IReadOnlyList<string> ToolDirectories { get; init; } = [];
 
     /// <summary>
-    /// Run each workspace in a fresh network namespace with only loopback (<c>unshare -n</c>; root only): the agent
-    /// reaches nothing, not even the model API, unless that is served inside it. For fully offline set-ups.
+    /// Every workspace runs in a bubblewrap sandbox (on, the default). Off (<c>Catalyst:Workspaces:Sandbox=off</c>):
+    /// agents run as the Host's user with the Host's view of the machine; only for a machine that is itself the sandbox.
     /// </summary>
-    public bool IsolateNetwork { get; init; }
+    public bool Sandbox { get; init; } = true;
 
-    /// <summary>
-    /// Run each workspace inside this existing network namespace (a name under /var/run/netns, or a path; root only):
-    /// the agent reaches only what that namespace routes to, e.g. a model gateway.
-    /// </summary>
-    public string? NetworkNamespace { get; init; }
+    /// <summary>The first user id workspaces run as when the Host is root (one user per running workspace).</summary>
+    public int SandboxUidBase { get; init; } = DefaultSandboxUidBase;
+
+    public const int DefaultSandboxUidBase = 3_000_000;
+
+    /// <summary>The broker's Unix socket, bind-mounted into each sandbox as its one door out.</summary>
+    public string? BrokerSocket { get; init; }
+
+    /// <summary>More directories the sandbox sees read-only (tools outside /usr, say); the CLI cache and tool directories always are.</summary>
+    public IReadOnlyList<string> SandboxReadOnlyPaths { get; init; } = [];
+
+    /// <summary>Memory, CPU and process limits of a workspace, unless its project sets its own.</summary>
+    public Sandbox.ResourceLimits Limits { get; init; } = Catalyst.Operator.Sandbox.ResourceLimits.Default;
 
     /// <summary>
     /// The agent CLIs installed on first use, one directory per <c>&lt;package&gt;@&lt;version&gt;</c> (the layout of
@@ -60,7 +68,7 @@ public sealed record LocalWorkspaceOptions
     /// <summary>
     /// From configuration: the data directory (CATALYST_DATA_DIR or Catalyst:DataDirectory), Catalyst:RunnerDirectory,
     /// Catalyst:Workspaces:StopGraceSeconds, Catalyst:Workspaces:KeepWorkspaces and Catalyst:Workspaces:ToolDirectories
-    /// (colon-separated), Catalyst:Workspaces:IsolateNetwork and Catalyst:Workspaces:NetworkNamespace. The data directory's <c>agent-clis/node_modules/.bin</c> and <c>agent-clis/bin</c> are always on PATH.
+    /// (colon-separated), Catalyst:Workspaces:Sandbox (on|off), SandboxUidBase, SandboxReadOnlyPaths, MemoryMiB, Cpus, Processes; Catalyst:Broker:Socket. The data directory's <c>agent-clis/node_modules/.bin</c> and <c>agent-clis/bin</c> are always on PATH.
     /// Installing CLIs on first use: Catalyst:Workspaces:CliCache, NpmRegistry, PipIndexUrl and CliInstallTimeoutSeconds.
     /// </summary>
     public static LocalWorkspaceOptions FromConfiguration(IConfiguration configuration)
@@ -80,12 +88,18 @@ public sealed record LocalWorkspaceOptions
             StopGrace = TimeSpan.FromSeconds(Math.Max(1, grace)),
             KeepWorkspaces = section.GetValue<bool?>("KeepWorkspaces") ?? false,
             ToolDirectories = tools,
-            IsolateNetwork = section.GetValue<bool?>("IsolateNetwork") ?? false,
+            Sandbox = !string.Equals(section["Sandbox"], "off", StringComparison.OrdinalIgnoreCase),
+            SandboxUidBase = section.GetValue<int?>("SandboxUidBase") ?? DefaultSandboxUidBase,
+            BrokerSocket = BrokerPaths.Socket(configuration),
+            SandboxReadOnlyPaths = (section["SandboxReadOnlyPaths"] ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(Path.GetFullPath).ToArray(),
+            Limits = new Sandbox.ResourceLimits(
+                section.GetValue<int?>("MemoryMiB") ?? Catalyst.Operator.Sandbox.ResourceLimits.Default.MemoryMiB,
+                section.GetValue<double?>("Cpus"),
+                section.GetValue<int?>("Processes") ?? Catalyst.Operator.Sandbox.ResourceLimits.Default.Processes),
             CliCacheDirectory = Path.GetFullPath(section["CliCache"] is { Length: > 0 } cache ? cache : Path.Combine(dataDirectory, "agent-clis")),
             NpmRegistry = section["NpmRegistry"] is { Length: > 0 } registry ? registry : null,
             PipIndexUrl = section["PipIndexUrl"] is { Length: > 0 } index ? index : null,
             CliInstallTimeout = TimeSpan.FromSeconds(Math.Max(10, section.GetValue<double?>("CliInstallTimeoutSeconds") ?? 600)),
-            NetworkNamespace = section["NetworkNamespace"] is { Length: > 0 } ns ? (ns.Contains('/') ? Path.GetFullPath(ns) : $"/var/run/netns/{ns}") : null,
         };
     }
 

@@ -1,9 +1,11 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using System.Threading.Channels;
 using Catalyst.Contracts;
+using Catalyst.Operator.Sandbox;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -28,7 +30,10 @@ public sealed partial class LocalWorkspaceRunner
     private const int MaxHookOutputChars = 2000;
 
     private readonly WorkspaceSpec _spec;
-    private readonly WorkspaceCredential _credential;
+    private readonly TaskAccess _access;
+    private readonly SandboxUsers _users;
+    private int? _uid;
+    private WorkspaceLimits? _limits;
     private readonly LocalWorkspaceOptions _options;
     private readonly Func<object, ValueTask> _publish;
     private readonly ILogger _logger;
@@ -48,11 +53,12 @@ public sealed partial class LocalWorkspaceRunner
     private bool _agentStarted;
     private string? _resultLine;
 
-    public LocalWorkspaceRunner(WorkspaceSpec spec, WorkspaceCredential credential, LocalWorkspaceOptions options, Func<object, ValueTask> publish,
+    public LocalWorkspaceRunner(WorkspaceSpec spec, TaskAccess access, LocalWorkspaceOptions options, Func<object, ValueTask> publish,
         ILogger? logger = null, TimeProvider? time = null, AgentCliCache? clis = null)
     {
         _spec = spec;
-        _credential = credential;
+        _access = access;
+        _users = SandboxUsers.For(options.SandboxUidBase);
         _options = options;
         _publish = publish;
         _logger = logger ?? NullLogger.Instance;
@@ -69,6 +75,14 @@ public sealed partial class LocalWorkspaceRunner
 
     public string HomeDirectory => Path.Combine(Directory, "home");
     public string RepositoryDirectory => Path.Combine(Directory, "repo");
+    private string StateDirectory => Path.Combine(Directory, "state");
+    private string HooksHomeDirectory => Path.Combine(Directory, "hooks-home");
+
+    /// <summary>The runner's own files outside the sandbox: the base commit, the repository it pushes from, the sandbox's passwd.</summary>
+    private string RunnerOwnDirectory => Path.Combine(Directory, "runner");
+
+    /// <summary>The user the sandbox runs as (root Host, sandbox on); null otherwise.</summary>
+    public int? SandboxUid => _uid;
 
     /// <summary>The runner's pid, which is also its session and process group id; null before it starts.</summary>
     public int? ProcessId { get; private set; }
@@ -113,6 +127,8 @@ public sealed partial class LocalWorkspaceRunner
             _events.Writer.TryComplete();
             await _pump;
             await KillLeftoversAsync();
+            _limits?.Remove();
+            if (_uid is { } uid) _users.Return(uid);
         }
         // A plan that was written is kept with its workspace (clone, branch, the CLI's session in HOME) for the approval.
         if (!(_spec.Phase == WorkspacePhase.Plan && exited is { End: WorkspaceEnd.Exited, ExitCode: 0 })) RemoveDirectory();
@@ -191,12 +207,19 @@ public sealed partial class LocalWorkspaceRunner
         await _pump;
 
         var result = ParseResult();
+        if (_limits?.OutOfMemory() == true)
+            return Ended(WorkspaceEnd.Failed, exitCode, $"Out of memory: the workspace is limited to {Limits.DescribeMemory()}.", result);
         var stop = _stop;
         if (stop is not null) return Ended(stop.Value.End, exitCode, stop.Value.Reason, result);
         if (result?.PreHookFailure is { } preHook) return Ended(WorkspaceEnd.Failed, exitCode, preHook.Describe(), result);
         if (exitCode == 0) return Ended(WorkspaceEnd.Exited, exitCode, null, result);
         return Ended(WorkspaceEnd.Failed, exitCode, FailureMessage(exitCode), result);
     }
+
+    /// <summary>The project's limits where it sets them, else the backend's.</summary>
+    private ResourceLimits Limits => _spec.Limits is { } project
+        ? new ResourceLimits(project.MemoryMiB ?? _options.Limits.MemoryMiB, project.Cpus ?? _options.Limits.Cpus, project.Processes ?? _options.Limits.Processes)
+        : _options.Limits;
 
     private WorkspaceExited Ended(WorkspaceEnd end, int? exitCode, string? error, RunnerResult? result) =>
         new(TaskId, end, exitCode, error, result, _time.GetUtcNow());
@@ -227,14 +250,18 @@ public sealed partial class LocalWorkspaceRunner
         // The execute phase continues in the workspace its plan left; any other phase starts from nothing.
         if (_spec.Phase != WorkspacePhase.Execute && System.IO.Directory.Exists(Directory)) DeleteTree(Directory);
         if (OperatingSystem.IsWindows()) throw new PlatformNotSupportedException("The local workspace backend runs on Linux.");
+        // Only the Host's user may list the workspace; the sandbox reaches its parts through bind mounts.
         System.IO.Directory.CreateDirectory(Directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         System.IO.Directory.CreateDirectory(HomeDirectory);
+        System.IO.Directory.CreateDirectory(StateDirectory);
+        System.IO.Directory.CreateDirectory(HooksHomeDirectory);
+        System.IO.Directory.CreateDirectory(RunnerOwnDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
 
         var launch = _spec.Provider.Launch;
         var promptFile = Path.Combine(Directory, "prompt.md");
         var argvFile = Path.Combine(Directory, "agent-argv");
-        var model = FirstNonBlank(_credential.Model, _spec.Provider.DefaultModel) ?? "";
-        var baseUrl = FirstNonBlank(_credential.BaseUrl, _spec.Provider.DefaultBaseUrl) ?? "";
+        var model = FirstNonBlank(_access.Model, _spec.Provider.DefaultModel) ?? "";
+        var baseUrl = AgentBaseUrl();
         var values = new Dictionary<string, string>
         {
             ["prompt_file"] = promptFile,
@@ -280,7 +307,7 @@ public sealed partial class LocalWorkspaceRunner
             File.WriteAllText(path, Substitute(content), new UTF8Encoding(false));
         }
 
-        var start = new ProcessStartInfo(FindProgram("setsid"))
+        var start = new ProcessStartInfo(Programs.Find("setsid"))
         {
             WorkingDirectory = Directory,
             UseShellExecute = false,
@@ -292,19 +319,7 @@ public sealed partial class LocalWorkspaceRunner
         };
         // setsid execs in place (a child of ours is no group leader): the runner's pid is its session and group id.
         start.ArgumentList.Add("--wait");
-        // Each wrapper execs in place too, so the pid stays the runner's.
-        if (_options.NetworkNamespace is { } ns)
-        {
-            start.ArgumentList.Add(FindProgram("nsenter"));
-            start.ArgumentList.Add($"--net={ns}");
-            start.ArgumentList.Add("--");
-        }
-        else if (_options.IsolateNetwork)
-        {
-            foreach (var arg in new[] { FindProgram("unshare"), "-n", FindProgram("sh"), "-c", "ip link set lo up && exec \"$@\"", "catalyst-netns" })
-                start.ArgumentList.Add(arg);
-        }
-        start.ArgumentList.Add(FindProgram("bash"));
+        start.ArgumentList.Add(Programs.Find("bash"));
         start.ArgumentList.Add(_options.EntrypointPath);
 
         // Nothing of the Host's environment: its connection strings, keys and tokens stay in the Host.
@@ -325,13 +340,72 @@ public sealed partial class LocalWorkspaceRunner
         if (setupFiles.Count > 0) env["CATALYST_AGENT_SETUP_FILES"] = string.Join(':', setupFiles);
         if (preHooksFile is not null) env["CATALYST_PRE_HOOKS_FILE"] = preHooksFile;
         if (postHooksFile is not null) env["CATALYST_POST_HOOKS_FILE"] = postHooksFile;
-        // Names only: the runner unsets these for the hooks, which must not see the key.
+        // Names only: the runner unsets these for the hooks, which must not see the task token.
         env["CATALYST_CREDENTIAL_VARIABLES"] = string.Join(' ', _spec.Provider.CredentialVariables);
         env["CATALYST_AGENT_GRACE_SECONDS"] = Math.Max(1, (int)(_options.StopGrace.TotalSeconds / 2)).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        foreach (var name in _spec.Provider.CredentialVariables) env[name] = _credential.Key;
+        // The task token, never a key: only the broker takes it, and only while the task runs.
+        foreach (var name in _spec.Provider.CredentialVariables) env[name] = _access.Token;
         if (_spec.Provider.BaseUrlVariable is { Length: > 0 } baseUrlVariable && baseUrl.Length > 0) env[baseUrlVariable] = baseUrl;
+
+        if (_options.Sandbox)
+        {
+            var files = new[] { promptFile, argvFile, preHooksFile, postHooksFile }.Concat(setupFiles).OfType<string>().ToList();
+            PrepareSandbox(env, files, cliDirectory);
+        }
         return start;
     }
+
+    /// <summary>The sandbox's command line, user, limits and doors (see <see cref="SandboxCommand"/>), handed to the runner.</summary>
+    private void PrepareSandbox(IDictionary<string, string?> env, IReadOnlyList<string> files, string? cliDirectory)
+    {
+        if (Environment.IsPrivilegedProcess) _uid ??= _users.Rent();
+        var limits = Limits;
+        _limits = WorkspaceLimits.Create(TaskId.ToString("N"), limits);
+
+        var (passwd, group) = SandboxCommand.Identity(_uid ?? (int)GetUid(), HomeDirectory);
+        var passwdFile = Path.Combine(RunnerOwnDirectory, "passwd");
+        var groupFile = Path.Combine(RunnerOwnDirectory, "group");
+        File.WriteAllText(passwdFile, passwd);
+        File.WriteAllText(groupFile, group);
+
+        var readOnly = new List<string> { _options.RunnerDirectory!, _options.CliCacheDirectory };
+        readOnly.AddRange(_options.ToolDirectories);
+        readOnly.AddRange(_options.SandboxReadOnlyPaths);
+        if (cliDirectory is not null) readOnly.Add(cliDirectory);
+        var layout = new SandboxCommand.Layout(
+            Directory,
+            [RepositoryDirectory, HomeDirectory, HooksHomeDirectory, StateDirectory],
+            files,
+            readOnly,
+            passwdFile,
+            groupFile,
+            _options.BrokerSocket,
+            EgressSocket: null,
+            Path.Combine(_options.RunnerDirectory!, "sandboxed.sh"));
+        var argv = SandboxCommand.Build(layout, _uid, $"catalyst-{TaskId.ToString("N")[^8..]}", _limits is null ? limits.Processes : null);
+        var argvFile = Path.Combine(RunnerOwnDirectory, "sandbox-argv");
+        File.WriteAllText(argvFile, string.Concat(argv.Select(a => a + "\0")), new UTF8Encoding(false));
+
+        env["CATALYST_SANDBOX_ARGV_FILE"] = argvFile;
+        if (_uid is { } uid) env["CATALYST_SANDBOX_UID"] = uid.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (_limits is not null) env["CATALYST_CGROUP_PROCS"] = string.Join(':', _limits.ProcsFiles);
+        env["CATALYST_BROKER_PORT"] = SandboxCommand.BrokerPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        env["CATALYST_BROKER_SOCKET"] = SandboxCommand.BrokerSocketInside;
+    }
+
+    /// <summary>
+    /// Where the agent's CLI sends its model requests: the broker, through the sandbox's loopback door (or the broker's
+    /// own URL without a sandbox), with the path of the vendor's base URL kept, so the CLI speaks to it as to its vendor.
+    /// </summary>
+    private string AgentBaseUrl()
+    {
+        var path = Uri.TryCreate(_access.UpstreamBaseUrl, UriKind.Absolute, out var upstream) ? upstream.AbsolutePath.TrimEnd('/') : "";
+        var broker = _options.Sandbox ? $"http://127.0.0.1:{SandboxCommand.BrokerPort}" : _access.BrokerUrl?.TrimEnd('/');
+        return broker is null ? "" : broker + path;
+    }
+
+    [LibraryImport("libc", EntryPoint = "getuid")]
+    private static partial uint GetUid();
 
     [GeneratedRegex(@"\{(prompt_file|model|base_url|home|workspace|session_id)\}")]
     private static partial Regex Placeholder();
@@ -341,9 +415,6 @@ public sealed partial class LocalWorkspaceRunner
     /// <summary>A relative local path is taken from the Host's current directory; URLs and absolute paths pass as they are.</summary>
     private static string RepositoryUrl(string url) =>
         !url.Contains("://", StringComparison.Ordinal) && !Path.IsPathRooted(url) && System.IO.Directory.Exists(url) ? Path.GetFullPath(url) : url;
-
-    private static string FindProgram(string name) =>
-        LocalWorkspaceOptions.SafePath.Split(':').Select(dir => Path.Combine(dir, name)).FirstOrDefault(File.Exists) ?? name;
 
     // ---- Output ----
 
@@ -477,9 +548,9 @@ public sealed partial class LocalWorkspaceRunner
         }
     }
 
-    /// <summary>The key never leaves in an event, a log line or the database (a very short key is left alone: it would garble the output).</summary>
+    /// <summary>The task token never leaves in an event, a log line or the database (a very short key is left alone: it would garble the output).</summary>
     private string Redact(string text) =>
-        _credential.Key.Length >= 8 && text.Contains(_credential.Key, StringComparison.Ordinal) ? text.Replace(_credential.Key, Redacted, StringComparison.Ordinal) : text;
+        _access.Token.Length >= 8 && text.Contains(_access.Token, StringComparison.Ordinal) ? text.Replace(_access.Token, Redacted, StringComparison.Ordinal) : text;
 
     private RunnerResult? ParseResult()
     {

@@ -41,10 +41,10 @@ public sealed class LocalWorkspaces(
             return;
         }
 
-        WorkspaceCredential? credential;
+        TaskAccess? access;
         try
         {
-            credential = await credentials.RevealAsync(spec.CredentialId, spec.TaskId, cancellationToken);
+            access = await credentials.IssueAsync(spec, cancellationToken);
         }
         catch (OperationCanceledException)
         {
@@ -58,13 +58,13 @@ public sealed class LocalWorkspaces(
             await EndAsync(spec.TaskId, WorkspaceEnd.Failed, "The credential could not be read; try again, or choose another credential.");
             return;
         }
-        if (credential is null)
+        if (access is null)
         {
             await EndAsync(spec.TaskId, WorkspaceEnd.Failed, "The credential was deleted or deactivated after the task was created; choose another credential and retry.");
             return;
         }
 
-        var runner = new LocalWorkspaceRunner(spec, credential, options, message => PublishAsync(spec.TaskId, message),
+        var runner = new LocalWorkspaceRunner(spec, access, options, message => PublishAsync(spec.TaskId, message),
             loggers.CreateLogger<LocalWorkspaceRunner>(), time, clis);
         lock (workspace)
         {
@@ -141,7 +141,12 @@ public sealed class LocalWorkspaces(
     private async ValueTask PublishAsync(Guid taskId, object message)
     {
         // The registry forgets the workspace before the Tasks module hears it ended, so QueryWorkspace never says Running after.
-        if (message is WorkspaceExited) _workspaces.TryRemove(taskId, out _);
+        // The task token dies with the workspace, before anyone hears it ended.
+        if (message is WorkspaceExited)
+        {
+            _workspaces.TryRemove(taskId, out _);
+            await RevokeAsync(taskId);
+        }
         // Handled in process and in order: a task's output is stored before the next batch, and all of it before its exit.
         for (var attempt = 1; ; attempt++)
         {
@@ -155,6 +160,19 @@ public sealed class LocalWorkspaces(
                 _logger.LogWarning(e, "Handling {Message} for task {TaskId} failed (attempt {Attempt}); trying again", message.GetType().Name, taskId, attempt);
                 await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt));
             }
+        }
+    }
+
+    private async Task RevokeAsync(Guid taskId)
+    {
+        try
+        {
+            await credentials.RevokeAsync(taskId, CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            // The Tasks module revokes it again when the task ends.
+            _logger.LogWarning(e, "Could not revoke the task token of task {TaskId}", taskId);
         }
     }
 

@@ -17,11 +17,22 @@ public static partial class WorkspaceProcesses
     private static partial int Kill(int pid, int signal);
 
     /// <summary>Sends <paramref name="signal"/> to the group led by <paramref name="leader"/>, to every process of its session, and to every process carrying the task's marker.</summary>
+    /// <remarks>
+    /// SIGTERM spares bubblewrap: the sandboxed runner inside stops the agent gracefully, while a sandbox whose
+    /// bubblewrap ended would be torn down at once. SIGKILL takes everything, the sandbox's namespace with it.
+    /// </remarks>
     public static void Signal(int leader, string taskMarker, int signal)
     {
         if (leader <= 1 || leader == Environment.ProcessId) return;
-        Kill(-leader, signal);
-        foreach (var pid in Find(leader, taskMarker)) Kill(pid, signal);
+        if (signal != SIGTERM) Kill(-leader, signal);
+        foreach (var pid in Find(leader, taskMarker))
+            if (signal != SIGTERM || !IsSandbox(pid)) Kill(pid, signal);
+    }
+
+    private static bool IsSandbox(int pid)
+    {
+        try { return File.ReadAllText($"/proc/{pid}/comm").Trim() == "bwrap"; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
     }
 
     /// <summary>Processes that belong to the workspace: in the leader's group or session, or with <paramref name="taskMarker"/> (e.g. <c>CATALYST_TASK_ID=…</c>) in their environment.</summary>

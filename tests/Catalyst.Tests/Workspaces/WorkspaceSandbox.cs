@@ -7,7 +7,8 @@ namespace Catalyst.Tests.Workspaces;
 /// <summary>A temp directory with a bare origin repository (main seeded with one commit), agent scripts and a workspaces directory.</summary>
 public sealed class WorkspaceSandbox : IDisposable
 {
-    public const string Key = "sk-test-0123456789abcdef";
+    /// <summary>The task token the workspace gets in place of a key.</summary>
+    public const string Key = "cat_task_test0123456789abcdef";
 
     private WorkspaceSandbox(string root) => Root = root;
 
@@ -28,10 +29,14 @@ public sealed class WorkspaceSandbox : IDisposable
         return sandbox;
     }
 
+    /// <summary>Where the agent scripts are: the one directory of the sandbox's the workspace's sandbox sees (read-only).</summary>
+    public string AgentsDirectory => Path.Combine(Root, "agents");
+
     /// <summary>Writes an agent: a bash script run as <c>bash script {prompt} args…</c> in the clone.</summary>
     public string Agent(string script)
     {
-        var path = Path.Combine(Root, $"agent-{Guid.NewGuid():N}.sh");
+        Directory.CreateDirectory(AgentsDirectory);
+        var path = Path.Combine(AgentsDirectory, $"agent-{Guid.NewGuid():N}.sh");
         File.WriteAllText(path, "set -u\n" + script.ReplaceLineEndings("\n"));
         return path;
     }
@@ -42,6 +47,7 @@ public sealed class WorkspaceSandbox : IDisposable
         RunnerDirectory = LocalWorkspaceOptions.FindRunnerDirectory(null),
         StopGrace = TimeSpan.FromSeconds(stopGraceSeconds),
         KeepWorkspaces = keep,
+        SandboxReadOnlyPaths = [AgentsDirectory],
     };
 
     public static AgentProviderInfo Provider(string agent, params string[] args) => new(
@@ -58,8 +64,8 @@ public sealed class WorkspaceSandbox : IDisposable
         "Fix the \"README\"\nand say what you did.", context, Provider(agent, args), Guid.NewGuid(), timeoutSeconds,
         new Dictionary<string, string>());
 
-    public static WorkspaceCredential Credential(string? model = "credential-model", string? baseUrl = "http://127.0.0.1:9/") =>
-        new(Guid.NewGuid(), Key, model, baseUrl);
+    public static TaskAccess Credential(string? model = "credential-model", string baseUrl = "http://127.0.0.1:9/v1") =>
+        new(Guid.NewGuid(), Key, model, baseUrl) { BrokerUrl = "http://127.0.0.1:9" };
 
     public string Git(string directory, params string[] args)
     {

@@ -48,12 +48,22 @@ public sealed class WorkspacesHostFixture(TestDatabase database) : IAsyncLifetim
 
 public sealed class StubCredentials : IWorkspaceCredentialSource
 {
-    private readonly ConcurrentDictionary<Guid, WorkspaceCredential> _credentials = new();
+    private readonly ConcurrentDictionary<Guid, TaskAccess> _credentials = new();
 
-    public void Add(WorkspaceCredential credential) => _credentials[credential.CredentialId] = credential;
+    /// <summary>Tasks whose token the backend gave back, in order.</summary>
+    public ConcurrentQueue<Guid> Revoked { get; } = new();
 
-    public Task<WorkspaceCredential?> RevealAsync(Guid credentialId, Guid taskId, CancellationToken cancellationToken) =>
-        Task.FromResult(_credentials.GetValueOrDefault(credentialId));
+    /// <summary>The access a task gets whose credential id is <paramref name="access"/>'s task id (a stand-in's own id).</summary>
+    public void Add(TaskAccess access) => _credentials[access.TaskId] = access;
+
+    public Task<TaskAccess?> IssueAsync(WorkspaceSpec spec, CancellationToken cancellationToken) =>
+        Task.FromResult(_credentials.TryGetValue(spec.CredentialId, out var access) ? access with { TaskId = spec.TaskId } : null);
+
+    public Task RevokeAsync(Guid taskId, CancellationToken cancellationToken)
+    {
+        Revoked.Enqueue(taskId);
+        return Task.CompletedTask;
+    }
 }
 
 /// <summary>Collects the workspace messages the backend publishes for one task (whether or not a handler takes them yet) until it ends.</summary>

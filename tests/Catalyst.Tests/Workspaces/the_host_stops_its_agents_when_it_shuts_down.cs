@@ -29,7 +29,7 @@ public sealed class the_host_stops_its_agents_when_it_shuts_down(WorkspacesHostF
             touch {{ready}}
             sleep 300
             """);
-        var spec = _sandbox.Spec(Guid.NewGuid(), agent) with { CredentialId = credential.CredentialId };
+        var spec = _sandbox.Spec(Guid.NewGuid(), agent) with { CredentialId = credential.TaskId };
         var workspaces = NewWorkspaces();
 
         await workspaces.ProvisionAsync(spec, CancellationToken.None);
@@ -45,7 +45,7 @@ public sealed class the_host_stops_its_agents_when_it_shuts_down(WorkspacesHostF
         _sandbox.Git(_sandbox.Root, "--git-dir", _sandbox.Origin, "log", "-1", "--format=%s", spec.WorkBranch).ShouldBe("Work before shutdown");
 
         // No new workspace starts once the host is going down.
-        var late = _sandbox.Spec(Guid.NewGuid(), agent) with { CredentialId = credential.CredentialId };
+        var late = _sandbox.Spec(Guid.NewGuid(), agent) with { CredentialId = credential.TaskId };
         await workspaces.ProvisionAsync(late, CancellationToken.None);
         workspaces.Query(late.TaskId).ShouldBe(WorkspaceState.Gone);
     }

@@ -36,7 +36,7 @@ public sealed class workspaces_through_the_host(WorkspacesHostFixture fixture) :
             echo change >> README.md
             git commit --quiet -am 'Change the README'
             """);
-        var spec = _sandbox.Spec(Guid.NewGuid(), agent) with { CredentialId = credential.CredentialId };
+        var spec = _sandbox.Spec(Guid.NewGuid(), agent) with { CredentialId = credential.TaskId };
 
         var messages = await Provision(spec);
 
@@ -61,7 +61,7 @@ public sealed class workspaces_through_the_host(WorkspacesHostFixture fixture) :
     {
         var credential = WorkspaceSandbox.Credential();
         fixture.Credentials.Add(credential);
-        var spec = _sandbox.Spec(Guid.NewGuid(), _sandbox.Agent("echo ready; sleep 300")) with { CredentialId = credential.CredentialId };
+        var spec = _sandbox.Spec(Guid.NewGuid(), _sandbox.Agent("echo ready; sleep 300")) with { CredentialId = credential.TaskId };
 
         var messages = await Provision(spec, async (bus, published) =>
         {
