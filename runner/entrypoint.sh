@@ -154,8 +154,11 @@ set +e
 # but what the upload side honours from a repository it does not trust.
 push_repo="$own/push.git"
 [[ -d $push_repo ]] || git init --quiet --bare "$push_repo" >/dev/null 2>&1
+# The clone belongs to the sandbox's user: git reads it only when told that it may (as global configuration; git
+# ignores safe.directory given with -c).
+printf '[safe]\n\tdirectory = %s\n\tdirectory = %s/.git\n' "$repo" "$repo" >"$own/gitconfig"
 fetched=0
-if git --git-dir="$push_repo" -c "safe.directory=$repo" -c "safe.directory=$repo/.git" fetch --quiet --no-tags --no-write-fetch-head \
+if GIT_CONFIG_GLOBAL="$own/gitconfig" git --git-dir="$push_repo" fetch --quiet --no-tags --no-write-fetch-head \
     "$repo" "+HEAD:refs/heads/$CATALYST_WORK_BRANCH" >/dev/null 2>"$own/fetch.err"; then
   fetched=1
 else

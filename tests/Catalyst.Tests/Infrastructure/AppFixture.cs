@@ -64,6 +64,8 @@ public static class TestSettings
     {
         // A key test against a server that never answers gives up quickly.
         ["Catalyst:CredentialTestTimeoutSeconds"] = "1.5",
+        // The tests' agent scripts, read-only in every workspace's sandbox.
+        ["Catalyst:Workspaces:SandboxReadOnlyPaths"] = Catalyst.Tests.Workspaces.WorkspaceSandbox.AgentsDirectory,
     };
 }
 

@@ -29,8 +29,11 @@ public sealed class WorkspaceSandbox : IDisposable
         return sandbox;
     }
 
-    /// <summary>Where the agent scripts are: the one directory of the sandbox's the workspace's sandbox sees (read-only).</summary>
-    public string AgentsDirectory => Path.Combine(Root, "agents");
+    /// <summary>
+    /// Where every test's agent scripts are: a directory the workspaces' sandboxes see read-only (the test hosts list it
+    /// in Catalyst:Workspaces:SandboxReadOnlyPaths), apart from the origin repositories, which a sandbox never sees.
+    /// </summary>
+    public static string AgentsDirectory { get; } = Path.Combine(Path.GetTempPath(), "catalyst-test-agents");
 
     /// <summary>Writes an agent: a bash script run as <c>bash script {prompt} args…</c> in the clone.</summary>
     public string Agent(string script)
@@ -67,9 +70,20 @@ public sealed class WorkspaceSandbox : IDisposable
     public static TaskAccess Credential(string? model = "credential-model", string baseUrl = "http://127.0.0.1:9/v1") =>
         new(Guid.NewGuid(), Key, model, baseUrl) { BrokerUrl = "http://127.0.0.1:9" };
 
+    private static readonly string TrustAllRepositories = WriteTrustAll();
+
+    private static string WriteTrustAll()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "catalyst-test-gitconfig");
+        File.WriteAllText(path, "[safe]\n\tdirectory = *\n");
+        return path;
+    }
+
     public string Git(string directory, params string[] args)
     {
         var start = new ProcessStartInfo("git") { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
+        // A workspace's clone belongs to its sandbox's user: the test reads it as root.
+        start.Environment["GIT_CONFIG_GLOBAL"] = TrustAllRepositories;
         foreach (var arg in args) start.ArgumentList.Add(arg);
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
@@ -148,6 +162,24 @@ public static class ProcessTable
             {
                 var environ = File.ReadAllText(Path.Combine(dir, "environ")).Split('\0');
                 if (environ.Contains(marker)) found.Add(pid);
+            }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        }
+        return found;
+    }
+
+    /// <summary>Live processes whose real user is <paramref name="uid"/> (a workspace's sandbox user).</summary>
+    public static IReadOnlyList<int> OfUser(int uid)
+    {
+        var found = new List<int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid) || !IsAlive(pid)) continue;
+            try
+            {
+                var line = File.ReadLines(Path.Combine(dir, "status")).FirstOrDefault(l => l.StartsWith("Uid:", StringComparison.Ordinal));
+                if (line is not null && line.Split('\t', StringSplitOptions.RemoveEmptyEntries)[1] == uid.ToString()) found.Add(pid);
             }
             catch (IOException) { }
             catch (UnauthorizedAccessException) { }

@@ -54,7 +54,7 @@ public sealed class a_workspace_runs_the_agent_and_pushes_its_commits : IDisposa
         stdout[1].ShouldBe("and say what you did.");
         stdout[3].ShouldBe("Issue #7: the README is wrong.");
         stdout.ShouldContain($"cwd: {runner.RepositoryDirectory}");
-        stdout.ShouldContain($"config: {{\"model\":\"credential-model\",\"baseUrl\":\"http://127.0.0.1:9/\",\"repo\":\"{runner.RepositoryDirectory}\"}}");
+        stdout.ShouldContain($"config: {{\"model\":\"credential-model\",\"baseUrl\":\"http://127.0.0.1:8400/v1\",\"repo\":\"{runner.RepositoryDirectory}\"}}");
         stdout[^1].ShouldBe("done");
         events.Text(OutputStream.Stderr).ShouldContain("working on it");
         events.Lines.ShouldNotContain(l => l.Text.Contains("catalyst-result"));

@@ -26,7 +26,7 @@ public sealed class set_up_steps_run_before_the_agent : IDisposable
 
         exited.End.ShouldBe(WorkspaceEnd.Exited, exited.Error);
         var stdout = events.Text(OutputStream.Stdout);
-        stdout.ShouldContain($"logged in to http://127.0.0.1:9/ with model credential-model and a key of {WorkspaceSandbox.Key.Length} characters");
+        stdout.ShouldContain($"logged in to http://127.0.0.1:8400/v1 with model credential-model and a key of {WorkspaceSandbox.Key.Length} characters");
         stdout.ShouldContain("second");
     }
 
