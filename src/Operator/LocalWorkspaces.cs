@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Catalyst.Contracts;
-using Catalyst.Operator.Sandbox;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Wolverine;
@@ -128,9 +127,8 @@ public sealed class LocalWorkspaces(
     {
         try
         {
-            var orphans = WorkspaceProcesses.FindByEnvironment($"CATALYST_WORKSPACE={options.WorkspacesDirectory}{Path.DirectorySeparatorChar}").ToList();
-            // Sandboxed processes that dropped their environment are still found by their user: no workspace runs yet.
-            if (options.Sandbox && Environment.IsPrivilegedProcess) orphans.AddRange(WorkspaceProcesses.FindByUser(options.SandboxUidBase, SandboxUsers.Span));
+            // A sandboxed process that dropped its environment dies with its sandbox, whose bubblewrap is found here.
+            var orphans = WorkspaceProcesses.FindByEnvironment($"CATALYST_WORKSPACE={options.WorkspacesDirectory}{Path.DirectorySeparatorChar}");
             if (orphans.Count == 0) return;
             _logger.LogWarning("Killing {Count} agent process(es) left by a previous run under {Directory}", orphans.Count, options.WorkspacesDirectory);
             WorkspaceProcesses.KillAll(orphans);

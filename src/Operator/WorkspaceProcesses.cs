@@ -68,24 +68,6 @@ public static partial class WorkspaceProcesses
         return found;
     }
 
-    /// <summary>Processes whose real user id is in [<paramref name="first"/>, <paramref name="first"/> + <paramref name="count"/>): the sandboxes' users.</summary>
-    public static IReadOnlyList<int> FindByUser(int first, int count)
-    {
-        var found = new List<int>();
-        foreach (var entry in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(entry), out var pid) || pid == Environment.ProcessId || pid <= 1) continue;
-            try
-            {
-                var line = File.ReadLines(Path.Combine(entry, "status")).FirstOrDefault(l => l.StartsWith("Uid:", StringComparison.Ordinal));
-                if (line is null || !long.TryParse(line.Split('\t', StringSplitOptions.RemoveEmptyEntries)[1], out var uid)) continue;
-                if (uid >= first && uid < (long)first + count) found.Add(pid);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
-        }
-        return found;
-    }
-
     public static void KillAll(IEnumerable<int> pids)
     {
         foreach (var pid in pids) Kill(pid, SIGKILL);

@@ -7,9 +7,6 @@ namespace Catalyst.Operator.Sandbox;
 /// </summary>
 public sealed class SandboxUsers(int first)
 {
-    /// <summary>How many users from the first one belong to Catalyst's sandboxes.</summary>
-    public const int Span = 65536;
-
     private readonly SortedSet<int> _taken = [];
     private readonly Lock _gate = new();
 
