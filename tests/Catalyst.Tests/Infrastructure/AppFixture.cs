@@ -64,6 +64,8 @@ public static class TestSettings
     {
         // A key test against a server that never answers gives up quickly.
         ["Catalyst:CredentialTestTimeoutSeconds"] = "1.5",
+        // The tests' origin repositories are made under the temp directory.
+        ["Catalyst:Projects:LocalRepositoryRoots"] = Path.GetTempPath(),
     };
 }
 
