@@ -146,6 +146,8 @@ public sealed class PostgresCluster : IAsyncDisposable
             if (stored.Length > 0) return stored;
             throw new InvalidOperationException($"The database password file {PasswordFile} is empty. Restore it from a backup.");
         }
+        if (File.Exists(Path.Combine(DataDirectory, "PG_VERSION")) && !HbaTrustsSomeone())
+            throw new InvalidOperationException($"The database in {DataDirectory} requires a password, and the file that holds it, {PasswordFile}, is missing. Restore it from a backup.");
         // Hex: nothing in it needs quoting in a connection string or in ALTER ROLE.
         var password = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
         WritePrivate(PasswordFile, password);

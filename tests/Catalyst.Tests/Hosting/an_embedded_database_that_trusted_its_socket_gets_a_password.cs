@@ -30,6 +30,12 @@ public sealed class an_embedded_database_that_trusted_its_socket_gets_a_password
             (await Scalar(again.ConnectionString(), "select note from kept")).ShouldBe("written before the upgrade");
             await EmbeddedDatabase.ShouldRefuseConnectionsWithoutThePassword(_cluster);
         }
+
+        // A lost password file is not papered over with a new password the server does not know.
+        File.Delete(Path.Combine(_cluster, "password"));
+        var lost = await Should.ThrowAsync<InvalidOperationException>(() => PostgresCluster.StartAsync(_cluster, throwaway: false));
+        lost.Message.ShouldContain($"{Path.Combine(_cluster, "password")}, is missing");
+        File.Exists(Path.Combine(_cluster, "password")).ShouldBeFalse();
     }
 
     /// <summary>What the older Catalyst did: a 0755 socket directory, trust on the socket, a database named catalyst.</summary>
