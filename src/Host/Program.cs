@@ -11,6 +11,8 @@ using JasperFx;
 
 var builder = WebApplication.CreateBuilder(args);
 
+PrivateDataDirectory.Apply(builder.Configuration);
+
 // No connection string: start the embedded PostgreSQL under the data directory.
 await using var database = await CatalystDatabase.OpenAsync(builder.Configuration);
 

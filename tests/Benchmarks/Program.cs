@@ -36,6 +36,7 @@ await using var factory = new WebApplicationFactory<CatalystDatabase>().WithWebH
     web.UseSetting("ConnectionStrings:Catalyst", cluster.ConnectionString());
     web.UseSetting("CATALYST_DATA_DIR", Path.Combine(root, "data"));
     web.UseSetting("Catalyst:Workspaces:MaxConcurrent", "4");
+    web.UseSetting("Catalyst:Projects:LocalRepositoryRoots", root);
     web.ConfigureLogging(l => l.SetMinimumLevel(LogLevel.Warning));
     web.ConfigureServices(s => s.AddSingleton(new AgentProviderDefinition
     {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Security.Cryptography;
 using Npgsql;
 
 namespace Catalyst.Host.Database;
@@ -6,6 +7,8 @@ namespace Catalyst.Host.Database;
 /// <summary>
 /// A PostgreSQL cluster that Catalyst owns: initialised on first use in a directory, started, and stopped again.
 /// The embedded default of the Host and the throwaway database of the tests are the same code.
+/// Only the Host's user (and the postgres account when the Host is root) can reach it: the directory and the socket
+/// directory are 0700, there is no TCP port, and every connection needs the password kept in <c>password</c> (0600).
 /// </summary>
 public sealed class PostgresCluster : IAsyncDisposable
 {
@@ -14,6 +17,9 @@ public sealed class PostgresCluster : IAsyncDisposable
     private readonly bool _throwaway;
     private readonly bool _asPostgresUser;
     private bool _startedHere;
+    private string _password = "";
+    private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+    private const UnixFileMode OwnerReadWrite = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
     private PostgresCluster(string directory, string bin, bool throwaway)
     {
@@ -27,12 +33,15 @@ public sealed class PostgresCluster : IAsyncDisposable
     private string DataDirectory => Path.Combine(Directory, "data");
     private string SocketDirectory => Path.Combine(Directory, "run");
     private string LogFile => Path.Combine(Directory, "postgres.log");
+    private string PasswordFile => Path.Combine(Directory, "password");
+    private string HbaFile => Path.Combine(DataDirectory, "pg_hba.conf");
 
     public string ConnectionString(string database = "catalyst") => new NpgsqlConnectionStringBuilder
     {
         Host = SocketDirectory,
         Port = Port,
         Username = "postgres",
+        Password = _password,
         Database = database,
         MaxPoolSize = 50,
     }.ConnectionString;
@@ -73,32 +82,32 @@ public sealed class PostgresCluster : IAsyncDisposable
 
     private async Task InitialiseAndStartAsync(CancellationToken ct)
     {
-        System.IO.Directory.CreateDirectory(Directory);
-        System.IO.Directory.CreateDirectory(SocketDirectory);
+        CreatePrivateDirectory(Directory);
+        CreatePrivateDirectory(SocketDirectory);
+        _password = ReadOrCreatePassword();
         if (_asPostgresUser)
         {
-            // PostgreSQL refuses to run as root: the cluster belongs to the postgres account.
+            // PostgreSQL refuses to run as root: the cluster belongs to the postgres account. The password file stays root's.
             MakeReachableByOthers(Directory);
-            await RunAsync("chown", ["-R", "postgres:postgres", Directory], asPostgres: false, ct);
+            await RunAsync("chown", ["postgres:postgres", Directory, SocketDirectory], asPostgres: false, ct);
+            if (System.IO.Directory.Exists(DataDirectory)) await RunAsync("chown", ["-R", "postgres:postgres", DataDirectory], asPostgres: false, ct);
+            if (File.Exists(LogFile)) await RunAsync("chown", ["postgres:postgres", LogFile], asPostgres: false, ct);
         }
 
-        if (!File.Exists(Path.Combine(DataDirectory, "PG_VERSION")))
-        {
-            List<string> initdb = ["-D", DataDirectory, "-U", "postgres", "--auth=trust", "--locale=C.UTF-8", "-E", "UTF8"];
-            if (_throwaway) initdb.Add("--no-sync");
-            await RunAsync(Path.Combine(_bin, "initdb"), initdb, _asPostgresUser, ct);
-        }
+        if (!File.Exists(Path.Combine(DataDirectory, "PG_VERSION"))) await InitialiseAsync(ct);
 
         var running = await RunAsync(Path.Combine(_bin, "pg_ctl"), ["status", "-D", DataDirectory], _asPostgresUser, ct, throwOnError: false);
         if (running.ExitCode != 0)
         {
             // Only the Unix socket in our own directory: no TCP port to collide with or to expose.
-            var options = $"-k {SocketDirectory} -p {Port} -c listen_addresses=''";
+            var options = $"-k {SocketDirectory} -p {Port} -c listen_addresses='' -c unix_socket_permissions=0700";
             if (_throwaway) options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off";
             await RunAsync(Path.Combine(_bin, "pg_ctl"),
                 ["start", "-w", "-t", "60", "-D", DataDirectory, "-l", LogFile, "-o", options], _asPostgresUser, ct);
             _startedHere = true;
         }
+
+        if (HbaTrustsSomeone()) await RequirePasswordAsync(ct);
 
         await using var connection = new NpgsqlConnection(ConnectionString("postgres"));
         await connection.OpenAsync(ct);
@@ -108,6 +117,86 @@ public sealed class PostgresCluster : IAsyncDisposable
             await using var create = new NpgsqlCommand("create database catalyst", connection);
             await create.ExecuteNonQueryAsync(ct);
         }
+    }
+
+    private async Task InitialiseAsync(CancellationToken ct)
+    {
+        // initdb reads the password from a file; when it runs as postgres it cannot read root's, so it gets a copy it owns for the moment.
+        var pwfile = Path.Combine(Directory, "initdb-password");
+        WritePrivate(pwfile, _password);
+        try
+        {
+            if (_asPostgresUser) await RunAsync("chown", ["postgres:postgres", pwfile], asPostgres: false, ct);
+            List<string> initdb = ["-D", DataDirectory, "-U", "postgres", "--auth=scram-sha-256", $"--pwfile={pwfile}", "--locale=C.UTF-8", "-E", "UTF8"];
+            if (_throwaway) initdb.Add("--no-sync");
+            await RunAsync(Path.Combine(_bin, "initdb"), initdb, _asPostgresUser, ct);
+        }
+        finally
+        {
+            File.Delete(pwfile);
+        }
+    }
+
+    private string ReadOrCreatePassword()
+    {
+        if (File.Exists(PasswordFile))
+        {
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(PasswordFile, OwnerReadWrite);
+            var stored = File.ReadAllText(PasswordFile).Trim();
+            if (stored.Length > 0) return stored;
+            throw new InvalidOperationException($"The database password file {PasswordFile} is empty. Restore it from a backup.");
+        }
+        if (File.Exists(Path.Combine(DataDirectory, "PG_VERSION")) && !HbaTrustsSomeone())
+            throw new InvalidOperationException($"The database in {DataDirectory} requires a password, and the file that holds it, {PasswordFile}, is missing. Restore it from a backup.");
+        // Hex: nothing in it needs quoting in a connection string or in ALTER ROLE.
+        var password = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+        WritePrivate(PasswordFile, password);
+        return password;
+    }
+
+    /// <summary>A cluster made before passwords (trust on the socket): give postgres the password, then require it.</summary>
+    private async Task RequirePasswordAsync(CancellationToken ct)
+    {
+        var trusted = new NpgsqlConnectionStringBuilder(ConnectionString("postgres")) { Password = null, Pooling = false };
+        await using (var connection = new NpgsqlConnection(trusted.ConnectionString))
+        {
+            await connection.OpenAsync(ct);
+            await using var set = new NpgsqlCommand($"set password_encryption = 'scram-sha-256'; alter role postgres password '{_password}'", connection);
+            await set.ExecuteNonQueryAsync(ct);
+        }
+        // Rewriting in place keeps the file's owner (postgres) and mode.
+        await File.WriteAllTextAsync(HbaFile, PasswordOnlyHba, ct);
+        await RunAsync(Path.Combine(_bin, "pg_ctl"), ["reload", "-D", DataDirectory], _asPostgresUser, ct);
+    }
+
+    private const string PasswordOnlyHba = """
+        # Written by Catalyst: the server listens on its Unix socket only, and every connection needs the password.
+        # TYPE  DATABASE     USER  METHOD
+        local   all          all   scram-sha-256
+        local   replication  all   scram-sha-256
+
+        """;
+
+    private bool HbaTrustsSomeone() =>
+        File.Exists(HbaFile) && File.ReadLines(HbaFile)
+            .Select(line => line.Split('#', 2)[0].Split((char[])[' ', '\t'], StringSplitOptions.RemoveEmptyEntries))
+            .Any(fields => fields.Contains("trust"));
+
+    private static void CreatePrivateDirectory(string path)
+    {
+        if (OperatingSystem.IsWindows()) { System.IO.Directory.CreateDirectory(path); return; }
+        System.IO.Directory.CreateDirectory(path, OwnerOnly);
+        // A directory made by an older Catalyst may be looser: the socket directory was 0755.
+        File.SetUnixFileMode(path, OwnerOnly);
+    }
+
+    private static void WritePrivate(string path, string text)
+    {
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, Share = FileShare.None };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = OwnerReadWrite;
+        using (var stream = new FileStream(path, options))
+        using (var writer = new StreamWriter(stream)) writer.Write(text);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, OwnerReadWrite);
     }
 
     public async ValueTask DisposeAsync()

@@ -27,7 +27,7 @@ public sealed class ProjectTools
         ClaimsPrincipal user, IMessageBus bus,
         [Description("Display name, up to 100 characters, e.g. \"Billing service\".")] string name,
         [Description("Short id used in URLs and by the other tools: 1 to 50 lowercase letters, digits and dashes, not starting or ending with a dash, e.g. \"billing-service\". Must be unused.")] string slug,
-        [Description("The git repository agents clone: https://host/owner/repo.git, git@host:owner/repo.git, ssh://…, file:///path or an absolute local path.")] string repository_url,
+        [Description("The git repository agents clone: https://host/owner/repo.git, git@host:owner/repo.git, ssh://…, or, where the server allows local repositories, file:///path or an absolute local path.")] string repository_url,
         [Description("The branch tasks start from and open pull requests against. Default: main.")] string? default_branch = null,
         [Description("The GitHub repository as owner/name, to link pull requests and issues. Optional.")] string? github_repository = null,
         [Description("How long one task may run before it is stopped, in seconds: 5 to 86400. Default: 3600.")] int? timeout_seconds = null,

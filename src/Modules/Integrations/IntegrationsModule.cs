@@ -19,6 +19,7 @@ public static class IntegrationsModule
         {
             opts.Schema.For<Project>().DatabaseSchemaName(Schema).UniqueIndex(p => p.Slug).GinIndexJsonData();
         });
+        services.AddSingleton<LocalRepositoryRoots>();
         services.ConfigureWolverine(opts => opts.Discovery.IncludeAssembly(typeof(IntegrationsModule).Assembly));
         return services;
     }

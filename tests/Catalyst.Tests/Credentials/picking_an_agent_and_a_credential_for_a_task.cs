@@ -8,7 +8,7 @@ public sealed class picking_an_agent_and_a_credential_for_a_task(AppFixture fixt
 {
     private static Dictionary<string, string> Project(string slug) => new()
     {
-        ["Form.Name"] = "Shop", ["Form.Slug"] = slug, ["Form.RepositoryUrl"] = "/srv/git/shop.git", ["Form.DefaultBranch"] = "main",
+        ["Form.Name"] = "Shop", ["Form.Slug"] = slug, ["Form.RepositoryUrl"] = "https://git.example.com/acme/shop.git", ["Form.DefaultBranch"] = "main",
         ["Form.TimeoutSeconds"] = "600", ["Form.MaxConcurrentTasks"] = "1",
     };
 

@@ -32,7 +32,7 @@ public sealed class a_person_creates_a_project_in_the_browser(BrowserFixture fix
         await page.GotoAsync("/projects/new");
         await page.FillAsync("#Form_Name", "Keeps my name");
         await page.FillAsync("#Form_Slug", "Bad Slug");
-        await page.FillAsync("#Form_RepositoryUrl", "/srv/git/x.git");
+        await page.FillAsync("#Form_RepositoryUrl", "https://git.example.com/acme/x.git");
         await page.ClickAsync("button:has-text('Create project')");
         await Assertions.Expect(page.Locator("[data-valmsg-for='Form.Slug']")).ToContainTextAsync("lowercase letters");
         (await page.InputValueAsync("#Form_Name")).ShouldBe("Keeps my name");

@@ -91,7 +91,7 @@ public sealed class a_person_manages_agent_credentials_in_the_browser(BrowserFix
         await page.GotoAsync("/projects/new");
         await page.FillAsync("#Form_Name", "Shop");
         await page.FillAsync("#Form_Slug", slug);
-        await page.FillAsync("#Form_RepositoryUrl", "/srv/git/shop.git");
+        await page.FillAsync("#Form_RepositoryUrl", "https://git.example.com/acme/shop.git");
         await page.ClickAsync("button:has-text('Create project')");
         await At(page, $"/projects/{slug}");
         foreach (var (provider, label) in new[] { ("claude-code", "work"), ("codex-cli", "ci") })

@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using Catalyst.Tests.Infrastructure;
 
 namespace Catalyst.Tests.Hosting;
@@ -13,7 +11,7 @@ public sealed class the_embedded_database_survives_a_restart : IAsyncLifetime
     [Fact]
     public async Task data_written_before_a_stop_is_there_after_a_start_and_postgres_stops_with_the_host()
     {
-        var port = FreePort();
+        var port = HostProcess.FreePort();
         await using (var first = await HostProcess.StartAsync(_dataDirectory, port))
         {
             first.Output.ShouldContain("Catalyst is running at");
@@ -22,10 +20,10 @@ public sealed class the_embedded_database_survives_a_restart : IAsyncLifetime
             signUp.StatusCode.ShouldBe(HttpStatusCode.Redirect);
             var created = await ada.PostFormAsync("/projects/new", new()
             {
-                ["Form.Name"] = "Survivor", ["Form.Slug"] = "survivor", ["Form.RepositoryUrl"] = "/srv/git/survivor.git",
+                ["Form.Name"] = "Survivor", ["Form.Slug"] = "survivor", ["Form.RepositoryUrl"] = Path.Combine(_dataDirectory, "repos", "survivor.git"),
                 ["Form.DefaultBranch"] = "main", ["Form.TimeoutSeconds"] = "3600", ["Form.MaxConcurrentTasks"] = "2",
             });
-            created.StatusCode.ShouldBe(HttpStatusCode.Redirect);
+            created.StatusCode.ShouldBe(HttpStatusCode.Redirect, first.Output);
         }
         File.Exists(Path.Combine(_dataDirectory, "postgres", "data", "postmaster.pid")).ShouldBeFalse("PostgreSQL should stop with the Host");
 
@@ -38,85 +36,11 @@ public sealed class the_embedded_database_survives_a_restart : IAsyncLifetime
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     public ValueTask InitializeAsync() => ValueTask.CompletedTask;
 
     public ValueTask DisposeAsync()
     {
         try { Directory.Delete(_dataDirectory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         return ValueTask.CompletedTask;
-    }
-
-    private sealed class HostProcess : IAsyncDisposable
-    {
-        private readonly Process _process;
-        private readonly System.Text.StringBuilder _output = new();
-
-        private HostProcess(Process process) => _process = process;
-
-        public string Output { get { lock (_output) return _output.ToString(); } }
-
-        public static async Task<HostProcess> StartAsync(string dataDirectory, int port)
-        {
-            var hostDirectory = HostBuildOutput();
-            var start = new ProcessStartInfo("dotnet", [Path.Combine(hostDirectory, "Catalyst.Host.dll")])
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                WorkingDirectory = hostDirectory,
-            };
-            start.Environment.Remove("ConnectionStrings__Catalyst");
-            start.Environment["CATALYST_DATA_DIR"] = dataDirectory;
-            start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
-            start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-            var host = new HostProcess(Process.Start(start)!);
-            host._process.OutputDataReceived += (_, e) => { lock (host._output) host._output.AppendLine(e.Data); };
-            host._process.ErrorDataReceived += (_, e) => { lock (host._output) host._output.AppendLine(e.Data); };
-            host._process.BeginOutputReadLine();
-            host._process.BeginErrorReadLine();
-
-            using var http = new HttpClient();
-            var deadline = DateTime.UtcNow.AddSeconds(90);
-            while (DateTime.UtcNow < deadline)
-            {
-                if (host._process.HasExited) throw new InvalidOperationException($"The Host exited ({host._process.ExitCode}):\n{host.Output}");
-                try
-                {
-                    if ((await http.GetAsync($"http://127.0.0.1:{port}/health/ready")).IsSuccessStatusCode) return host;
-                }
-                catch (HttpRequestException) { }
-                await Task.Delay(250);
-            }
-            throw new TimeoutException($"The Host did not become ready:\n{host.Output}");
-        }
-
-        /// <summary>The Host's own build output (same configuration as these tests), as `dotnet run --project src/Host` runs it.</summary>
-        private static string HostBuildOutput()
-        {
-            var configuration = AppContext.BaseDirectory.Contains("/bin/Release/") ? "Release" : "Debug";
-            var root = new DirectoryInfo(AppContext.BaseDirectory);
-            while (root is not null && !File.Exists(Path.Combine(root.FullName, "Catalyst.sln"))) root = root.Parent;
-            var directory = Path.Combine(root?.FullName ?? throw new InvalidOperationException("Catalyst.sln not found"), "src", "Host", "bin", configuration, "net10.0");
-            return File.Exists(Path.Combine(directory, "Catalyst.Host.dll")) ? directory : throw new InvalidOperationException($"Build the Host first: {directory}");
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            if (!_process.HasExited)
-            {
-                // Ctrl-C, as a person stops it: the Host must stop its PostgreSQL on the way out.
-                using (var kill = Process.Start("kill", ["-INT", _process.Id.ToString()])) await kill.WaitForExitAsync();
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-                try { await _process.WaitForExitAsync(timeout.Token); }
-                catch (OperationCanceledException) { _process.Kill(entireProcessTree: true); }
-            }
-            _process.Dispose();
-        }
     }
 }

@@ -66,6 +66,8 @@ public static class TestSettings
         ["Catalyst:CredentialTestTimeoutSeconds"] = "1.5",
         // The tests' agent scripts, read-only in every workspace's sandbox.
         ["Catalyst:Workspaces:SandboxReadOnlyPaths"] = Catalyst.Tests.Workspaces.WorkspaceSandbox.AgentsDirectory,
+        // The tests' origin repositories are made under the temp directory.
+        ["Catalyst:Projects:LocalRepositoryRoots"] = Path.GetTempPath(),
     };
 }
 

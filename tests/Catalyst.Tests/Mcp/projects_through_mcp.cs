@@ -50,8 +50,26 @@ public sealed class projects_through_mcp(BrowserFixture fixture) : McpContext(fi
         error.ShouldContain("The task timeout must be between 5 and 86400 seconds.");
 
         var slug = await NewProject(client);
-        var taken = await CallFails(client, "create_project", new() { ["name"] = "Again", ["slug"] = slug, ["repository_url"] = "/srv/git/app" });
+        var taken = await CallFails(client, "create_project", new() { ["name"] = "Again", ["slug"] = slug, ["repository_url"] = "https://git.example.com/acme/app.git" });
         taken.ShouldBe($"The slug “{slug}” is taken; choose another.");
+    }
+
+    [Fact]
+    public async Task a_local_repository_outside_the_listed_directories_is_a_tool_error_naming_the_setting()
+    {
+        var person = await SignedUpWithToken();
+        await using var client = await Connect(person);
+        var slug = $"mcp-{Guid.NewGuid():N}"[..16];
+
+        var error = await CallFails(client, "create_project", new() { ["name"] = "Theirs", ["slug"] = slug, ["repository_url"] = "/srv/other-team/billing.git" });
+        error.ShouldBe("Local repositories are not allowed here: /srv/other-team/billing.git is not under a directory listed in " +
+                       $"Catalyst__Projects__LocalRepositoryRoots (it lists {Path.GetTempPath()}). " +
+                       "Ask an admin to add its parent directory, or use an https:// or ssh:// URL.");
+        (await Call(client, "list_projects")).GetProperty("projects").GetArrayLength().ShouldBe(0);
+
+        // The sandbox's origin is under the temp directory, which the test hosts list.
+        (await Call(client, "create_project", new() { ["name"] = "Ours", ["slug"] = slug, ["repository_url"] = Sandbox.Origin }))
+            .GetProperty("repository_url").GetString().ShouldBe(Sandbox.Origin);
     }
 
     [Fact]

@@ -12,7 +12,7 @@ public sealed class project_hooks_settings(AppFixture fixture) : IntegrationCont
     {
         ["Form.Name"] = $"Project {slug}",
         ["Form.Slug"] = slug,
-        ["Form.RepositoryUrl"] = "/srv/git/demo.git",
+        ["Form.RepositoryUrl"] = "https://git.example.com/acme/demo.git",
         ["Form.DefaultBranch"] = "main",
         ["Form.TimeoutSeconds"] = "600",
         ["Form.MaxConcurrentTasks"] = "2",

@@ -5,7 +5,7 @@ namespace Catalyst.Tests.Projects;
 
 public sealed class projects_pages(AppFixture fixture) : IntegrationContext(fixture)
 {
-    private static Dictionary<string, string> Form(string name, string slug, string repo = "/srv/git/demo.git", string branch = "main") => new()
+    private static Dictionary<string, string> Form(string name, string slug, string repo = "https://git.example.com/acme/demo.git", string branch = "main") => new()
     {
         ["Form.Name"] = name,
         ["Form.Slug"] = slug,
@@ -29,7 +29,7 @@ public sealed class projects_pages(AppFixture fixture) : IntegrationContext(fixt
 
         var show = await ada.GetHtmlAsync("/projects/billing");
         show.ShouldContain("Billing service");
-        show.ShouldContain("/srv/git/demo.git");
+        show.ShouldContain("https://git.example.com/acme/demo.git");
         show.ShouldContain("1800 s");
 
         var edit = Form("Billing API", "ignored", "https://github.com/acme/billing.git", "develop");

@@ -30,6 +30,7 @@ public sealed class tasks_survive_a_host_restart(TestDatabase database) : IDispo
         web.UseSetting("CATALYST_DATA_DIR", _dataDirectory);
         web.UseSetting("Catalyst:Workspaces:MaxConcurrent", "1");
         web.UseSetting("Catalyst:Workspaces:StopGraceSeconds", "2");
+        foreach (var (key, value) in TestSettings.Values) web.UseSetting(key, value);
         web.ConfigureServices(services =>
         {
             services.AddSingleton(ScriptAgent.Definition);

@@ -8,13 +8,13 @@ namespace Catalyst.Tests.Unit;
 public sealed class project_hooks_rules
 {
     private static IReadOnlyList<CommandError> Errors(string[] pre, string[]? post = null) =>
-        new ProjectSettings("Name", "ok", "/srv/repo") { PreHooks = pre, PostHooks = post ?? [] }.Validate();
+        new ProjectSettings("Name", "ok", "/srv/repo") { PreHooks = pre, PostHooks = post ?? [] }.Validate(validation_rules.SrvRepositories);
 
     [Fact]
     public void blank_entries_are_dropped_and_commands_trimmed()
     {
         var settings = new ProjectSettings("Name", "ok", "/srv/repo") { PreHooks = ["  npm ci ", "", "   ", "make\tall"], PostHooks = [] };
-        settings.Validate().ShouldBeEmpty();
+        settings.Validate(validation_rules.SrvRepositories).ShouldBeEmpty();
         settings.Hooks.Pre.ShouldBe(["npm ci", "make\tall"]);
         settings.Hooks.Post.ShouldBeEmpty();
     }

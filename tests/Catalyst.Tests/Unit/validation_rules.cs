@@ -5,6 +5,8 @@ namespace Catalyst.Tests.Unit;
 
 public sealed class validation_rules
 {
+    public static readonly LocalRepositoryRoots SrvRepositories = LocalRepositoryRoots.Of(["/srv"]);
+
     [Theory]
     [InlineData("billing", true)]
     [InlineData("a", true)]
@@ -16,7 +18,7 @@ public sealed class validation_rules
     [InlineData("new", false)]
     [InlineData("", false)]
     public void project_slugs(string slug, bool valid) =>
-        new ProjectSettings("Name", slug, "/srv/repo.git").Validate().Any(e => e.Field == "Slug").ShouldBe(!valid);
+        new ProjectSettings("Name", slug, "/srv/repo.git").Validate(SrvRepositories).Any(e => e.Field == "Slug").ShouldBe(!valid);
 
     [Theory]
     [InlineData("https://github.com/acme/billing.git", true)]
@@ -33,10 +35,10 @@ public sealed class validation_rules
     [Fact]
     public void project_limits_are_bounded()
     {
-        var errors = new ProjectSettings("Name", "ok", "/srv/repo", "main", null, TimeoutSeconds: 4, MaxConcurrentTasks: 0).Validate();
+        var errors = new ProjectSettings("Name", "ok", "/srv/repo", "main", null, TimeoutSeconds: 4, MaxConcurrentTasks: 0).Validate(SrvRepositories);
         errors.Select(e => e.Field).ShouldBe(["TimeoutSeconds", "MaxConcurrentTasks"], ignoreOrder: true);
-        new ProjectSettings("Name", "ok", "/srv/repo").Validate().ShouldBeEmpty();
-        new ProjectSettings("Name", "ok", "/srv/repo", "bad..branch").Validate().Single().Field.ShouldBe("DefaultBranch");
+        new ProjectSettings("Name", "ok", "/srv/repo").Validate(SrvRepositories).ShouldBeEmpty();
+        new ProjectSettings("Name", "ok", "/srv/repo", "bad..branch").Validate(SrvRepositories).Single().Field.ShouldBe("DefaultBranch");
     }
 
     [Fact]

@@ -8,10 +8,10 @@ public sealed record CreateProject(Guid UserId, ProjectSettings Settings);
 
 public static class CreateProjectHandler
 {
-    public static async Task<Result<ProjectView>> Handle(CreateProject command, IDocumentSession session, TimeProvider clock, CancellationToken ct)
+    public static async Task<Result<ProjectView>> Handle(CreateProject command, IDocumentSession session, TimeProvider clock, LocalRepositoryRoots localRepositories, CancellationToken ct)
     {
         var settings = command.Settings;
-        var errors = settings.Validate();
+        var errors = settings.Validate(localRepositories);
         if (errors.Count > 0) return Result<ProjectView>.Fail(errors);
         if (await session.Query<Project>().AnyAsync(p => p.Slug == settings.Slug, ct))
             return Result<ProjectView>.Fail(new CommandError(nameof(settings.Slug), $"The slug “{settings.Slug}” is taken; choose another.", ErrorKind.Conflict));

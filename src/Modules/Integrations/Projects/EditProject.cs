@@ -8,13 +8,13 @@ public sealed record EditProject(Guid UserId, string Slug, ProjectSettings Setti
 
 public static class EditProjectHandler
 {
-    public static async Task<Result<ProjectView>> Handle(EditProject command, IDocumentSession session, TimeProvider clock, CancellationToken ct)
+    public static async Task<Result<ProjectView>> Handle(EditProject command, IDocumentSession session, TimeProvider clock, LocalRepositoryRoots localRepositories, CancellationToken ct)
     {
         var project = await session.Query<Project>().FirstOrDefaultAsync(p => p.Slug == command.Slug, ct);
         if (project is null || !project.HasMember(command.UserId)) return Result<ProjectView>.NotFound("The project");
 
         var settings = command.Settings with { Slug = project.Slug };
-        var errors = settings.Validate();
+        var errors = settings.Validate(localRepositories);
         if (errors.Count > 0) return Result<ProjectView>.Fail(errors);
 
         var updated = project with

@@ -40,7 +40,8 @@ public sealed partial record ProjectSettings(
     private static string[] Commands(IReadOnlyList<string>? commands) =>
         (commands ?? []).Select(c => c?.Trim() ?? "").Where(c => c.Length > 0).ToArray();
 
-    public IReadOnlyList<CommandError> Validate()
+    /// <summary>Every rule, including where a local repository may be: create and edit, from the page or MCP, come through here.</summary>
+    public IReadOnlyList<CommandError> Validate(LocalRepositoryRoots localRepositories)
     {
         var errors = new List<CommandError>();
         if (string.IsNullOrWhiteSpace(Name)) errors.Add(new(nameof(Name), "Give the project a name."));
@@ -53,6 +54,8 @@ public sealed partial record ProjectSettings(
 
         if (!IsRepository(RepositoryUrl))
             errors.Add(new(nameof(RepositoryUrl), "Enter a git repository: https://host/owner/repo.git, git@host:owner/repo.git, ssh://…, file:///path or an absolute local path."));
+        else if (localRepositories.Refusal(RepositoryUrl) is { } refusal)
+            errors.Add(new(nameof(RepositoryUrl), refusal));
 
         if (!BranchPattern().IsMatch(Branch) || Branch.Contains("..") || Branch.StartsWith('/') || Branch.EndsWith('/'))
             errors.Add(new(nameof(DefaultBranch), "Enter a branch name such as main."));
