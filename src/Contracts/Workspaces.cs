@@ -86,6 +86,8 @@ public enum OutputStream
     System,
     /// <summary>What a project hook printed (its stdout and stderr together, in order).</summary>
     Hook,
+    /// <summary>A warning of the workspace's own, e.g. a connection the egress proxy refused.</summary>
+    SystemWarning,
 }
 
 public enum WorkspaceEnd

@@ -34,6 +34,7 @@ public sealed partial class LocalWorkspaceRunner
     private readonly SandboxUsers _users;
     private int? _uid;
     private WorkspaceLimits? _limits;
+    private EgressProxy? _egress;
     private readonly LocalWorkspaceOptions _options;
     private readonly Func<object, ValueTask> _publish;
     private readonly ILogger _logger;
@@ -128,6 +129,7 @@ public sealed partial class LocalWorkspaceRunner
             await _pump;
             await KillLeftoversAsync();
             _limits?.Remove();
+            if (_egress is not null) await _egress.DisposeAsync();
             if (_uid is { } uid) _users.Return(uid);
         }
         // A plan that was written is kept with its workspace (clone, branch, the CLI's session in HOME) for the approval.
@@ -380,7 +382,7 @@ public sealed partial class LocalWorkspaceRunner
             passwdFile,
             groupFile,
             _options.BrokerSocket,
-            EgressSocket: null,
+            StartEgressProxy(env),
             Path.Combine(_options.RunnerDirectory!, "sandboxed.sh"));
         var argv = SandboxCommand.Build(layout, _uid, $"catalyst-{TaskId.ToString("N")[^8..]}", _limits is null ? limits.Processes : null);
         var argvFile = Path.Combine(RunnerOwnDirectory, "sandbox-argv");
@@ -391,6 +393,34 @@ public sealed partial class LocalWorkspaceRunner
         if (_limits is not null) env["CATALYST_CGROUP_PROCS"] = string.Join(':', _limits.ProcsFiles);
         env["CATALYST_BROKER_PORT"] = SandboxCommand.BrokerPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
         env["CATALYST_BROKER_SOCKET"] = SandboxCommand.BrokerSocketInside;
+    }
+
+    /// <summary>The project's allowed hosts, through a proxy of this task's own; null (no door at all) when it allows none.</summary>
+    private string? StartEgressProxy(IDictionary<string, string?> env)
+    {
+        var allow = EgressAllowList.Parse(_spec.EgressAllowList);
+        if (allow.IsEmpty) return null;
+        _egress = EgressProxy.Start(Path.Combine(Directory, "egress.sock"), allow,
+            refused => WriteEventAsync(new OutputLine(_time.GetUtcNow(), OutputStream.SystemWarning, refused)), _logger);
+        env["CATALYST_EGRESS_PORT"] = SandboxCommand.EgressPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        env["CATALYST_EGRESS_SOCKET"] = SandboxCommand.EgressSocketInside;
+        var proxy = $"http://127.0.0.1:{SandboxCommand.EgressPort}";
+        foreach (var name in new[] { "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy" }) env[name] = proxy;
+        // The broker is reached directly.
+        env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost";
+        return _egress.SocketPath;
+    }
+
+    private async ValueTask WriteEventAsync(object item)
+    {
+        try
+        {
+            await _events.Writer.WriteAsync(item);
+        }
+        catch (ChannelClosedException)
+        {
+            // The workspace has ended.
+        }
     }
 
     /// <summary>

@@ -65,8 +65,16 @@ public static class SandboxCommand
         foreach (var dir in layout.ReadOnlyDirectories.Where(Directory.Exists).Distinct()) Bind("--ro-bind", dir);
         foreach (var dir in layout.WritableDirectories) Bind("--bind", dir);
         foreach (var file in layout.ReadOnlyFiles.Where(File.Exists)) Bind("--ro-bind", file);
-        if (layout.BrokerSocket is { } broker && File.Exists(broker)) argv.AddRange(["--bind", broker, BrokerSocketInside]);
-        if (layout.EgressSocket is { } egress) argv.AddRange(["--bind", egress, EgressSocketInside]);
+        if (layout.BrokerSocket is { } broker && File.Exists(broker))
+        {
+            Parents(BrokerSocketInside);
+            argv.AddRange(["--bind", broker, BrokerSocketInside]);
+        }
+        if (layout.EgressSocket is { } egress)
+        {
+            Parents(EgressSocketInside);
+            argv.AddRange(["--bind", egress, EgressSocketInside]);
+        }
         argv.AddRange(["--chdir", layout.Workspace, "--"]);
         if (uid is { } id)
         {

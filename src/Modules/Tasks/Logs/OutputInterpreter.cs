@@ -23,6 +23,7 @@ public sealed class PlainTextOutputAdapter : IAgentOutputAdapter
             OutputStream.System => new NewLogEntry(line.At, TaskLogLevel.Info, TaskLogKinds.System, line.Text),
             OutputStream.Stderr => new NewLogEntry(line.At, TaskLogLevel.Warn, TaskLogKinds.Stderr, line.Text),
             OutputStream.Hook => new NewLogEntry(line.At, TaskLogLevel.Info, TaskLogKinds.Hook, line.Text),
+            OutputStream.SystemWarning => new NewLogEntry(line.At, TaskLogLevel.Warn, TaskLogKinds.System, line.Text),
             _ => new NewLogEntry(line.At, TaskLogLevel.Info, TaskLogKinds.AgentMessage, line.Text),
         };
     }
