@@ -25,6 +25,9 @@ fi
 if [ ! -x "${CATALYST_CHROMIUM:-/usr/bin/chromium}" ]; then apt_install chromium; fi
 command -v git >/dev/null || apt_install git
 command -v setsid >/dev/null || apt_install util-linux
+# Every workspace runs in a bubblewrap sandbox whose one door out is forwarded by socat.
+command -v bwrap >/dev/null || apt_install bubblewrap
+command -v socat >/dev/null || apt_install socat
 # python3 with venv on the agents' PATH: the test of installing a pip CLI on first use (skipped without it).
 PATH=/usr/local/bin:/usr/bin:/bin python3 -c 'import venv, ensurepip' 2>/dev/null || apt_install python3-venv || true
 

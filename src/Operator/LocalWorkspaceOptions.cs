@@ -27,6 +27,9 @@ public sealed record LocalWorkspaceOptions
     /// </summary>
     public bool Sandbox { get; init; } = true;
 
+    /// <summary>The bubblewrap program (<c>Catalyst:Workspaces:Bubblewrap</c>; default: bwrap on the system PATH).</summary>
+    public string BubblewrapPath { get; init; } = Catalyst.Operator.Sandbox.Programs.Find("bwrap");
+
     /// <summary>The first user id workspaces run as when the Host is root (one user per running workspace).</summary>
     public int SandboxUidBase { get; init; } = DefaultSandboxUidBase;
 
@@ -90,6 +93,7 @@ public sealed record LocalWorkspaceOptions
             ToolDirectories = tools,
             Sandbox = !string.Equals(section["Sandbox"], "off", StringComparison.OrdinalIgnoreCase),
             SandboxUidBase = section.GetValue<int?>("SandboxUidBase") ?? DefaultSandboxUidBase,
+            BubblewrapPath = section["Bubblewrap"] is { Length: > 0 } bwrap ? Path.GetFullPath(bwrap) : Catalyst.Operator.Sandbox.Programs.Find("bwrap"),
             BrokerSocket = BrokerPaths.Socket(configuration),
             SandboxReadOnlyPaths = (section["SandboxReadOnlyPaths"] ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(Path.GetFullPath).ToArray(),
             Limits = new Sandbox.ResourceLimits(

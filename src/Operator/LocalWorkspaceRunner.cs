@@ -384,7 +384,7 @@ public sealed partial class LocalWorkspaceRunner
             _options.BrokerSocket,
             StartEgressProxy(env),
             Path.Combine(_options.RunnerDirectory!, "sandboxed.sh"));
-        var argv = SandboxCommand.Build(layout, _uid, $"catalyst-{TaskId.ToString("N")[^8..]}", _limits is null ? limits.Processes : null);
+        var argv = SandboxCommand.Build(_options.BubblewrapPath, layout, _uid, $"catalyst-{TaskId.ToString("N")[^8..]}", _limits is null ? limits.Processes : null);
         var argvFile = Path.Combine(RunnerOwnDirectory, "sandbox-argv");
         File.WriteAllText(argvFile, string.Concat(argv.Select(a => a + "\0")), new UTF8Encoding(false));
 

@@ -192,10 +192,14 @@ public sealed class LocalWorkspaces(
 }
 
 /// <summary>Kills runners orphaned by a previous Host at start; stops running agents gracefully at shutdown.</summary>
-public sealed class LocalWorkspacesLifetime(LocalWorkspaces workspaces) : IHostedService
+public sealed class LocalWorkspacesLifetime(LocalWorkspaces workspaces, ILogger<LocalWorkspacesLifetime> logger) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
+        if (!workspaces.Options.Sandbox)
+            logger.LogWarning("Workspaces are NOT isolated (Catalyst:Workspaces:Sandbox=off): agents run as this process's user and can read everything it can, every user's keys included");
+        else if (Catalyst.Operator.Sandbox.SandboxCheck.Problem(workspaces.Options) is { } problem)
+            throw new InvalidOperationException($"The local workspace backend cannot start: {problem}");
         workspaces.KillOrphans();
         return Task.CompletedTask;
     }

@@ -27,24 +27,18 @@ public static class SandboxCommand
         string? EgressSocket,
         string InnerScript);
 
-    public static IReadOnlyList<string> Build(Layout layout, int? uid, string hostname, int? processLimit)
+    public static IReadOnlyList<string> Build(string bubblewrap, Layout layout, int? uid, string hostname, int? processLimit)
     {
         var argv = new List<string>
         {
-            Programs.Find("bwrap"),
+            bubblewrap,
             "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
             // The sandbox dies with the runner; its own session keeps it off the Host's terminal.
             "--die-with-parent", "--new-session",
             "--hostname", hostname,
         };
         if (uid is null) argv.AddRange(["--unshare-user", "--cap-drop", "ALL"]);
-        argv.AddRange(["--ro-bind", "/usr", "/usr"]);
-        foreach (var top in new[] { "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32" })
-        {
-            var info = new FileInfo(top);
-            if (info.LinkTarget is { } target) argv.AddRange(["--symlink", target, top]);
-            else if (Directory.Exists(top)) argv.AddRange(["--ro-bind", top, top]);
-        }
+        argv.AddRange(SystemView());
         argv.AddRange(["--ro-bind", "/etc", "/etc", "--ro-bind", layout.PasswdFile, "/etc/passwd", "--ro-bind", layout.GroupFile, "/etc/group"]);
         argv.AddRange(["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/run", "--tmpfs", "/var/tmp"]);
         // bubblewrap makes missing parents of a mount point 0700 and root's: the workspace's user could not pass them.
@@ -84,6 +78,30 @@ public static class SandboxCommand
         }
         argv.AddRange([Programs.Find("bash"), layout.InnerScript]);
         return argv;
+    }
+
+    /// <summary>The system's programs and libraries, read-only: /usr, and /bin, /lib… as the links or directories they are here.</summary>
+    public static IEnumerable<string> SystemView()
+    {
+        yield return "--ro-bind";
+        yield return "/usr";
+        yield return "/usr";
+        foreach (var top in new[] { "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32" })
+        {
+            var info = new FileInfo(top);
+            if (info.LinkTarget is { } target)
+            {
+                yield return "--symlink";
+                yield return target;
+                yield return top;
+            }
+            else if (Directory.Exists(top))
+            {
+                yield return "--ro-bind";
+                yield return top;
+                yield return top;
+            }
+        }
     }
 
     /// <summary>The system's passwd and group with the workspace's user added, so that tools asking who they are get an answer.</summary>
