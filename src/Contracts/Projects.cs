@@ -11,6 +11,17 @@ public sealed record ProjectRef(
     int TimeoutSeconds, int MaxConcurrentTasks, IReadOnlyList<Guid> MemberIds)
 {
     public ProjectHooks Hooks { get; init; } = ProjectHooks.None;
+
+    public ProjectSandbox Sandbox { get; init; } = ProjectSandbox.None;
+}
+
+/// <summary>
+/// What a project's workspaces may reach and use: the hosts they may connect to through the egress proxy (see
+/// <see cref="EgressAllowList"/>; none: the broker only), and their memory, CPU and process limits (null: the backend's default).
+/// </summary>
+public sealed record ProjectSandbox(IReadOnlyList<string> AllowedHosts, int? MemoryMiB, double? Cpus, int? Processes)
+{
+    public static readonly ProjectSandbox None = new([], null, null, null);
 }
 
 /// <summary>

@@ -1,3 +1,4 @@
+using Catalyst.Contracts;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;

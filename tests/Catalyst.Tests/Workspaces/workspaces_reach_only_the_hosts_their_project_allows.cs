@@ -110,5 +110,6 @@ public sealed class egress_allow_list_rules
         errors.Count.ShouldBe(3);
         errors[0].ShouldContain("port must be a number from 1 to 65535");
         errors[1].ShouldContain("write a host name");
+        errors[2].ShouldContain("not a URL");
     }
 }

@@ -37,6 +37,15 @@ public sealed partial record ProjectSettings(
 
     public ProjectHooks Hooks => new(Commands(PreHooks), Commands(PostHooks));
 
+    /// <summary>Hosts the workspaces may reach through the egress proxy, one per entry (host, host:port, *.domain, an IP written out).</summary>
+    public IReadOnlyList<string> AllowedHosts { get; init; } = [];
+
+    public int? MemoryMiB { get; init; }
+    public double? Cpus { get; init; }
+    public int? Processes { get; init; }
+
+    public ProjectSandbox Sandbox => new(Commands(AllowedHosts).Select(h => h.ToLowerInvariant()).Distinct().ToArray(), MemoryMiB, Cpus, Processes);
+
     private static string[] Commands(IReadOnlyList<string>? commands) =>
         (commands ?? []).Select(c => c?.Trim() ?? "").Where(c => c.Length > 0).ToArray();
 
@@ -67,6 +76,14 @@ public sealed partial record ProjectSettings(
             errors.Add(new(nameof(TimeoutSeconds), $"The task timeout must be between 5 and {MaxTimeoutSeconds} seconds."));
         if (MaxConcurrentTasks is < 1 or > 100)
             errors.Add(new(nameof(MaxConcurrentTasks), "Concurrent tasks must be between 1 and 100."));
+
+        var hostErrors = new List<string>();
+        EgressAllowList.Parse(Sandbox.AllowedHosts, hostErrors);
+        if (hostErrors.Count > 0) errors.Add(new(nameof(AllowedHosts), "Allowed hosts: " + string.Join(" ", hostErrors)));
+        else if (Sandbox.AllowedHosts.Count > 100) errors.Add(new(nameof(AllowedHosts), "Allowed hosts: at most 100 entries."));
+        if (MemoryMiB is < 128 or > 1_048_576) errors.Add(new(nameof(MemoryMiB), "Workspace memory must be between 128 and 1,048,576 MiB, or empty for the default."));
+        if (Cpus is < 0.1 or > 256) errors.Add(new(nameof(Cpus), "Workspace CPUs must be between 0.1 and 256, or empty for no limit."));
+        if (Processes is < 16 or > 100_000) errors.Add(new(nameof(Processes), "Workspace processes must be between 16 and 100,000, or empty for the default."));
 
         ValidateHooks(errors, nameof(PreHooks), "Pre-hook", Hooks.Pre);
         ValidateHooks(errors, nameof(PostHooks), "Post-hook", Hooks.Post);

@@ -107,7 +107,13 @@ public static class StartQueuedTasksHandler
                     _ => task.Instructions,
                 },
                 phase == WorkspacePhase.Execute ? null : task.Context.Snapshot,
-                provider, task.CredentialId, project.TimeoutSeconds, new Dictionary<string, string>()) { Phase = phase, Hooks = project.Hooks }));
+                provider, task.CredentialId, project.TimeoutSeconds, new Dictionary<string, string>()) 
+            {
+                Phase = phase,
+                Hooks = project.Hooks,
+                EgressAllowList = project.Sandbox.AllowedHosts,
+                Limits = new WorkspaceResources(project.Sandbox.MemoryMiB, project.Sandbox.Cpus, project.Sandbox.Processes),
+            }));
             outgoing.Add(new AgentTaskStatusChanged(task.Id, AgentTaskStatus.Provisioning));
         }
         return outgoing;

@@ -19,10 +19,21 @@ public sealed class ProjectForm
 
     public string? PostHooks { get; set; }
 
+    /// <summary>One host per line.</summary>
+    public string? AllowedHosts { get; set; }
+
+    public int? MemoryMiB { get; set; }
+    public double? Cpus { get; set; }
+    public int? Processes { get; set; }
+
     public ProjectSettings ToSettings() => new(Name ?? "", Slug ?? "", RepositoryUrl ?? "", DefaultBranch, GitHubRepository, TimeoutSeconds, MaxConcurrentTasks)
     {
         PreHooks = Lines(PreHooks),
         PostHooks = Lines(PostHooks),
+        AllowedHosts = Lines(AllowedHosts),
+        MemoryMiB = MemoryMiB,
+        Cpus = Cpus,
+        Processes = Processes,
     };
 
     private static string[] Lines(string? text) => (text ?? "").Split(["\r\n", "\n", "\r"], StringSplitOptions.None);
@@ -32,5 +43,6 @@ public sealed class ProjectForm
         Name = p.Name, Slug = p.Slug, RepositoryUrl = p.RepositoryUrl, DefaultBranch = p.DefaultBranch,
         GitHubRepository = p.GitHubRepository, TimeoutSeconds = p.TimeoutSeconds, MaxConcurrentTasks = p.MaxConcurrentTasks, SlugEditable = false,
         PreHooks = string.Join('\n', p.Hooks.Pre), PostHooks = string.Join('\n', p.Hooks.Post),
+        AllowedHosts = string.Join('\n', p.Sandbox.AllowedHosts), MemoryMiB = p.Sandbox.MemoryMiB, Cpus = p.Sandbox.Cpus, Processes = p.Sandbox.Processes,
     };
 }

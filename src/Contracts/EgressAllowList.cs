@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text.RegularExpressions;
 
-namespace Catalyst.Operator.Sandbox;
+namespace Catalyst.Contracts;
 
 /// <summary>
 /// The hosts a project lets its workspaces reach: <c>host</c>, <c>host:port</c>, <c>*.domain</c> (any name under it)
@@ -38,6 +38,11 @@ public sealed partial class EgressAllowList
         error = "";
         var text = raw.ToLowerInvariant();
         int? port = null;
+        if (text.Contains('/') || text.Contains('@'))
+        {
+            error = $"'{raw}': write a host name (example.com), a wildcard (*.example.com) or an IP address, optionally with :port; not a URL.";
+            return false;
+        }
         var colon = text.LastIndexOf(':');
         if (colon > 0 && !text.StartsWith('[') || text.StartsWith('[') && text.Contains("]:", StringComparison.Ordinal))
         {
