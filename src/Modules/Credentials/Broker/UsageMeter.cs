@@ -185,8 +185,10 @@ public sealed class MeteringContent : HttpContent
         foreach (var header in inner.Headers) Headers.TryAddWithoutValidation(header.Key, header.Value);
     }
 
-    protected override async Task<Stream> CreateContentReadStreamAsync(CancellationToken cancellationToken) =>
-        new MeteringStream(await _inner.ReadAsStreamAsync(cancellationToken), _reader, _onUsage);
+    protected override async Task<Stream> CreateContentReadStreamAsync(CancellationToken cancellationToken)
+    {
+        return new MeteringStream(await _inner.ReadAsStreamAsync(cancellationToken), _reader, _onUsage);
+    }
 
     protected override Task<Stream> CreateContentReadStreamAsync() => CreateContentReadStreamAsync(CancellationToken.None);
 
@@ -216,7 +218,8 @@ public sealed class MeteringContent : HttpContent
         {
             var n = await inner.ReadAsync(buffer, cancellationToken);
             if (n > 0) reader.Feed(buffer.Span[..n]);
-            else if (!_done)
+            // A zero-byte read (YARP waits for data that way before renting a buffer) is not the end.
+            else if (buffer.Length > 0 && !_done)
             {
                 _done = true;
                 // Recorded before the end of the answer reaches the client, so its next request sees this spend.
