@@ -19,6 +19,9 @@ public static class CredentialsModule
                 // Deleted credentials have no label key, and PostgreSQL lets nulls repeat: a label can be used again.
                 .UniqueIndex(UniqueIndexType.Computed, "uq_credential_owner_label", c => c.OwnerId, c => c.LabelKey!);
             opts.Schema.For<CredentialGrant>().DatabaseSchemaName(Schema).Index(g => g.CredentialId);
+            opts.Schema.For<TaskToken>().DatabaseSchemaName(Schema).Index(t => t.TaskId);
+            opts.Schema.For<UserBudget>().DatabaseSchemaName(Schema);
+            opts.Storage.ExtendedSchemaObjects.Add(LlmSpend.Table());
         });
 
         services.AddSingleton<CredentialKeyRing>();
@@ -27,6 +30,15 @@ public static class CredentialsModule
         // A redirect would carry the key's header to wherever it points: report it instead of following it.
         services.AddHttpClient(ProviderKeyCheck.HttpClientName)
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, ConnectTimeout = TimeSpan.FromSeconds(10) });
+
+        // The LLM broker: its own listeners, YARP's forwarder, nothing of a request logged below a warning by YARP.
+        services.AddHttpForwarder();
+        services.AddSingleton<TaskTokenCache>();
+        services.AddSingleton<LlmSpend>();
+        services.AddSingleton<LlmPrices>();
+        services.AddSingleton<LlmBroker>();
+        services.AddSingleton<LlmBrokerEndpoint>();
+        services.AddHostedService<LlmBrokerServer>();
 
         services.ConfigureWolverine(opts => opts.Discovery.IncludeAssembly(typeof(CredentialsModule).Assembly));
         return services;

@@ -33,17 +33,9 @@ public static class WorkspaceLifecycleHandler
     {
         var format = await formats.ForAsync(message.TaskId, session, bus, ct);
         var entries = interpreter.Read(format, message.Lines);
+        // The usage a CLI prints is only a log line: the task's totals are the broker's exact figures (LlmUsageMetered).
         await logs.WriteAsync(message.TaskId, entries, ct);
-        var usage = UsageOf(entries);
-        if (usage.Count > 0) session.Events.Append(message.TaskId, usage);
     }
-
-    /// <summary>The pure part: the tokens and cost the agent reported in these entries, as the task's usage events.</summary>
-    public static IReadOnlyList<object> UsageOf(IEnumerable<NewLogEntry> entries) => entries
-        .Where(e => e.Kind == TaskLogKinds.Usage)
-        .Select(e => UsageMetadata.TryRead(e.Metadata, out var input, out var output, out var cost) ? new TokenUsageRecorded(input, output, cost, e.At) : null)
-        .OfType<object>()
-        .ToList();
 
     public static async Task<OutgoingMessages> Handle(WorkspaceExited message, IDocumentSession session, TaskLogWriter logs, TaskLogReader reader,
         OutputFormats formats, IMessageBus bus, PlanApprovalOptions approval, CancellationToken ct)

@@ -58,9 +58,9 @@ public sealed class output_adapters_read_the_clis_own_output
 
         var usage = entries.Where(e => e.Kind == TaskLogKinds.Usage).ToList();
         usage.ShouldNotBeEmpty();
-        var events = WorkspaceLifecycleHandler.UsageOf(entries).Cast<TokenUsageRecorded>().ToList();
-        events.Sum(u => u.InputTokens).ShouldBe(2400);
-        events.Sum(u => u.OutputTokens).ShouldBe(170);
+        var reported = Reported(entries);
+        reported.Sum(u => u.Input).ShouldBe(2400);
+        reported.Sum(u => u.Output).ShouldBe(170);
 
         entries.ToList().IndexOf(call).ShouldBeLessThan(entries.ToList().IndexOf(result));
         entries.ToList().IndexOf(result).ShouldBeLessThan(entries.ToList().IndexOf(message));
@@ -99,7 +99,7 @@ public sealed class output_adapters_read_the_clis_own_output
         var entries = Read(format, sample);
         entries.Where(e => e.Level == TaskLogLevel.Error).ShouldContain(e => e.Message.Contains(said), string.Join("\n", entries.Select(e => $"{e.Level} {e.Kind} {e.Message}")));
         entries.ShouldNotContain(e => e.Kind == TaskLogKinds.ToolCall);
-        WorkspaceLifecycleHandler.UsageOf(entries).ShouldBeEmpty();
+        Reported(entries).ShouldBeEmpty();
     }
 
     [Fact]
@@ -109,8 +109,7 @@ public sealed class output_adapters_read_the_clis_own_output
         entries.First().ShouldBe(entries.First() with { Level = TaskLogLevel.Debug, Kind = TaskLogKinds.System, Message = "Aider v0.86.2" });
         entries.ShouldContain(e => e.Kind == TaskLogKinds.AgentMessage && e.Message == "I'll create the notes file.");
         var usage = entries.Single(e => e.Kind == TaskLogKinds.Usage);
-        var recorded = WorkspaceLifecycleHandler.UsageOf([usage]).Cast<TokenUsageRecorded>().Single();
-        (recorded.InputTokens, recorded.OutputTokens, recorded.CostUsd).ShouldBe((2400L, 85L, 0.0081m));
+        Reported([usage]).Single().ShouldBe((2400L, 85L, 0.0081m));
         var change = entries.Single(e => e.Kind == TaskLogKinds.FileChange);
         change.Message.ShouldBe("Edit AGENT_NOTES.md");
         Meta(change).GetProperty("path").GetString().ShouldBe("AGENT_NOTES.md");
@@ -178,4 +177,10 @@ public sealed class output_adapters_read_the_clis_own_output
             .ShouldBe((AgentTaskStatus.Failed, "The agent exited with code 1: unexpected status 401 Unauthorized: Incorrect API key provided."));
         WorkspaceLifecycleHandler.Outcome(task, exit).ShouldBe((AgentTaskStatus.Failed, "The agent exited with code 1: Reading additional input from stdin..."));
     }
+
+    /// <summary>The usage the CLI printed, as its log lines carry it (shown in the log; the task's totals come from the broker).</summary>
+    private static List<(long Input, long Output, decimal? Cost)> Reported(IEnumerable<NewLogEntry> entries) => entries
+        .Where(e => e.Kind == TaskLogKinds.Usage && UsageMetadata.TryRead(e.Metadata, out _, out _, out _))
+        .Select(e => { UsageMetadata.TryRead(e.Metadata, out var i, out var o, out var c); return (i, o, c); })
+        .ToList();
 }

@@ -87,7 +87,13 @@ public sealed record PlanApproved(Guid By, string? Notes, DateTimeOffset At);
 /// <summary>The plan is rejected; an <see cref="AgentTaskFinished"/> (cancelled) follows.</summary>
 public sealed record PlanRejected(Guid By, string? Reason, DateTimeOffset At);
 
-public sealed record TokenUsageRecorded(long InputTokens, long OutputTokens, decimal? CostUsd, DateTimeOffset At);
+/// <summary>What one model request used, as the LLM broker read it from the vendor's answer (input excludes cached tokens).</summary>
+public sealed record TokenUsageRecorded(long InputTokens, long OutputTokens, decimal? CostUsd, DateTimeOffset At)
+{
+    public long CacheReadTokens { get; init; }
+    public long CacheWriteTokens { get; init; }
+    public string? Model { get; init; }
+}
 
 /// <summary>A project post-hook failed after the agent exited. The task still ends as the agent's exit decides.</summary>
 public sealed record PostHookFailed(HookFailure Failure, DateTimeOffset At);
@@ -125,7 +131,11 @@ public sealed partial record AgentTask
     public int TimeoutSeconds { get; init; }
     public long InputTokens { get; init; }
     public long OutputTokens { get; init; }
+    public long CacheReadTokens { get; init; }
+    public long CacheWriteTokens { get; init; }
     public decimal? CostUsd { get; init; }
+    /// <summary>Every token the broker counted for the task: what its budget is measured in.</summary>
+    public long TotalTokens => InputTokens + OutputTokens + CacheReadTokens + CacheWriteTokens;
     /// <summary>The agent first writes a plan, and changes anything only once its owner approved the plan.</summary>
     public bool PlanFirst { get; init; }
     public string? Plan { get; init; }
@@ -180,6 +190,8 @@ public sealed partial record AgentTask
     {
         InputTokens = InputTokens + e.InputTokens,
         OutputTokens = OutputTokens + e.OutputTokens,
+        CacheReadTokens = CacheReadTokens + e.CacheReadTokens,
+        CacheWriteTokens = CacheWriteTokens + e.CacheWriteTokens,
         CostUsd = e.CostUsd is null ? CostUsd : (CostUsd ?? 0) + e.CostUsd,
     };
     public AgentTask Apply(PostHookFailed e) => this with { PostHookFailure = e.Failure };

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
+using Catalyst.Contracts;
 using Catalyst.Tasks.Domain;
 
 namespace Catalyst.Tasks.Logs;
@@ -71,9 +72,11 @@ public sealed class TaskLiveFeed
 
 public static class AgentTaskStatusChangedHandler
 {
-    public static void Handle(AgentTaskStatusChanged message, TaskLiveFeed feed, TaskLogWriter logs)
+    public static object[] Handle(AgentTaskStatusChanged message, TaskLiveFeed feed, TaskLogWriter logs)
     {
         feed.StatusChanged(message.TaskId, message.Status);
         if (message.Status.IsFinished()) logs.Forget(message.TaskId);
+        // Every way a task ends (or stops to wait for its plan's approval) sends this message: its broker token dies with it.
+        return message.Status.IsFinished() || message.Status == AgentTaskStatus.AwaitingApproval ? [new RevokeTaskToken(message.TaskId)] : [];
     }
 }
