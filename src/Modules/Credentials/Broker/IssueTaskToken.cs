@@ -11,7 +11,7 @@ namespace Catalyst.Credentials;
 public static class IssueTaskTokenHandler
 {
     public static async Task<TaskAccess?> Handle(IssueTaskToken command, IDocumentSession session, TaskTokenCache cache, TimeProvider clock,
-        ILogger<TaskToken> logger, CancellationToken ct)
+        LlmBrokerEndpoint broker, ILogger<TaskToken> logger, CancellationToken ct)
     {
         var grant = await session.LoadAsync<CredentialGrant>(command.TaskId, ct);
         var credential = await session.LoadAsync<UserAgentCredential>(command.CredentialId, ct);
@@ -48,7 +48,7 @@ public static class IssueTaskTokenHandler
         });
         session.Store(credential with { LastUsedAt = now });
         logger.LogInformation("Task token issued to task {TaskId} for credential {CredentialId}", command.TaskId, credential.Id);
-        return new TaskAccess(command.TaskId, secret, credential.Config.Model ?? command.Provider.DefaultModel, upstream!);
+        return new TaskAccess(command.TaskId, secret, credential.Config.Model ?? command.Provider.DefaultModel, upstream!) { BrokerUrl = broker.UrlIfStarted?.ToString() };
     }
 
     /// <summary>The headers that carry the key, from the provider's key check; an OpenAI-style bearer when it has none.</summary>

@@ -20,6 +20,9 @@ public sealed class LlmBrokerEndpoint
     public Uri Url => _url ?? throw new InvalidOperationException("The LLM broker has not started.");
     public string SocketPath => _socket ?? throw new InvalidOperationException("The LLM broker has not started.");
 
+    /// <summary>The loopback URL, or null before the broker started.</summary>
+    public Uri? UrlIfStarted => _url;
+
     internal void Started(Uri url, string socket) => (_url, _socket) = (url, socket);
 }
 
