@@ -15,21 +15,19 @@ using Wolverine;
 namespace Catalyst.Tests.Agents;
 
 /// <summary>
-/// The Host in memory with the built-in providers, the real Credentials module and the local workspace backend, whose
-/// agents find the real CLIs (installed by scripts/install-agent-clis.sh, outside the repository) and the Aider
-/// stand-in on their PATH. As root, every workspace runs in a network namespace with only loopback, where the tests'
-/// scripted model servers listen: nothing the agents send can leave the machine.
+/// The Host in memory with the built-in providers, the real Credentials module (and its broker) and the local workspace
+/// backend, whose agents find the real CLIs (installed by scripts/install-agent-clis.sh, outside the repository) and
+/// the Aider stand-in on their PATH. Every workspace runs in its sandbox, whose only network door is the broker, which
+/// forwards to the tests' scripted model servers on 127.0.0.1: nothing the agents send can leave the machine.
 /// </summary>
 public sealed class AgentsHostFixture(TestDatabase database) : IAsyncLifetime
 {
     public IAlbaHost Host { get; private set; } = null!;
-    public NetworkNamespace? Network { get; private set; }
     public string StandIns { get; } = Directory.CreateTempSubdirectory("catalyst-stand-ins-").FullName;
     public string DataDirectory { get; } = Path.Combine(Path.GetTempPath(), $"catalyst-agents-{Guid.NewGuid():N}");
 
     public async ValueTask InitializeAsync()
     {
-        Network = NetworkNamespace.Supported ? NetworkNamespace.Create() : null;
         var aider = Path.Combine(StandIns, "aider");
         File.Copy(Path.Combine(AppContext.BaseDirectory, "Agents", "StandIns", "aider"), aider);
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(aider, (UnixFileMode)0b111_101_101);
@@ -43,8 +41,9 @@ public sealed class AgentsHostFixture(TestDatabase database) : IAsyncLifetime
             web.UseSetting("CATALYST_DATA_DIR", DataDirectory);
             web.UseSetting("Catalyst:Workspaces:StopGraceSeconds", "3");
             web.UseSetting("Catalyst:Workspaces:ToolDirectories", $"{StandIns}:{AgentClis.BinDirectory}");
-            if (Network is not null) web.UseSetting("Catalyst:Workspaces:NetworkNamespace", Network.Path);
             foreach (var (key, value) in TestSettings.Values) web.UseSetting(key, value);
+            // The installed CLIs (their links point into the cache) and the stand-ins, read-only in each sandbox.
+            web.UseSetting("Catalyst:Workspaces:SandboxReadOnlyPaths", $"{WorkspaceSandbox.AgentsDirectory}:{AgentClis.CacheDirectory}:{StandIns}");
             web.ConfigureServices(services =>
             {
                 services.RunWolverineInSoloMode();
@@ -55,14 +54,15 @@ public sealed class AgentsHostFixture(TestDatabase database) : IAsyncLifetime
 
     public IDocumentStore Store => Host.Services.GetRequiredService<IDocumentStore>();
 
-    /// <summary>A scripted model server where this host's agents can reach it (inside the namespace when there is one).</summary>
+    /// <summary>
+    /// A scripted model server on the Host's loopback: the agents, in their sandboxes, reach it only through the broker.
+    /// </summary>
     public Task<ScriptedModelServer> ModelAsync(ScriptedModelServer.Scenario scenario = ScriptedModelServer.Scenario.WriteAndCommit) =>
-        ScriptedModelServer.StartAsync(scenario, Network);
+        ScriptedModelServer.StartAsync(scenario);
 
     public async ValueTask DisposeAsync()
     {
         if (Host is not null) await Host.DisposeAsync();
-        Network?.Dispose();
         try { Directory.Delete(DataDirectory, recursive: true); } catch (IOException) { }
         try { Directory.Delete(StandIns, recursive: true); } catch (IOException) { }
     }

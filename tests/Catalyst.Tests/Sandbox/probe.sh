@@ -2,8 +2,8 @@
 # What a malicious agent (or hook) tries from inside its workspace. One line per attempt:
 #   probe <name>: blocked: <what stopped it>    or    probe <name>: OPEN: <what it got>
 # Then a dump of everything it can find (environment, /proc, HOME), for the test to search for keys.
-# Arguments: data-dir postgres-port host-pid other-workspace loopback-port broker-port outside-address
-data_dir=$1 pg_port=$2 host_pid=$3 other_workspace=$4 loopback_port=$5 broker_port=$6 outside=$7
+# Arguments: data-dir postgres-port host-pid other-workspace loopback-port broker-port outside-address postgres-socket-dir
+data_dir=$1 pg_port=$2 host_pid=$3 other_workspace=$4 loopback_port=$5 broker_port=$6 outside=$7 pg_dir=$8
 
 say() { printf 'probe %s: %s\n' "$1" "$2"; }
 try_read() {
@@ -21,7 +21,7 @@ try_tcp() {
 
 try_read key-file "$data_dir/encryption-keys"
 try_list data-dir "$data_dir"
-try_list postgres-dir "$data_dir/postgres"
+try_list postgres-dir "$pg_dir"
 try_tcp postgres-tcp 127.0.0.1 "$pg_port"
 try_list other-workspace "$other_workspace"
 try_read host-environ "/proc/$host_pid/environ"

@@ -128,14 +128,16 @@ public sealed class project_hooks_around_agent_tasks(AppFixture fixture) : Integ
         var (client, credential) = await ProjectWithHooks("hookkey",
             $"echo \"pre sees [${{{ScriptAgent.KeyVariable}:-}}]\"; env | grep -c '^{ScriptAgent.KeyVariable}=' || true",
             $"echo \"post sees [${{{ScriptAgent.KeyVariable}:-}}]\"; printenv {ScriptAgent.KeyVariable} || echo 'post: no such variable'");
-        var taskId = await client.StartTaskAsync("hookkey", credential, $"echo \"agent key has ${{#{ScriptAgent.KeyVariable}}} characters\"");
+        var taskId = await client.StartTaskAsync("hookkey", credential,
+            $"case \"${ScriptAgent.KeyVariable}\" in cat_task_*) echo 'agent holds a task token of '${{#{ScriptAgent.KeyVariable}}}' characters';; *) echo 'agent holds something else';; esac");
 
         var task = await Store.WaitUntilFinishedAsync(taskId);
         task.Status.ShouldBe(AgentTaskStatus.Completed, task.Error);
         var logs = await Host.Services.LogsAsync(taskId);
         var hookLines = logs.Where(l => l.Kind == TaskLogKinds.Hook).Select(l => l.Message).ToList();
         hookLines.ShouldBe(["pre sees []", "0", "post sees []", "post: no such variable"]);
-        logs.ShouldContain(l => l.Message == $"agent key has {TaskSteps.Key.Length} characters");
+        // Not even the agent holds the key: a task token of 256 random bits, which only the broker takes.
+        logs.ShouldContain(l => l.Message == "agent holds a task token of 52 characters");
         logs.ShouldNotContain(l => l.Message.Contains(TaskSteps.Key));
     }
 
