@@ -40,7 +40,7 @@ public static class SandboxCommand
         if (uid is null) argv.AddRange(["--unshare-user", "--cap-drop", "ALL"]);
         argv.AddRange(SystemView());
         argv.AddRange(["--ro-bind", "/etc", "/etc", "--ro-bind", layout.PasswdFile, "/etc/passwd", "--ro-bind", layout.GroupFile, "/etc/group"]);
-        argv.AddRange(["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/run", "--tmpfs", "/var/tmp"]);
+        argv.AddRange(["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp", "--tmpfs", "/run", "--perms", "1777", "--tmpfs", "/var/tmp"]);
         // bubblewrap makes missing parents of a mount point 0700 and root's: the workspace's user could not pass them.
         var made = new HashSet<string>(StringComparer.Ordinal) { "/", "/tmp", "/run", "/var/tmp" };
         void Parents(string path)

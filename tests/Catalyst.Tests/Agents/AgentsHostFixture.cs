@@ -28,6 +28,8 @@ public sealed class AgentsHostFixture(TestDatabase database) : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
+        // The sandbox's user must be able to reach the stand-ins (a temp subdirectory is made 0700).
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(StandIns, (UnixFileMode)0b111_101_101);
         var aider = Path.Combine(StandIns, "aider");
         File.Copy(Path.Combine(AppContext.BaseDirectory, "Agents", "StandIns", "aider"), aider);
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(aider, (UnixFileMode)0b111_101_101);

@@ -57,11 +57,11 @@ public sealed class real_agent_clis_run_tasks(AgentsHostFixture fixture) : Agent
         result.Sequence.ShouldBeLessThan(answer.Sequence);
         logs.ShouldContain(l => l.Kind == TaskLogKinds.Usage);
 
-        // What the CLI reports is logged; the task's totals are the broker's (this workspace talked to the model directly).
+        // What the CLI reports is logged; the task's totals are what the broker read from each of the model's answers.
         var reported = logs.Where(l => l.Kind == TaskLogKinds.Usage).Select(l => UsageMetadata.TryRead(l.Metadata, out var i, out var o, out _) ? (i, o) : (0L, 0L)).ToList();
         reported.Sum(u => u.Item1).ShouldBe(2 * ScriptedModelServer.InputTokens);
         reported.Sum(u => u.Item2).ShouldBe(2 * ScriptedModelServer.OutputTokens);
-        task.InputTokens.ShouldBe(0L);
+        (task.InputTokens, task.OutputTokens).ShouldBe((model.ModelCalls.Count * (long)ScriptedModelServer.InputTokens, model.ModelCalls.Count * (long)ScriptedModelServer.OutputTokens));
 
         // The key reached the model only in the vendor's own header; the agent called nothing but the model.
         var (path, header) = Wire[provider];
@@ -93,7 +93,8 @@ public sealed class real_agent_clis_run_tasks(AgentsHostFixture fixture) : Agent
         UsageMetadata.TryRead(usage.Metadata, out var input, out var output, out var cost).ShouldBeTrue();
         (input, output).ShouldBe((1200L, 85L));
         cost.ShouldNotBeNull().ShouldBeGreaterThan(0m);
-        (task.InputTokens, task.OutputTokens).ShouldBe((0L, 0L), "a CLI's own report never adds to the task's totals");
+        // The broker's figures, not the CLI's report added on top.
+        (task.InputTokens, task.OutputTokens).ShouldBe((model.ModelCalls.Count * (long)ScriptedModelServer.InputTokens, model.ModelCalls.Count * (long)ScriptedModelServer.OutputTokens));
         model.KeysSeen().ShouldAllBe(k => k.Header == "authorization" && k.Value == Key);
     }
 
