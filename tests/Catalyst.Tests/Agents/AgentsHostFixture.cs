@@ -23,6 +23,7 @@ namespace Catalyst.Tests.Agents;
 public sealed class AgentsHostFixture(TestDatabase database) : IAsyncLifetime
 {
     public IAlbaHost Host { get; private set; } = null!;
+    public string Connection { get; private set; } = "";
     public string StandIns { get; } = Directory.CreateTempSubdirectory("catalyst-stand-ins-").FullName;
     public string DataDirectory { get; } = Path.Combine(Path.GetTempPath(), $"catalyst-agents-{Guid.NewGuid():N}");
 
@@ -35,6 +36,7 @@ public sealed class AgentsHostFixture(TestDatabase database) : IAsyncLifetime
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(aider, (UnixFileMode)0b111_101_101);
 
         var connection = await database.CreateDatabaseAsync("catalyst_agents");
+        Connection = connection;
         JasperFxEnvironment.AutoStartHost = true;
         Host = await AlbaHost.For<Program>(web =>
         {

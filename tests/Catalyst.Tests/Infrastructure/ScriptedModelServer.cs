@@ -80,9 +80,12 @@ public sealed class ScriptedModelServer : IAsyncDisposable
     public IReadOnlyList<RecordedRequest> ModelCalls => _requests.Where(r => r.Method == "POST" && !r.Path.EndsWith("count_tokens", StringComparison.Ordinal)).ToArray();
 
     /// <summary>The shell command the scenario asks the agent to run.</summary>
-    public string Command => Mode == Scenario.LongToolOutput
+    /// <summary>When set, the shell command the model asks for instead of writing and committing (a probe, say).</summary>
+    public string? CommandOverride { get; set; }
+
+    public string Command => CommandOverride ?? (Mode == Scenario.LongToolOutput
         ? $"seq -f 'output line %g' 1 {LongOutputLines} && {WriteAndCommitCommand}"
-        : WriteAndCommitCommand;
+        : WriteAndCommitCommand);
 
     private string WriteAndCommitCommand =>
         $"printf '%s\\n' '{FileContent}' > {FileName} && git add {FileName} && git commit -q -m '{CommitMessage}' && echo committed";
