@@ -9,6 +9,7 @@ using Catalyst.Credentials;
 using Catalyst.Host.Accounts;
 using Catalyst.Host.Database;
 using Catalyst.Integrations.Projects;
+using Catalyst.Operator;
 using Catalyst.Providers.Catalogue;
 using Catalyst.Tasks;
 using Catalyst.Tasks.Domain;
@@ -23,7 +24,7 @@ using Wolverine;
 
 // Harness benchmarks: the real Host on Kestrel, a throwaway PostgreSQL, the local backend, bash agents.
 // Usage: dotnet run -c Release --project tests/Benchmarks [-- overhead|first-line|throughput|latency ...]
-var which = args.Length > 0 ? args.ToHashSet() : ["overhead", "first-line", "throughput", "latency"];
+var which = args.Length > 0 ? args.ToHashSet() : ["sandbox", "overhead", "first-line", "throughput", "latency"];
 var root = Directory.CreateTempSubdirectory("catalyst-bench-").FullName;
 await using var cluster = await PostgresCluster.StartAsync(Path.Combine(root, "pg"), throwaway: true);
 var origin = Git.CreateOrigin(root);
@@ -80,6 +81,13 @@ async Task<AgentTask> Finished(Guid id)
 var report = new List<string>();
 void Report(string line) { Console.WriteLine(line); report.Add(line); }
 Report($"machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+
+if (which.Contains("sandbox"))
+{
+    var runner = LocalWorkspaceOptions.FindRunnerDirectory(null) ?? throw new InvalidOperationException("runner/ not found");
+    var (on, off) = await SandboxStartup.MeasureAsync(root, origin, runner);
+    Report($"sandbox: workspace (clone, branch, agent `true`, push) median {on:F0} ms with the sandbox, {off:F0} ms without: sandbox start-up {on - off:F0} ms per task (target ≤ 50 ms), 20 runs each, alternating");
+}
 
 if (which.Contains("overhead"))
 {
