@@ -108,31 +108,61 @@ if [[ -n ${CATALYST_SANDBOX_ARGV_FILE:-} ]]; then
 else
   sandbox=(bash "$runner_dir/sandboxed.sh")
 fi
-# Under a small subshell that records the sandbox's exit status: bash may lose a background job's status when a
-# trapped signal interrupts `wait`; the subshell ignores SIGTERM once the sandbox runs, so its own `wait` is never cut short.
+read -r -a credential_variables <<<"${CATALYST_CREDENTIAL_VARIABLES:-}"
+
+# Runs one stage of the sandboxed part ($1: pre-hooks, agent or post-hooks; $2: with-token or without-token) and sets
+# $stage_rc. Under a small subshell that records the sandbox's exit status: bash may lose a background job's status
+# when a trapped signal interrupts `wait`; the subshell ignores SIGTERM once the sandbox runs, so its `wait` is never cut short.
 sandbox_status_file="$own/sandbox.status"
-rm -f "$sandbox_status_file"
-(
-  trap - TERM INT
-  # The workspace's resource limits: its control groups, joined before the sandbox starts so all of it is counted.
-  if [[ -n ${CATALYST_CGROUP_PROCS:-} ]]; then
-    IFS=: read -r -a procs <<<"$CATALYST_CGROUP_PROCS"
-    for file in "${procs[@]}"; do printf '%s\n' "$BASHPID" >"$file"; done
+run_stage() {
+  local stage=$1 token=$2
+  rm -f "$sandbox_status_file"
+  (
+    trap - TERM INT
+    export CATALYST_STAGE=$stage
+    # The hooks' sandboxes never hold the task token, not even in a parent's environment.
+    if [[ $token == without-token ]]; then for name in "${credential_variables[@]}"; do unset "$name"; done; fi
+    # The workspace's resource limits: its control groups, joined before the sandbox starts so all of it is counted.
+    if [[ -n ${CATALYST_CGROUP_PROCS:-} ]]; then
+      IFS=: read -r -a procs <<<"$CATALYST_CGROUP_PROCS"
+      for file in "${procs[@]}"; do printf '%s\n' "$BASHPID" >"$file"; done
+    fi
+    "${sandbox[@]}" &
+    pid=$!
+    trap '' TERM INT
+    wait "$pid" && rc=0 || rc=$?
+    printf '%s' "$rc" >"$sandbox_status_file"
+  ) &
+  sandbox_pid=$!
+  while [[ ! -s $sandbox_status_file ]] && kill -0 "$sandbox_pid" 2>/dev/null; do
+    # A foreground sleep, not `wait`: bash defers the trap until it ends, so nothing gets lost.
+    sleep 0.02 || true
+  done
+  wait "$sandbox_pid" 2>/dev/null || true
+  stage_rc=$(( stopping ? 143 : 2 ))
+  if [[ -s $sandbox_status_file ]]; then read -r stage_rc <"$sandbox_status_file" || true; fi
+}
+
+# The execute phase continues the plan's workspace: its pre-hooks ran before the plan.
+if [[ $phase != execute && -n ${CATALYST_PRE_HOOKS_FILE:-} ]]; then
+  run_stage pre-hooks without-token
+  # The sandboxed part said so when it was stopped; a failure other than a hook's was said on stderr.
+  (( stopping == 0 )) || exit 143
+  [[ $stage_rc == 0 || -s $state/pre-hook-failure.json ]] || exit "$stage_rc"
+fi
+agent_rc=2
+if [[ ! -s $state/pre-hook-failure.json ]]; then
+  run_stage agent with-token
+  agent_rc=$stage_rc
+  # The task token dies with the agent: the Host revokes it when it reads "agent exited" and then leaves this file.
+  if [[ -n ${CATALYST_TOKEN_REVOKED_FILE:-} ]]; then
+    for ((i = 0; i < 250; i++)); do [[ ! -e $CATALYST_TOKEN_REVOKED_FILE ]] || break; sleep 0.02 || true; done
+    [[ -e $CATALYST_TOKEN_REVOKED_FILE ]] || progress "the task token was not confirmed revoked"
   fi
-  "${sandbox[@]}" &
-  pid=$!
-  trap '' TERM INT
-  wait "$pid" && rc=0 || rc=$?
-  printf '%s' "$rc" >"$sandbox_status_file"
-) &
-sandbox_pid=$!
-while [[ ! -s $sandbox_status_file ]] && kill -0 "$sandbox_pid" 2>/dev/null; do
-  # A foreground sleep, not `wait`: bash defers the trap until it ends, so nothing gets lost.
-  sleep 0.05 || true
-done
-wait "$sandbox_pid" 2>/dev/null || true
-agent_rc=$(( stopping ? 143 : 2 ))
-if [[ -s $sandbox_status_file ]]; then read -r agent_rc <"$sandbox_status_file" || true; fi
+  if [[ $phase != plan && -n ${CATALYST_POST_HOOKS_FILE:-} ]]; then
+    if (( stopping )); then progress "post-hooks not run: the task was stopped"; else run_stage post-hooks without-token; fi
+  fi
+fi
 
 read_failure() { local file="$state/$1-hook-failure.json" line; json=null; [[ -s $file ]] || return 0; read -r line <"$file" || true; [[ $line == '{'* ]] && json=$line; }
 read_failure pre

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The part of the Catalyst runner that runs inside the workspace's sandbox, as the sandbox's own user: the agent's
-# set-up steps, the project's pre-hooks, the agent, a commit of what it left, the post-hooks. The clone before and the
+# The part of the Catalyst runner that runs inside the workspace's sandbox, as the sandbox's own user, in one of three
+# stages ($CATALYST_STAGE): pre-hooks; agent (its set-up steps, the agent, a commit of what it left); post-hooks. The clone before and the
 # push after run outside (entrypoint.sh), with the repository's credentials, which never enter the sandbox.
 # Its only network door is the broker, forwarded to 127.0.0.1:$CATALYST_BROKER_PORT (and the egress proxy when the
 # project allows hosts). Hook failures are left as JSON in $CATALYST_WORKSPACE/state for entrypoint.sh to report.
@@ -207,6 +207,23 @@ run_post_hooks() {
 
 cd "$repo"
 
+# Three stages, each a sandbox of its own started by entrypoint.sh: the pre-hooks and the post-hooks run without the
+# task token anywhere in their sandbox (and the post-hooks only once it is revoked); the agent's stage holds it.
+case "${CATALYST_STAGE:-agent}" in
+  pre-hooks)
+    run_pre_hooks
+    exit 0
+    ;;
+  post-hooks)
+    set +e
+    run_post_hooks
+    [[ $post_hook_failure == null ]] || printf '%s\n' "$post_hook_failure" >"$state/post-hook-failure.json"
+    exit 0
+    ;;
+  agent) ;;
+  *) fail "unknown stage: $CATALYST_STAGE" ;;
+esac
+
 # The agent's command line: NUL-separated; {prompt} becomes the prompt file's contents.
 prompt=$(<"$CATALYST_PROMPT_FILE")
 argv=()
@@ -226,9 +243,6 @@ if [[ -n ${CATALYST_AGENT_SETUP_FILES:-} ]]; then
       || fail "the agent's set-up step ${step[0]##*/} failed: $(tail -c 2000 "$state/setup.err")"
   done
 fi
-
-# The execute phase continues the plan's workspace: its pre-hooks ran before the plan.
-[[ $phase == execute ]] || run_pre_hooks
 
 rm -f "$agent_pid_file" "$agent_status_file"
 
@@ -272,6 +286,4 @@ if ! git diff --cached --quiet 2>/dev/null; then
   git -c commit.gpgsign=false commit --quiet --no-verify -m "Catalyst: uncommitted changes left by the agent" >/dev/null 2>&1 \
     || progress "could not commit the changes left by the agent"
 fi
-run_post_hooks
-[[ $post_hook_failure == null ]] || printf '%s\n' "$post_hook_failure" >"$state/post-hook-failure.json"
 exit "$agent_rc"

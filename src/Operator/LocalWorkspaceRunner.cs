@@ -31,6 +31,7 @@ public sealed partial class LocalWorkspaceRunner
 
     private readonly WorkspaceSpec _spec;
     private readonly TaskAccess _access;
+    private readonly Func<CancellationToken, Task>? _revokeToken;
     private readonly SandboxUsers _users;
     private int? _uid;
     private WorkspaceLimits? _limits;
@@ -54,9 +55,11 @@ public sealed partial class LocalWorkspaceRunner
     private bool _agentStarted;
     private string? _resultLine;
 
+    /// <param name="revokeToken">Revokes the task token the moment the agent exits, before the post-hooks run; null: nothing to revoke.</param>
     public LocalWorkspaceRunner(WorkspaceSpec spec, TaskAccess access, LocalWorkspaceOptions options, Func<object, ValueTask> publish,
-        ILogger? logger = null, TimeProvider? time = null, AgentCliCache? clis = null)
+        ILogger? logger = null, TimeProvider? time = null, AgentCliCache? clis = null, Func<CancellationToken, Task>? revokeToken = null)
     {
+        _revokeToken = revokeToken;
         _spec = spec;
         _access = access;
         _users = SandboxUsers.For(options.SandboxUidBase);
@@ -258,6 +261,8 @@ public sealed partial class LocalWorkspaceRunner
         System.IO.Directory.CreateDirectory(StateDirectory);
         System.IO.Directory.CreateDirectory(HooksHomeDirectory);
         System.IO.Directory.CreateDirectory(RunnerOwnDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        // An execute phase gets a fresh token: the plan's was revoked when its agent exited.
+        File.Delete(Path.Combine(RunnerOwnDirectory, "token-revoked"));
 
         var launch = _spec.Provider.Launch;
         var promptFile = Path.Combine(Directory, "prompt.md");
@@ -345,7 +350,8 @@ public sealed partial class LocalWorkspaceRunner
         // Names only: the runner unsets these for the hooks, which must not see the task token.
         env["CATALYST_CREDENTIAL_VARIABLES"] = string.Join(' ', _spec.Provider.CredentialVariables);
         env["CATALYST_AGENT_GRACE_SECONDS"] = Math.Max(1, (int)(_options.StopGrace.TotalSeconds / 2)).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        // The task token, never a key: only the broker takes it, and only while the task runs.
+        if (_revokeToken is not null) env["CATALYST_TOKEN_REVOKED_FILE"] = Path.Combine(RunnerOwnDirectory, "token-revoked");
+        // The task token, never a key: only the broker takes it, and only while the agent runs.
         foreach (var name in _spec.Provider.CredentialVariables) env[name] = _access.Token;
         if (_spec.Provider.BaseUrlVariable is { Length: > 0 } baseUrlVariable && baseUrl.Length > 0) env[baseUrlVariable] = baseUrl;
 
@@ -487,6 +493,10 @@ public sealed partial class LocalWorkspaceRunner
                         _agentStarted = true;
                         await _events.Writer.WriteAsync(new AgentStarted(TaskId, at));
                     }
+                    else if (text.StartsWith("agent exited with code", StringComparison.Ordinal))
+                    {
+                        await RevokeTokenAsync();
+                    }
                     continue;
                 }
                 var redacted = Redact(line);
@@ -502,6 +512,21 @@ public sealed partial class LocalWorkspaceRunner
         catch (Exception e) when (e is ObjectDisposedException or IOException or InvalidOperationException)
         {
             // The pipe was closed under us after the runner exited.
+        }
+    }
+
+    /// <summary>The agent is done with the model: its token stops working before any post-hook runs, then the runner goes on.</summary>
+    private async Task RevokeTokenAsync()
+    {
+        if (_revokeToken is null) return;
+        try
+        {
+            await _revokeToken(CancellationToken.None);
+            await File.WriteAllTextAsync(Path.Combine(RunnerOwnDirectory, "token-revoked"), "");
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _logger.LogWarning(e, "Could not revoke the task token of task {TaskId} when its agent exited", TaskId);
         }
     }
 

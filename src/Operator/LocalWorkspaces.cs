@@ -65,7 +65,7 @@ public sealed class LocalWorkspaces(
         }
 
         var runner = new LocalWorkspaceRunner(spec, access, options, message => PublishAsync(spec.TaskId, message),
-            loggers.CreateLogger<LocalWorkspaceRunner>(), time, clis);
+            loggers.CreateLogger<LocalWorkspaceRunner>(), time, clis, ct => credentials.RevokeAsync(spec.TaskId, ct));
         lock (workspace)
         {
             workspace.Runner = runner;
