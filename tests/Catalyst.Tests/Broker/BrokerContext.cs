@@ -50,8 +50,9 @@ public abstract class BrokerContext(AppFixture fixture) : IntegrationContext(fix
         if (withStream)
         {
             await using var session = Store.LightweightSession();
+            var now = DateTimeOffset.UtcNow;
             session.Events.StartStream<AgentTask>(taskId, new AgentTaskCreated(taskId, Guid.NewGuid(), "shop", "feature-dev", TaskContext.Manual, provider, provider,
-                credentialId, "work", "Add a README.", user, DateTimeOffset.UtcNow, null, 600));
+                credentialId, "work", "Add a README.", user, now, null, 600, Budget: budget), new WorkspaceRequested(now), new AgentRunStarted(now));
             await session.SaveChangesAsync();
         }
         var info = await Invoke<AgentProviderInfo?>(new GetAgentProvider(provider));
@@ -113,7 +114,7 @@ public abstract class BrokerContext(AppFixture fixture) : IntegrationContext(fix
     /// <summary>Waits (a bounded while) for what a message handled in the background leaves behind.</summary>
     protected static async Task Eventually(Func<Task<bool>> condition, string what)
     {
-        for (var i = 0; i < 150 && !await condition(); i++) await Task.Delay(100);
+        for (var i = 0; i < 300 && !await condition(); i++) await Task.Delay(100);
         (await condition()).ShouldBeTrue(what);
     }
 
