@@ -11,6 +11,9 @@ public sealed record ProjectRef(
     int TimeoutSeconds, int MaxConcurrentTasks, IReadOnlyList<Guid> MemberIds)
 {
     public ProjectHooks Hooks { get; init; } = ProjectHooks.None;
+
+    /// <summary>What one task of the project may spend through the LLM broker; a task may ask for less.</summary>
+    public TaskBudget TaskBudget { get; init; } = TaskBudget.None;
 }
 
 /// <summary>

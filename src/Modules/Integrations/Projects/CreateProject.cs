@@ -28,6 +28,7 @@ public static class CreateProjectHandler
             MemberIds = [command.UserId],
             Limits = new ProjectLimits { TimeoutSeconds = settings.TimeoutSeconds, MaxConcurrentTasks = settings.MaxConcurrentTasks },
             Hooks = settings.Hooks,
+            TaskBudget = settings.TaskBudget,
             CreatedBy = command.UserId,
             CreatedAt = now,
             UpdatedAt = now,

@@ -25,6 +25,7 @@ public static class EditProjectHandler
             GitHubRepository = string.IsNullOrWhiteSpace(settings.GitHubRepository) ? null : settings.GitHubRepository.Trim(),
             Limits = project.Limits with { TimeoutSeconds = settings.TimeoutSeconds, MaxConcurrentTasks = settings.MaxConcurrentTasks },
             Hooks = settings.Hooks,
+            TaskBudget = settings.TaskBudget,
             UpdatedAt = clock.GetUtcNow(),
         };
         session.Store(updated);

@@ -14,6 +14,7 @@ public sealed record Project
     public List<Guid> MemberIds { get; init; } = [];
     public ProjectLimits Limits { get; init; } = new();
     public ProjectHooks Hooks { get; init; } = ProjectHooks.None;
+    public TaskBudget TaskBudget { get; init; } = TaskBudget.None;
     public Guid CreatedBy { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }
@@ -35,7 +36,8 @@ public sealed record ProjectView(
     int TimeoutSeconds, int MaxConcurrentTasks, IReadOnlyList<Guid> MemberIds, Guid CreatedBy, DateTimeOffset CreatedAt)
 {
     public ProjectHooks Hooks { get; init; } = ProjectHooks.None;
+    public TaskBudget TaskBudget { get; init; } = TaskBudget.None;
 
     public static ProjectView From(Project p) => new(p.Id, p.Name, p.Slug, p.RepositoryUrl, p.DefaultBranch, p.GitHubRepository,
-        p.Limits.TimeoutSeconds, p.Limits.MaxConcurrentTasks, p.MemberIds, p.CreatedBy, p.CreatedAt) { Hooks = p.Hooks };
+        p.Limits.TimeoutSeconds, p.Limits.MaxConcurrentTasks, p.MemberIds, p.CreatedBy, p.CreatedAt) { Hooks = p.Hooks, TaskBudget = p.TaskBudget };
 }

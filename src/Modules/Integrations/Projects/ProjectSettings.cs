@@ -37,6 +37,13 @@ public sealed partial record ProjectSettings(
 
     public ProjectHooks Hooks => new(Commands(PreHooks), Commands(PostHooks));
 
+    /// <summary>Per task, through the broker: tokens (input + output + cache) and/or US dollars; null: no limit.</summary>
+    public long? TaskBudgetTokens { get; init; }
+
+    public decimal? TaskBudgetUsd { get; init; }
+
+    public TaskBudget TaskBudget => new(TaskBudgetTokens, TaskBudgetUsd);
+
     private static string[] Commands(IReadOnlyList<string>? commands) =>
         (commands ?? []).Select(c => c?.Trim() ?? "").Where(c => c.Length > 0).ToArray();
 
@@ -65,6 +72,8 @@ public sealed partial record ProjectSettings(
         if (MaxConcurrentTasks is < 1 or > 100)
             errors.Add(new(nameof(MaxConcurrentTasks), "Concurrent tasks must be between 1 and 100."));
 
+        if (TaskBudgetTokens is <= 0) errors.Add(new(nameof(TaskBudgetTokens), "Enter a number of tokens above zero, or leave it empty for no limit."));
+        if (TaskBudgetUsd is <= 0) errors.Add(new(nameof(TaskBudgetUsd), "Enter an amount in US dollars above zero, or leave it empty for no limit."));
         ValidateHooks(errors, nameof(PreHooks), "Pre-hook", Hooks.Pre);
         ValidateHooks(errors, nameof(PostHooks), "Post-hook", Hooks.Post);
         return errors;

@@ -107,7 +107,7 @@ public static class StartQueuedTasksHandler
                     _ => task.Instructions,
                 },
                 phase == WorkspacePhase.Execute ? null : task.Context.Snapshot,
-                provider, task.CredentialId, project.TimeoutSeconds, new Dictionary<string, string>()) { Phase = phase, Hooks = project.Hooks }));
+                provider, task.CredentialId, project.TimeoutSeconds, new Dictionary<string, string>()) { Phase = phase, Hooks = project.Hooks, Budget = TaskBudgets.Lower(project.TaskBudget, task.Budget) }));
             outgoing.Add(new AgentTaskStatusChanged(task.Id, AgentTaskStatus.Provisioning));
         }
         return outgoing;

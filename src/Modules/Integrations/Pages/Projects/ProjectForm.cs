@@ -19,10 +19,16 @@ public sealed class ProjectForm
 
     public string? PostHooks { get; set; }
 
+    public long? TaskBudgetTokens { get; set; }
+
+    public decimal? TaskBudgetUsd { get; set; }
+
     public ProjectSettings ToSettings() => new(Name ?? "", Slug ?? "", RepositoryUrl ?? "", DefaultBranch, GitHubRepository, TimeoutSeconds, MaxConcurrentTasks)
     {
         PreHooks = Lines(PreHooks),
         PostHooks = Lines(PostHooks),
+        TaskBudgetTokens = TaskBudgetTokens,
+        TaskBudgetUsd = TaskBudgetUsd,
     };
 
     private static string[] Lines(string? text) => (text ?? "").Split(["\r\n", "\n", "\r"], StringSplitOptions.None);
@@ -32,5 +38,6 @@ public sealed class ProjectForm
         Name = p.Name, Slug = p.Slug, RepositoryUrl = p.RepositoryUrl, DefaultBranch = p.DefaultBranch,
         GitHubRepository = p.GitHubRepository, TimeoutSeconds = p.TimeoutSeconds, MaxConcurrentTasks = p.MaxConcurrentTasks, SlugEditable = false,
         PreHooks = string.Join('\n', p.Hooks.Pre), PostHooks = string.Join('\n', p.Hooks.Post),
+        TaskBudgetTokens = p.TaskBudget.Tokens, TaskBudgetUsd = p.TaskBudget.Usd,
     };
 }
