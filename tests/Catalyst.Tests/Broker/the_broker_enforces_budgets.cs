@@ -49,6 +49,9 @@ public sealed class the_broker_enforces_budgets(AppFixture fixture) : BrokerCont
         var stop = tracked.Sent.SingleMessage<StopWorkspace>();
         (stop.TaskId, stop.Reason, stop.End).ShouldBe((task.TaskId, message, WorkspaceEnd.Failed));
         await TheTaskEndsFailedWith(task.TaskId, message);
+        // The task has ended: its token is gone, not merely over budget.
+        (await Http.SendAsync(ModelCall("claude-code", task.Token, stream: true))).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        Vendor.Requests.Count.ShouldBe(1);
     }
 
     [Fact]
