@@ -62,7 +62,8 @@ public sealed class AgentTaskTools
     [McpServerTool(Name = "get_agent_task", Title = "Get an agent task", ReadOnly = true, Idempotent = true, OpenWorld = false,
         UseStructuredContent = true, OutputSchemaType = typeof(AgentTaskDetails))]
     [Description("Shows one task: its status (pending, provisioning, running, awaiting approval, awaiting choice, completed, failed, cancelled, timeout), instructions, provider, " +
-                 "times, error, summary, work branch, commits, pull request URL, token usage, its timeline, and its place in the queue while pending.")]
+                 "times, error, summary, work branch, commits, pull request URL, token usage and cost as the LLM broker metered them against the task's budget " +
+                 "(budget_tokens, budget_usd, total_tokens, budget_message), its timeline, and its place in the queue while pending.")]
     public static async Task<CallToolResult> GetAgentTask(
         ClaimsPrincipal user, IMessageBus bus,
         [Description(TaskIdDescription)] string task_id,
