@@ -78,7 +78,9 @@ public sealed class LlmBroker(
             }
             // Kept in memory (never spilled to a file) so that the model can be read and the same bytes forwarded.
             var body = new MemoryStream();
-            await request.Body.CopyToAsync(body, ct);
+            var chunk = new byte[81920];
+            int read;
+            while ((read = await request.Body.ReadAsync(chunk, ct)) > 0 && body.Length <= MaxRequestBody) body.Write(chunk, 0, read);
             if (body.Length > MaxRequestBody)
             {
                 await VendorApis.Error(context, grant.Vendor, StatusCodes.Status413PayloadTooLarge, "The request is larger than the broker forwards (32 MB).");
