@@ -106,6 +106,8 @@ public sealed class the_broker_enforces_budgets(AppFixture fixture) : BrokerCont
         var bobId = await UserId("bob@example.com");
 
         (await bob.GetAsync("/settings/budgets")).StatusCode.ShouldBe(HttpStatusCode.Forbidden);
+        (await bob.GetHtmlAsync("/settings/agents")).ShouldNotContain("href=\"/settings/budgets\"");
+        (await admin.GetHtmlAsync("/settings/agents")).ShouldContain("href=\"/settings/budgets\"");
         var post = await bob.PostFormAsync("/settings/budgets", new() { ["userId"] = bobId.ToString(), ["tokens"] = "999999999" }, formPage: "/settings/agents");
         post.StatusCode.ShouldBe(HttpStatusCode.Forbidden);
         await using (var session = Store.QuerySession())
