@@ -109,4 +109,28 @@ public sealed class real_clis_work_through_the_broker(AppFixture fixture) : Brok
             new Dictionary<string, string> { ["GEMINI_API_KEY"] = task.Token, ["GOOGLE_GEMINI_BASE_URL"] = BrokerBaseUrl(task.Access) }, TimeSpan.FromSeconds(90), home: home);
         await ItWorked(run, model, task, "x-goog-api-key");
     }
+
+    [Fact]
+    public async Task qwen_code_with_a_task_token()
+    {
+        var qwen = AgentClis.Require("qwen");
+        await using var model = await ScriptedModelServer.StartAsync();
+        var task = await TaskWithTokenAsync("qwen-code", baseUrl: model.OpenAiBaseUrl);
+        model.ApiKey = task.Key;
+        var repo = AgentClis.NewRepository();
+        var home = Path.Combine(Path.GetDirectoryName(repo)!, "home");
+        Directory.CreateDirectory(Path.Combine(home, ".qwen"));
+        await File.WriteAllTextAsync(Path.Combine(home, ".qwen", "settings.json"), new JsonObject
+        {
+            ["general"] = new JsonObject { ["enableAutoUpdate"] = false },
+            ["privacy"] = new JsonObject { ["usageStatisticsEnabled"] = false },
+            ["telemetry"] = new JsonObject { ["enabled"] = false },
+            ["model"] = new JsonObject { ["generationConfig"] = new JsonObject { ["maxRetries"] = 0 } },
+        }.ToJsonString());
+        var run = await AgentClis.RunAsync(repo,
+            [qwen, $"--prompt={Prompt}", "--output-format", "stream-json", "--auth-type", "openai", "--approval-mode", "yolo"],
+            new Dictionary<string, string> { ["OPENAI_API_KEY"] = task.Token, ["OPENAI_BASE_URL"] = BrokerBaseUrl(task.Access), ["OPENAI_MODEL"] = "gpt-4.1" },
+            TimeSpan.FromSeconds(90), home: home);
+        await ItWorked(run, model, task, "authorization");
+    }
 }

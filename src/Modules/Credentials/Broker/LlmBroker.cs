@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Catalyst.Contracts;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -86,6 +87,11 @@ public sealed class LlmBroker(
                 await VendorApis.Error(context, grant.Vendor, StatusCodes.Status413PayloadTooLarge, "The request is larger than the broker forwards (32 MB).");
                 return;
             }
+            if (api == ApiCall.ChatCompletions && request.ContentLength is not null && WithUsageAsked(body.GetBuffer().AsSpan(0, (int)body.Length)) is { } asked)
+            {
+                body = new MemoryStream(asked, 0, asked.Length, writable: false, publiclyVisible: true);
+                request.ContentLength = asked.Length;
+            }
             body.Position = 0;
             request.Body = body;
             model ??= ModelOf(body.GetBuffer().AsSpan(0, (int)body.Length));
@@ -115,6 +121,30 @@ public sealed class LlmBroker(
         catch (Exception e)
         {
             logger.LogError("The usage of a request of task {TaskId} could not be recorded: {Error}", grant.TaskId, e.GetType().Name);
+        }
+    }
+
+    /// <summary>
+    /// A streamed Chat Completions request reports usage only when asked (<c>stream_options.include_usage</c>); without
+    /// it nothing could be metered and no budget would hold. Answers the body with the question added, or null to keep it.
+    /// </summary>
+    public static byte[]? WithUsageAsked(ReadOnlySpan<byte> body)
+    {
+        if (body.IndexOf("\"stream\""u8) < 0) return null;
+        try
+        {
+            if (JsonNode.Parse(body) is not JsonObject request || request["stream"]?.GetValueKind() != JsonValueKind.True) return null;
+            if (request["stream_options"] is JsonObject options)
+            {
+                if (options["include_usage"]?.GetValueKind() == JsonValueKind.True) return null;
+                options["include_usage"] = true;
+            }
+            else request["stream_options"] = new JsonObject { ["include_usage"] = true };
+            return JsonSerializer.SerializeToUtf8Bytes(request);
+        }
+        catch (JsonException)
+        {
+            return null;
         }
     }
 
