@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -19,6 +20,7 @@ public sealed class LlmBroker(
     ILogger<LlmBroker> logger) : IDisposable
 {
     private const long MaxRequestBody = 32 * 1024 * 1024;
+    private readonly ConcurrentDictionary<Guid, byte> _budgetReported = new();
 
     // No cookies, no redirects (a redirect would carry the key to wherever it points), no decompression: the answer passes as sent.
     private readonly HttpMessageInvoker _http = new(new SocketsHttpHandler
@@ -63,7 +65,8 @@ public sealed class LlmBroker(
             if ((BudgetCheck.Over(grant.TaskBudget, taskSpent, forTask: true) ?? BudgetCheck.Over(grant.MonthlyBudget, monthSpent, forTask: false)) is { } over)
             {
                 logger.LogWarning("Task {TaskId}: {Reason}; the request was not forwarded", grant.TaskId, over);
-                await new MessageBus(wolverine).PublishAsync(new TaskBudgetReached(grant.TaskId, over, now));
+                // Once per task on this node: a CLI that retries the refusal does not queue a stop per retry.
+                if (_budgetReported.TryAdd(grant.TaskId, 0)) await new MessageBus(wolverine).PublishAsync(new TaskBudgetReached(grant.TaskId, over, now));
                 await VendorApis.Error(context, grant.Vendor, StatusCodes.Status429TooManyRequests, over);
                 return;
             }
