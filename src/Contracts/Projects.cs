@@ -12,6 +12,8 @@ public sealed record ProjectRef(
 {
     public ProjectHooks Hooks { get; init; } = ProjectHooks.None;
 
+    /// <summary>What one task of the project may spend through the LLM broker; a task may ask for less.</summary>
+    public TaskBudget TaskBudget { get; init; } = TaskBudget.None;
     public ProjectSandbox Sandbox { get; init; } = ProjectSandbox.None;
 }
 

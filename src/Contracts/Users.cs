@@ -12,6 +12,9 @@ public sealed record DescribeUsers(IReadOnlyList<Guid> Ids);
 
 public sealed record UserDescriptions(IReadOnlyDictionary<Guid, UserRef> Users);
 
+/// <summary>Asked by admin screens (monthly budgets): every account, by email.</summary>
+public sealed record ListUsers;
+
 public static class CatalystClaims
 {
     public const string IsAdmin = "catalyst:admin";

@@ -69,7 +69,7 @@ public sealed class LocalWorkspaces(
         lock (workspace)
         {
             workspace.Runner = runner;
-            if (workspace.StopReason is { } reason) runner.Stop(reason);
+            if (workspace.Stopped is { } stopped) runner.Stop(stopped.Reason, stopped.End);
         }
         workspace.Completion = Task.Run(async () =>
         {
@@ -85,13 +85,13 @@ public sealed class LocalWorkspaces(
     }
 
     /// <summary>Stops the task's agent; its <see cref="WorkspaceExited"/> follows with <see cref="WorkspaceEnd.Cancelled"/>. False when this Host runs no workspace for it.</summary>
-    public bool Stop(Guid taskId, string reason)
+    public bool Stop(Guid taskId, string reason, WorkspaceEnd end = WorkspaceEnd.Cancelled)
     {
         if (!_workspaces.TryGetValue(taskId, out var workspace)) return false;
         lock (workspace)
         {
-            workspace.StopReason ??= reason;
-            workspace.Runner?.Stop(reason);
+            workspace.Stopped ??= (reason, end);
+            workspace.Runner?.Stop(reason, end);
         }
         return true;
     }
@@ -186,7 +186,7 @@ public sealed class LocalWorkspaces(
     private sealed class Workspace
     {
         public LocalWorkspaceRunner? Runner { get; set; }
-        public string? StopReason { get; set; }
+        public (string Reason, WorkspaceEnd End)? Stopped { get; set; }
         public Task? Completion { get; set; }
     }
 }

@@ -7,7 +7,7 @@ public static class StopWorkspaceHandler
 {
     public static void Handle(StopWorkspace command, LocalWorkspaces workspaces, ILogger<LocalWorkspaces> logger)
     {
-        if (!workspaces.Stop(command.TaskId, command.Reason))
+        if (!workspaces.Stop(command.TaskId, command.Reason, command.End))
             logger.LogInformation("StopWorkspace for task {TaskId}: no workspace of it runs here", command.TaskId);
     }
 }

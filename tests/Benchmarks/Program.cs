@@ -15,7 +15,9 @@ using Catalyst.Tasks;
 using Catalyst.Tasks.Domain;
 using JasperFx.CommandLine;
 using Marten;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
@@ -23,8 +25,8 @@ using Microsoft.Extensions.Logging;
 using Wolverine;
 
 // Harness benchmarks: the real Host on Kestrel, a throwaway PostgreSQL, the local backend, bash agents.
-// Usage: dotnet run -c Release --project tests/Benchmarks [-- overhead|first-line|throughput|latency ...]
-var which = args.Length > 0 ? args.ToHashSet() : ["sandbox", "overhead", "first-line", "throughput", "latency"];
+// Usage: dotnet run -c Release --project tests/Benchmarks [-- sandbox|overhead|first-line|throughput|latency|broker ...]
+var which = args.Length > 0 ? args.ToHashSet() : ["sandbox", "overhead", "first-line", "throughput", "latency", "broker"];
 var root = Directory.CreateTempSubdirectory("catalyst-bench-").FullName;
 await using var cluster = await PostgresCluster.StartAsync(Path.Combine(root, "pg"), throwaway: true);
 var origin = Git.CreateOrigin(root);
@@ -178,6 +180,82 @@ if (which.Contains("latency"))
     await Task.WhenAll(watchers);
     await Finished(id);
     Report($"latency: line printed → received by each of {clients} SSE clients: p50 {Stats.Percentile(samples, 50):F1} ms, p99 {Stats.Percentile(samples, 99):F1} ms, max {samples.Max():F1} ms over {samples.Count:N0} receipts (target p99 < 100 ms)");
+}
+
+if (which.Contains("broker"))
+{
+    // One loopback model server; the same requests straight to it and through the broker, interleaved, in one run.
+    var model = WebApplication.CreateSlimBuilder();
+    model.Logging.ClearProviders();
+    model.WebHost.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
+    var vendor = model.Build();
+    const string answer = "{\"id\":\"msg_1\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude-sonnet-4-5\",\"content\":[{\"type\":\"text\",\"text\":\"Done.\"}]," +
+                          "\"usage\":{\"input_tokens\":1200,\"cache_read_input_tokens\":4000,\"output_tokens\":85}}";
+    vendor.MapPost("/v1/messages", async (HttpContext c) =>
+    {
+        using var body = new StreamReader(c.Request.Body);
+        var streamed = (await body.ReadToEndAsync()).Contains("\"stream\":true");
+        if (!streamed) { c.Response.ContentType = "application/json"; await c.Response.WriteAsync(answer); return; }
+        c.Response.ContentType = "text/event-stream";
+        await c.Response.WriteAsync("event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"model\":\"claude-sonnet-4-5\",\"usage\":{\"input_tokens\":1200,\"output_tokens\":1}}}\n\n");
+        await c.Response.Body.FlushAsync();
+        await Task.Delay(5);
+        await c.Response.WriteAsync("event: message_delta\ndata: {\"type\":\"message_delta\",\"usage\":{\"output_tokens\":85}}\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"}\n\n");
+    });
+    await vendor.StartAsync();
+    var vendorUrl = vendor.Urls.First();
+
+    var claude = (await bus.InvokeAsync<Result<CredentialView>>(new AddAgentCredential(user.Id, "claude-code", "sk-ant-api03-bench-0123456789abcdef", "bench", BaseUrl: vendorUrl))).Value!.Id;
+    var taskId = Guid.CreateVersion7();
+    ((await bus.InvokeAsync<CredentialRef?>(new GrantCredentialToTask(user.Id, claude, taskId))) is not null).ShouldBeTrue();
+    var provider = (await bus.InvokeAsync<AgentProviderInfo?>(new GetAgentProvider("claude-code")))!;
+    var access = (await bus.InvokeAsync<Catalyst.Contracts.TaskAccess?>(new IssueTaskToken(taskId, claude, provider)))!;
+    var broker = services.GetRequiredService<LlmBrokerEndpoint>().Url;
+
+    using var direct = new HttpClient { BaseAddress = new Uri(vendorUrl) };
+    using var brokered = new HttpClient { BaseAddress = broker };
+    HttpRequestMessage Call(HttpClient client, bool stream)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/v1/messages")
+        {
+            Content = new StringContent($"{{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":1024,\"stream\":{(stream ? "true" : "false")},\"messages\":[{{\"role\":\"user\",\"content\":\"Write the README.\"}}]}}",
+                System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("x-api-key", client == brokered ? access.Token : "sk-ant-api03-bench-0123456789abcdef");
+        request.Headers.Add("anthropic-version", "2023-06-01");
+        return request;
+    }
+    async Task<double> Whole(HttpClient client)
+    {
+        var watch = Stopwatch.StartNew();
+        using var response = await client.SendAsync(Call(client, stream: false));
+        await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"HTTP {(int)response.StatusCode}");
+        return watch.Elapsed.TotalMilliseconds;
+    }
+    async Task<double> FirstByte(HttpClient client)
+    {
+        var watch = Stopwatch.StartNew();
+        using var response = await client.SendAsync(Call(client, stream: true), HttpCompletionOption.ResponseHeadersRead);
+        await using var body = await response.Content.ReadAsStreamAsync();
+        var one = new byte[1];
+        await body.ReadExactlyAsync(one);
+        var first = watch.Elapsed.TotalMilliseconds;
+        await body.CopyToAsync(Stream.Null);
+        return first;
+    }
+
+    for (var i = 0; i < 300; i++) { await Whole(direct); await Whole(brokered); }
+    const int runs = 2000, streams = 300;
+    List<double> straight = [], through = [], straightFirst = [], throughFirst = [];
+    for (var i = 0; i < runs; i++) { straight.Add(await Whole(direct)); through.Add(await Whole(brokered)); }
+    for (var i = 0; i < streams; i++) { straightFirst.Add(await FirstByte(direct)); throughFirst.Add(await FirstByte(brokered)); }
+    double P(List<double> xs, double p) => Stats.Percentile(xs, p);
+    Report($"broker: {runs:N0} requests each way: direct p50 {P(straight, 50):F2} ms, p99 {P(straight, 99):F2} ms; through the broker p50 {P(through, 50):F2} ms, p99 {P(through, 99):F2} ms; " +
+           $"added p50 {P(through, 50) - P(straight, 50):F2} ms (target ≤ 2), p99 {P(through, 99) - P(straight, 99):F2} ms (target ≤ 10)");
+    Report($"broker first byte: {streams} streamed answers each way: direct p50 {P(straightFirst, 50):F2} ms; through the broker p50 {P(throughFirst, 50):F2} ms, p99 {P(throughFirst, 99):F2} ms; " +
+           $"added p50 {P(throughFirst, 50) - P(straightFirst, 50):F2} ms, p99 {P(throughFirst, 99) - P(straightFirst, 99):F2} ms (target: first byte within 5 ms)");
+    await vendor.StopAsync();
 }
 
 var output = Environment.GetEnvironmentVariable("CATALYST_BENCH_OUTPUT");

@@ -62,4 +62,7 @@ public static class UserDirectoryHandler
         var users = await session.LoadManyAsync<CatalystUser>(ct, query.Ids.Distinct());
         return new(users.ToDictionary(u => u.Id, u => new UserRef(u.Id, u.Email, u.DisplayName)));
     }
+
+    public static async Task<IReadOnlyList<UserRef>> Handle(ListUsers query, IQuerySession session, CancellationToken ct) =>
+        (await session.Query<CatalystUser>().OrderBy(u => u.Email).ToListAsync(ct)).Select(u => new UserRef(u.Id, u.Email, u.DisplayName)).ToList();
 }

@@ -51,18 +51,22 @@ public sealed class AgentTaskTools
         [Description("Extra material given to the agent with the instructions, e.g. the issue text or the review comments. Optional.")] string? context_details = null,
         [Description("True: the agent first writes a plan and changes nothing; the task waits in `awaiting approval` until approve_agent_plan " +
                      "or reject_agent_plan. Only providers listing the \"plans\" feature. Default: false.")] bool plan_first = false,
+        [Description("At most this many tokens (input, output and cached) for this task through the LLM broker; lower than the project's per-task budget. Optional.")] long? budget_tokens = null,
+        [Description("At most this many US dollars for this task at the broker's prices; lower than the project's per-task budget. Optional.")] decimal? budget_usd = null,
         CancellationToken ct = default)
     {
         var credentialId = Guid.TryParse(credential, out var id) ? id : (Guid?)null;
         var command = new CreateAgentTask(user.UserId(), project, type, instructions, provider, credentialId,
-            credentialId is null ? credential : null, new TaskContext(context, context_number, context_details), plan_first);
+            credentialId is null ? credential : null, new TaskContext(context, context_number, context_details), plan_first,
+            budget_tokens is null && budget_usd is null ? null : new TaskBudget(budget_tokens, budget_usd));
         return McpAnswer.From(await bus.InvokeAsync<Result<AgentTaskCreatedResult>>(command, ct), McpCreatedTask.From);
     }
 
     [McpServerTool(Name = "get_agent_task", Title = "Get an agent task", ReadOnly = true, Idempotent = true, OpenWorld = false,
         UseStructuredContent = true, OutputSchemaType = typeof(AgentTaskDetails))]
     [Description("Shows one task: its status (pending, provisioning, running, awaiting approval, awaiting choice, completed, failed, cancelled, timeout), instructions, provider, " +
-                 "times, error, summary, work branch, commits, pull request URL, token usage, its timeline, and its place in the queue while pending.")]
+                 "times, error, summary, work branch, commits, pull request URL, token usage and cost as the LLM broker metered them against the task's budget " +
+                 "(budget_tokens, budget_usd, total_tokens, budget_message), its timeline, and its place in the queue while pending.")]
     public static async Task<CallToolResult> GetAgentTask(
         ClaimsPrincipal user, IMessageBus bus,
         [Description(TaskIdDescription)] string task_id,

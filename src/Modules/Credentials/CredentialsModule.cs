@@ -2,6 +2,7 @@ using Catalyst.Credentials.Encryption;
 using Marten;
 using Marten.Schema;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Wolverine;
 
 namespace Catalyst.Credentials;
@@ -33,6 +34,8 @@ public static class CredentialsModule
 
         // The LLM broker: its own listeners, YARP's forwarder, nothing of a request logged below a warning by YARP.
         services.AddHttpForwarder();
+        // YARP writes a line per forwarded request at Information; the broker's own warnings say what matters.
+        services.AddLogging(logging => logging.AddFilter("Yarp", LogLevel.Warning));
         services.AddSingleton<TaskTokenCache>();
         services.AddSingleton<LlmSpend>();
         services.AddSingleton<LlmPrices>();

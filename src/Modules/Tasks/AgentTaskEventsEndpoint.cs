@@ -85,6 +85,9 @@ public static class AgentTaskEventsEndpoint
                     if (changed.Status.IsFinished()) last = await Backfill(writer, reader, taskId, last, levels, ct);
                     await writer.Status(status = changed.Status, ct);
                     break;
+                case UsageChangedItem:
+                    await writer.Usage(ct);
+                    break;
                 case null when subscription.Reader.Completion.IsCompleted:
                     return;
             }
@@ -131,6 +134,13 @@ public static class AgentTaskEventsEndpoint
         {
             _buffer.Append("event: status\n");
             Data(json ? JsonSerializer.Serialize(new { status = status.Name() }) : LogLineHtml.Badge(status));
+            await Flush(ct);
+        }
+
+        public async Task Usage(CancellationToken ct)
+        {
+            _buffer.Append("event: usage\n");
+            Data(json ? "{}" : "");
             await Flush(ct);
         }
 

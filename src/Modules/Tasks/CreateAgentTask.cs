@@ -17,7 +17,8 @@ public sealed record CreateAgentTask(
     Guid? CredentialId,
     string? CredentialLabel = null,
     TaskContext? Context = null,
-    bool PlanFirst = false)
+    bool PlanFirst = false,
+    TaskBudget? Budget = null)
 {
     public const int MaxInstructionsBytes = 100 * 1024;
 
@@ -39,6 +40,8 @@ public sealed record CreateAgentTask(
             errors.Add(new(nameof(Context), "The context is manual, pull_request or issue."));
         else if (Context is { Kind: "pull_request" or "issue", Number: null or < 1 })
             errors.Add(new(nameof(Context), "A pull request or issue context needs its number."));
+        if (Budget?.Tokens is <= 0) errors.Add(new("BudgetTokens", "Enter a number of tokens above zero, or leave it empty for the project's budget."));
+        if (Budget?.Usd is <= 0) errors.Add(new("BudgetUsd", "Enter an amount in US dollars above zero, or leave it empty for the project's budget."));
         return errors;
     }
 }
@@ -76,6 +79,8 @@ public static class CreateAgentTaskHandler
         var credentialError = CheckCredential(credential, provider);
         if (credentialError is not null) return (Result<AgentTaskCreatedResult>.Fail(credentialError), outgoing);
 
+        if (TaskBudgets.Raises(project.TaskBudget, command.Budget) is { } raised) return (Result<AgentTaskCreatedResult>.Fail(raised), outgoing);
+
         var taskId = Guid.CreateVersion7();
         // Only a task its owner granted the credential to may have the key revealed to its workspace.
         if (await bus.InvokeAsync<CredentialRef?>(new GrantCredentialToTask(command.UserId, credential!.Id, taskId), ct) is null)
@@ -83,7 +88,8 @@ public static class CreateAgentTaskHandler
         var now = clock.GetUtcNow();
         session.Events.StartStream<AgentTask>(taskId,
             new AgentTaskCreated(taskId, project.Id, project.Slug, command.Type, command.Context ?? TaskContext.Manual, provider.Name,
-                provider.DisplayName, credential!.Id, credential.Label, command.Instructions, command.UserId, now, null, project.TimeoutSeconds, command.PlanFirst),
+                provider.DisplayName, credential!.Id, credential.Label, command.Instructions, command.UserId, now, null, project.TimeoutSeconds, command.PlanFirst,
+                TaskBudgets.Lower(project.TaskBudget, command.Budget)),
             new AgentTaskQueued(now));
         outgoing.Add(new StartQueuedTasks());
         return (Result<AgentTaskCreatedResult>.Ok(new(taskId, project.Slug, AgentTaskStatus.Pending)), outgoing);
@@ -98,4 +104,23 @@ public static class CreateAgentTaskHandler
             new("CredentialId", $"The credential “{credential.Label}” is for {credential.Provider}, not {provider.Name}; choose a {provider.DisplayName} credential."),
         _ => null,
     };
+}
+
+/// <summary>A task spends at most its project's per-task budget; it may ask for less, never more.</summary>
+public static class TaskBudgets
+{
+    public static TaskBudget Lower(TaskBudget project, TaskBudget? task) => task is null ? project : new(
+        Min(project.Tokens, task.Tokens), Min(project.Usd, task.Usd));
+
+    public static CommandError? Raises(TaskBudget project, TaskBudget? task) => task switch
+    {
+        { Tokens: { } t } when project.Tokens is { } p && t > p =>
+            new("BudgetTokens", $"The project allows at most {p:N0} tokens per task; ask for that or less."),
+        { Usd: { } u } when project.Usd is { } p && u > p =>
+            new("BudgetUsd", $"The project allows at most ${p:0.00##} per task; ask for that or less."),
+        _ => null,
+    };
+
+    private static T? Min<T>(T? a, T? b) where T : struct, IComparable<T> =>
+        a is null ? b : b is null ? a : a.Value.CompareTo(b.Value) <= 0 ? a : b;
 }

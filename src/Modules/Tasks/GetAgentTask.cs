@@ -38,6 +38,17 @@ public sealed record AgentTaskView(
     /// <summary>The project post-hook that failed after the agent exited, if one did.</summary>
     public HookFailure? PostHookFailure { get; init; }
 
+    /// <summary>Cached input read and written, as the broker metered them (apart from <see cref="InputTokens"/>).</summary>
+    public long CacheReadTokens { get; init; }
+    public long CacheWriteTokens { get; init; }
+    /// <summary>Every token the broker counted: what a token budget is measured against.</summary>
+    public long TotalTokens => InputTokens + OutputTokens + CacheReadTokens + CacheWriteTokens;
+    /// <summary>The task's budget through the broker; null: no limit.</summary>
+    public long? BudgetTokens { get; init; }
+    public decimal? BudgetUsd { get; init; }
+    /// <summary>Why the broker stopped the task, when a budget did.</summary>
+    public string? BudgetMessage { get; init; }
+
     public static AgentTaskView From(AgentTask t) => new(t.Id, t.ProjectSlug, t.Type, t.Context.ToString(), t.Provider, t.ProviderDisplayName,
         t.CredentialId, t.CredentialLabel, t.Instructions, t.Status.Name(), t.CreatedAt, t.StartedAt, t.EndedAt, t.Error, t.Summary, t.WorkBranch,
         t.BranchPushed, t.Commits, t.PullRequestUrl, t.CancelRequested, t.RetryOf, t.RetriedAs, t.CreatedBy, t.InputTokens, t.OutputTokens, t.CostUsd)
@@ -47,6 +58,8 @@ public sealed record AgentTaskView(
         PlanExpiresAt = t.Status == AgentTaskStatus.AwaitingApproval ? t.PlanExpiresAt : null,
         ParentId = t.ParentId, RunNumber = t.ParentId is null ? null : t.RunNumber, RunIds = t.RunIds, ChosenRunId = t.ChosenRunId,
         PostHookFailure = t.PostHookFailure,
+        CacheReadTokens = t.CacheReadTokens, CacheWriteTokens = t.CacheWriteTokens,
+        BudgetTokens = t.Budget.Tokens, BudgetUsd = t.Budget.Usd, BudgetMessage = t.BudgetMessage,
     };
 }
 

@@ -1,16 +1,22 @@
 using Catalyst.Contracts;
 using Catalyst.Tasks.Domain;
+using Catalyst.Tasks.Logs;
 using Marten;
 
 namespace Catalyst.Tasks;
 
+/// <summary>The task's recorded usage changed: open task pages refresh the usage and budget they show.</summary>
+public sealed record AgentTaskUsageChanged(Guid TaskId);
+
 /// <summary>The broker metered one model request of a task: its exact figures become the task's usage.</summary>
 public static class LlmUsageMeteredHandler
 {
-    public static async Task Handle(LlmUsageMetered message, IDocumentSession session, CancellationToken ct)
+    public static async Task<object[]> Handle(LlmUsageMetered message, IDocumentSession session, CancellationToken ct)
     {
-        if (await session.LoadAsync<AgentTask>(message.TaskId, ct) is null) return;
+        if (await session.LoadAsync<AgentTask>(message.TaskId, ct) is null) return [];
         session.Events.Append(message.TaskId, Recorded(message));
+        // Sent once the usage is committed, so a page that refreshes on it reads the new figures.
+        return [new AgentTaskUsageChanged(message.TaskId)];
     }
 
     public static TokenUsageRecorded Recorded(LlmUsageMetered m) => new(m.InputTokens, m.OutputTokens, m.CostUsd, m.At)
@@ -19,4 +25,6 @@ public static class LlmUsageMeteredHandler
         CacheWriteTokens = m.CacheWriteTokens,
         Model = m.Model,
     };
+
+    public static void Handle(AgentTaskUsageChanged message, TaskLiveFeed feed) => feed.UsageChanged(message.TaskId);
 }

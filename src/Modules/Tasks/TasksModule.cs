@@ -51,6 +51,8 @@ public static class TasksModule
             opts.LocalQueueFor<StartQueuedTasks>().Sequential();
             // A parallel request follows its runs one change at a time, so runs ending together do not race for its stream.
             opts.LocalQueueFor<FollowParallelRequest>().Sequential();
+            // The broker meters calls of one task in quick succession: one at a time, so their appends do not collide.
+            opts.LocalQueueFor<Catalyst.Contracts.LlmUsageMetered>().Sequential();
             opts.OnException<JasperFx.ConcurrencyException>()
                 .RetryWithCooldown(TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(250));
         });

@@ -96,6 +96,8 @@ public static class WorkspaceLifecycleHandler
     /// <summary>The pure part: how the way a workspace ended becomes the task's status and the message a user can act on.</summary>
     public static (AgentTaskStatus Status, string? Error) Outcome(AgentTask task, WorkspaceExited exit, string? agentError = null) => exit.End switch
     {
+        // Stopped at its budget: however the agent took the refusal, that is why the task ended.
+        _ when task.BudgetMessage is { } budget => (AgentTaskStatus.Failed, budget),
         WorkspaceEnd.Exited or WorkspaceEnd.Failed when exit.Result?.PreHookFailure is { } hook => (AgentTaskStatus.Failed, hook.Describe()),
         WorkspaceEnd.Exited when exit.ExitCode == 0 => (AgentTaskStatus.Completed, null),
         WorkspaceEnd.Exited or WorkspaceEnd.Failed when exit.ExitCode is not null => (AgentTaskStatus.Failed,

@@ -38,11 +38,11 @@ public abstract class BrokerContext(AppFixture fixture) : IntegrationContext(fix
     };
 
     protected async Task<BrokeredTask> TaskWithTokenAsync(string provider = "claude-code", Guid? userId = null, TaskBudget? budget = null,
-        bool withStream = true, string under = "")
+        bool withStream = true, string under = "", string? baseUrl = null)
     {
         var user = userId ?? Guid.NewGuid();
         var key = FakeModelVendor.NewKey(provider switch { "claude-code" => "sk-ant-api03-", "gemini-cli" => "AIza", _ => "sk-proj-" });
-        var added = await Invoke<Result<CredentialView>>(new AddAgentCredential(user, provider, key, $"work-{Guid.NewGuid():N}"[..20], BaseUrl: BaseUrlFor(provider, under)));
+        var added = await Invoke<Result<CredentialView>>(new AddAgentCredential(user, provider, key, $"work-{Guid.NewGuid():N}"[..20], BaseUrl: baseUrl ?? BaseUrlFor(provider, under)));
         added.Succeeded.ShouldBeTrue(added.ErrorText);
         var credentialId = added.Value!.Id;
         var taskId = Guid.CreateVersion7();
@@ -50,8 +50,9 @@ public abstract class BrokerContext(AppFixture fixture) : IntegrationContext(fix
         if (withStream)
         {
             await using var session = Store.LightweightSession();
+            var now = DateTimeOffset.UtcNow;
             session.Events.StartStream<AgentTask>(taskId, new AgentTaskCreated(taskId, Guid.NewGuid(), "shop", "feature-dev", TaskContext.Manual, provider, provider,
-                credentialId, "work", "Add a README.", user, DateTimeOffset.UtcNow, null, 600));
+                credentialId, "work", "Add a README.", user, now, null, 600, Budget: budget), new WorkspaceRequested(now), new AgentRunStarted(now));
             await session.SaveChangesAsync();
         }
         var info = await Invoke<AgentProviderInfo?>(new GetAgentProvider(provider));
@@ -59,6 +60,9 @@ public abstract class BrokerContext(AppFixture fixture) : IntegrationContext(fix
         access.ShouldNotBeNull();
         return new BrokeredTask(taskId, user, credentialId, key, access.Token, provider, access);
     }
+
+    /// <summary>The base URL a CLI is given: the broker's address with the path of the vendor's base URL kept.</summary>
+    protected string BrokerBaseUrl(TaskAccess access) => Broker.Url.ToString().TrimEnd('/') + new Uri(access.UpstreamBaseUrl).AbsolutePath.TrimEnd('/');
 
     protected static StringContent JsonBody(string json) => new(json, Encoding.UTF8, "application/json");
 
@@ -113,7 +117,7 @@ public abstract class BrokerContext(AppFixture fixture) : IntegrationContext(fix
     /// <summary>Waits (a bounded while) for what a message handled in the background leaves behind.</summary>
     protected static async Task Eventually(Func<Task<bool>> condition, string what)
     {
-        for (var i = 0; i < 150 && !await condition(); i++) await Task.Delay(100);
+        for (var i = 0; i < 300 && !await condition(); i++) await Task.Delay(100);
         (await condition()).ShouldBeTrue(what);
     }
 

@@ -43,6 +43,22 @@ public sealed class the_broker_meters_usage_onto_the_task(AppFixture fixture) : 
     }
 
     [Fact]
+    public async Task a_streamed_chat_completion_is_asked_for_its_usage()
+    {
+        var task = await TaskWithTokenAsync("qwen-code");
+        var call = ModelCall("qwen-code", task.Token);
+        call.Content = JsonBody("""{"model":"qwen3-coder-plus","stream":true,"messages":[{"role":"user","content":"Write the README."}]}""");
+        using var response = await Http.SendAsync(call);
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        await response.Content.ReadAsStringAsync();
+
+        var sent = System.Text.Json.JsonDocument.Parse(Vendor.Requests.ShouldHaveSingleItem().Body).RootElement;
+        sent.GetProperty("stream_options").GetProperty("include_usage").GetBoolean().ShouldBeTrue();
+        sent.GetProperty("messages")[0].GetProperty("content").GetString().ShouldBe("Write the README.");
+        await Eventually(async () => (await TaskAsync(task.TaskId)).OutputTokens == 150, "the usage it was asked for is recorded");
+    }
+
+    [Fact]
     public void prices_come_from_the_table_or_configuration_and_an_unknown_model_has_no_cost()
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>

@@ -29,6 +29,9 @@ public sealed partial class PageClient : IDisposable
 
     public Task<HttpResponseMessage> SendAsync(HttpRequestMessage request) => _http.SendAsync(request);
 
+    /// <summary>Answers once the headers are in, for a response that streams (server-sent events).</summary>
+    public Task<HttpResponseMessage> OpenStreamAsync(string url) => _http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead);
+
     /// <summary>Posts a form the way the page does: GETs <paramref name="formPage"/> (default: the target) for its antiforgery token first.</summary>
     public async Task<HttpResponseMessage> PostFormAsync(string url, Dictionary<string, string> fields, string? formPage = null, bool withAntiforgery = true)
     {

@@ -1,5 +1,7 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Catalyst.Contracts;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -18,6 +20,7 @@ public sealed class LlmBroker(
     ILogger<LlmBroker> logger) : IDisposable
 {
     private const long MaxRequestBody = 32 * 1024 * 1024;
+    private readonly ConcurrentDictionary<Guid, byte> _budgetReported = new();
 
     // No cookies, no redirects (a redirect would carry the key to wherever it points), no decompression: the answer passes as sent.
     private readonly HttpMessageInvoker _http = new(new SocketsHttpHandler
@@ -62,7 +65,8 @@ public sealed class LlmBroker(
             if ((BudgetCheck.Over(grant.TaskBudget, taskSpent, forTask: true) ?? BudgetCheck.Over(grant.MonthlyBudget, monthSpent, forTask: false)) is { } over)
             {
                 logger.LogWarning("Task {TaskId}: {Reason}; the request was not forwarded", grant.TaskId, over);
-                await new MessageBus(wolverine).PublishAsync(new TaskBudgetReached(grant.TaskId, over, now));
+                // Once per task on this node: a CLI that retries the refusal does not queue a stop per retry.
+                if (_budgetReported.TryAdd(grant.TaskId, 0)) await new MessageBus(wolverine).PublishAsync(new TaskBudgetReached(grant.TaskId, over, now));
                 await VendorApis.Error(context, grant.Vendor, StatusCodes.Status429TooManyRequests, over);
                 return;
             }
@@ -78,11 +82,18 @@ public sealed class LlmBroker(
             }
             // Kept in memory (never spilled to a file) so that the model can be read and the same bytes forwarded.
             var body = new MemoryStream();
-            await request.Body.CopyToAsync(body, ct);
+            var chunk = new byte[81920];
+            int read;
+            while ((read = await request.Body.ReadAsync(chunk, ct)) > 0 && body.Length <= MaxRequestBody) body.Write(chunk, 0, read);
             if (body.Length > MaxRequestBody)
             {
                 await VendorApis.Error(context, grant.Vendor, StatusCodes.Status413PayloadTooLarge, "The request is larger than the broker forwards (32 MB).");
                 return;
+            }
+            if (api == ApiCall.ChatCompletions && request.ContentLength is not null && WithUsageAsked(body.GetBuffer().AsSpan(0, (int)body.Length)) is { } asked)
+            {
+                body = new MemoryStream(asked, 0, asked.Length, writable: false, publiclyVisible: true);
+                request.ContentLength = asked.Length;
             }
             body.Position = 0;
             request.Body = body;
@@ -113,6 +124,30 @@ public sealed class LlmBroker(
         catch (Exception e)
         {
             logger.LogError("The usage of a request of task {TaskId} could not be recorded: {Error}", grant.TaskId, e.GetType().Name);
+        }
+    }
+
+    /// <summary>
+    /// A streamed Chat Completions request reports usage only when asked (<c>stream_options.include_usage</c>); without
+    /// it nothing could be metered and no budget would hold. Answers the body with the question added, or null to keep it.
+    /// </summary>
+    public static byte[]? WithUsageAsked(ReadOnlySpan<byte> body)
+    {
+        if (body.IndexOf("\"stream\""u8) < 0) return null;
+        try
+        {
+            if (JsonNode.Parse(body) is not JsonObject request || request["stream"]?.GetValueKind() != JsonValueKind.True) return null;
+            if (request["stream_options"] is JsonObject options)
+            {
+                if (options["include_usage"]?.GetValueKind() == JsonValueKind.True) return null;
+                options["include_usage"] = true;
+            }
+            else request["stream_options"] = new JsonObject { ["include_usage"] = true };
+            return JsonSerializer.SerializeToUtf8Bytes(request);
+        }
+        catch (JsonException)
+        {
+            return null;
         }
     }
 

@@ -53,6 +53,8 @@ public sealed class LlmBrokerServer(IConfiguration configuration, LlmBroker brok
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
+            // The broker answers a larger body itself, in the vendor's shape.
+            kestrel.Limits.MaxRequestBodySize = 64 * 1024 * 1024;
             foreach (var url in urls)
             {
                 if (url.Scheme != "http") throw new InvalidOperationException($"{UrlsKey}: the broker serves plain http on this machine's own network, not {url}.");

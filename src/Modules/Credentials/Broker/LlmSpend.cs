@@ -90,8 +90,8 @@ public static class BudgetCheck
                 : string.Format(inv, "Budget reached: {0:N0} tokens of your monthly budget of {1:N0} tokens", spent.Tokens, tokens);
         if (budget.Usd is { } usd && spent.Usd >= usd)
             return forTask
-                ? string.Format(inv, "Budget reached: ${0:N2} of ${1:N2} for this task", spent.Usd, usd)
-                : string.Format(inv, "Budget reached: ${0:N2} of your monthly budget of ${1:N2}", spent.Usd, usd);
+                ? string.Format(inv, "Budget reached: ${0:#,##0.00##} of ${1:#,##0.00##} for this task", spent.Usd, usd)
+                : string.Format(inv, "Budget reached: ${0:#,##0.00##} of your monthly budget of ${1:#,##0.00##}", spent.Usd, usd);
         return null;
     }
 }

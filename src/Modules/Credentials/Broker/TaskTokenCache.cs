@@ -22,7 +22,8 @@ public sealed record BrokerGrant(
 public sealed class TaskTokenCache(IDocumentStore store, CredentialKeyRing keys, TimeProvider clock, ILogger<TaskTokenCache> logger)
 {
     private static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(5);
-    private readonly ConcurrentDictionary<string, (BrokerGrant? Grant, DateTimeOffset Until)> _byHash = new();
+    private const int MaxEntries = 10_000;
+    private readonly ConcurrentDictionary<string, (BrokerGrant Grant, DateTimeOffset Until)> _byHash = new();
     private readonly ConcurrentDictionary<Guid, DateTimeOffset> _revokedAt = new();
 
     /// <summary>The task's tokens issued before <paramref name="at"/> (now, by default) are refused from now on.</summary>
@@ -30,7 +31,7 @@ public sealed class TaskTokenCache(IDocumentStore store, CredentialKeyRing keys,
     {
         _revokedAt[taskId] = at ?? clock.GetUtcNow();
         foreach (var (hash, entry) in _byHash)
-            if (entry.Grant?.TaskId == taskId) _byHash.TryRemove(hash, out _);
+            if (entry.Grant.TaskId == taskId) _byHash.TryRemove(hash, out _);
     }
 
     /// <summary>Drops every cached grant (a budget or credential changed).</summary>
@@ -44,6 +45,11 @@ public sealed class TaskTokenCache(IDocumentStore store, CredentialKeyRing keys,
         if (_byHash.TryGetValue(hash, out var cached) && cached.Until > now) return Live(cached.Grant);
 
         var grant = await LoadAsync(hash, ct);
+        // Only good tokens are kept: made-up ones would otherwise fill the cache.
+        if (grant is null) return null;
+        if (_byHash.Count > MaxEntries)
+            foreach (var (key, entry) in _byHash)
+                if (entry.Until <= now) _byHash.TryRemove(key, out _);
         _byHash[hash] = (grant, now + Lifetime);
         return Live(grant);
     }

@@ -29,6 +29,7 @@ public static class CreateProjectHandler
             Limits = new ProjectLimits { TimeoutSeconds = settings.TimeoutSeconds, MaxConcurrentTasks = settings.MaxConcurrentTasks },
             Hooks = settings.Hooks,
             Sandbox = settings.Sandbox,
+            TaskBudget = settings.TaskBudget,
             CreatedBy = command.UserId,
             CreatedAt = now,
             UpdatedAt = now,

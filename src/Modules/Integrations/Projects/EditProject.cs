@@ -26,6 +26,7 @@ public static class EditProjectHandler
             Limits = project.Limits with { TimeoutSeconds = settings.TimeoutSeconds, MaxConcurrentTasks = settings.MaxConcurrentTasks },
             Hooks = settings.Hooks,
             Sandbox = settings.Sandbox,
+            TaskBudget = settings.TaskBudget,
             UpdatedAt = clock.GetUtcNow(),
         };
         session.Store(updated);

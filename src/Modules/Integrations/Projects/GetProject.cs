@@ -38,5 +38,5 @@ public static class ProjectQueriesHandler
     }
 
     private static ProjectRef Ref(Project p) => new(p.Id, p.Slug, p.Name, p.RepositoryUrl, p.DefaultBranch, p.GitHubRepository,
-        p.Limits.TimeoutSeconds, p.Limits.MaxConcurrentTasks, p.MemberIds) { Hooks = p.Hooks, Sandbox = p.Sandbox };
+        p.Limits.TimeoutSeconds, p.Limits.MaxConcurrentTasks, p.MemberIds) { Hooks = p.Hooks, Sandbox = p.Sandbox, TaskBudget = p.TaskBudget };
 }

@@ -15,6 +15,7 @@ public sealed record Project
     public ProjectLimits Limits { get; init; } = new();
     public ProjectHooks Hooks { get; init; } = ProjectHooks.None;
     public ProjectSandbox Sandbox { get; init; } = ProjectSandbox.None;
+    public TaskBudget TaskBudget { get; init; } = TaskBudget.None;
     public Guid CreatedBy { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }
@@ -37,7 +38,8 @@ public sealed record ProjectView(
 {
     public ProjectHooks Hooks { get; init; } = ProjectHooks.None;
     public ProjectSandbox Sandbox { get; init; } = ProjectSandbox.None;
+    public TaskBudget TaskBudget { get; init; } = TaskBudget.None;
 
     public static ProjectView From(Project p) => new(p.Id, p.Name, p.Slug, p.RepositoryUrl, p.DefaultBranch, p.GitHubRepository,
-        p.Limits.TimeoutSeconds, p.Limits.MaxConcurrentTasks, p.MemberIds, p.CreatedBy, p.CreatedAt) { Hooks = p.Hooks, Sandbox = p.Sandbox };
+        p.Limits.TimeoutSeconds, p.Limits.MaxConcurrentTasks, p.MemberIds, p.CreatedBy, p.CreatedAt) { Hooks = p.Hooks, Sandbox = p.Sandbox, TaskBudget = p.TaskBudget };
 }

@@ -46,6 +46,13 @@ public sealed partial record ProjectSettings(
 
     public ProjectSandbox Sandbox => new(Commands(AllowedHosts).Select(h => h.ToLowerInvariant()).Distinct().ToArray(), MemoryMiB, Cpus, Processes);
 
+    /// <summary>Per task, through the broker: tokens (input + output + cache) and/or US dollars; null: no limit.</summary>
+    public long? TaskBudgetTokens { get; init; }
+
+    public decimal? TaskBudgetUsd { get; init; }
+
+    public TaskBudget TaskBudget => new(TaskBudgetTokens, TaskBudgetUsd);
+
     private static string[] Commands(IReadOnlyList<string>? commands) =>
         (commands ?? []).Select(c => c?.Trim() ?? "").Where(c => c.Length > 0).ToArray();
 
@@ -85,6 +92,8 @@ public sealed partial record ProjectSettings(
         if (Cpus is < 0.1 or > 256) errors.Add(new(nameof(Cpus), "Workspace CPUs must be between 0.1 and 256, or empty for no limit."));
         if (Processes is < 16 or > 100_000) errors.Add(new(nameof(Processes), "Workspace processes must be between 16 and 100,000, or empty for the default."));
 
+        if (TaskBudgetTokens is <= 0) errors.Add(new(nameof(TaskBudgetTokens), "Enter a number of tokens above zero, or leave it empty for no limit."));
+        if (TaskBudgetUsd is <= 0) errors.Add(new(nameof(TaskBudgetUsd), "Enter an amount in US dollars above zero, or leave it empty for no limit."));
         ValidateHooks(errors, nameof(PreHooks), "Pre-hook", Hooks.Pre);
         ValidateHooks(errors, nameof(PostHooks), "Post-hook", Hooks.Post);
         return errors;

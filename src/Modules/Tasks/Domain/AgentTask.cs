@@ -60,7 +60,7 @@ public sealed record TaskContext(string Kind, int? Number = null, string? Snapsh
 public sealed record AgentTaskCreated(
     Guid TaskId, Guid ProjectId, string ProjectSlug, string Type, TaskContext Context, string Provider, string ProviderDisplayName,
     Guid CredentialId, string CredentialLabel, string Instructions, Guid CreatedBy, DateTimeOffset At, Guid? RetryOf, int TimeoutSeconds,
-    bool PlanFirst = false);
+    bool PlanFirst = false, TaskBudget? Budget = null);
 
 public sealed record AgentTaskQueued(DateTimeOffset At);
 
@@ -94,6 +94,9 @@ public sealed record TokenUsageRecorded(long InputTokens, long OutputTokens, dec
     public long CacheWriteTokens { get; init; }
     public string? Model { get; init; }
 }
+
+/// <summary>The broker refused the task's next model request: it spent its budget (or its owner's month's). The task ends failed with <see cref="Message"/>.</summary>
+public sealed record BudgetReached(string Message, DateTimeOffset At);
 
 /// <summary>A project post-hook failed after the agent exited. The task still ends as the agent's exit decides.</summary>
 public sealed record PostHookFailed(HookFailure Failure, DateTimeOffset At);
@@ -143,6 +146,10 @@ public sealed partial record AgentTask
     public bool PlanApproved { get; init; }
     public string? ApprovalNotes { get; init; }
     public HookFailure? PostHookFailure { get; init; }
+    /// <summary>What the task may spend through the broker: the project's per-task budget, possibly lowered when it was created.</summary>
+    public TaskBudget Budget { get; init; } = TaskBudget.None;
+    /// <summary>Set when the broker stopped the task at its budget; the task ends failed with this message.</summary>
+    public string? BudgetMessage { get; init; }
 
     /// <summary>What the next workspace of this task does: the whole run, the plan, or the approved plan's execution.</summary>
     public WorkspacePhase NextPhase => !PlanFirst ? WorkspacePhase.Run : PlanApproved ? WorkspacePhase.Execute : WorkspacePhase.Plan;
@@ -172,6 +179,7 @@ public sealed partial record AgentTask
         RetryOf = e.RetryOf,
         TimeoutSeconds = e.TimeoutSeconds,
         PlanFirst = e.PlanFirst,
+        Budget = e.Budget ?? TaskBudget.None,
     };
 
     public AgentTask Apply(AgentTaskQueued _) => this;
@@ -195,4 +203,5 @@ public sealed partial record AgentTask
         CostUsd = e.CostUsd is null ? CostUsd : (CostUsd ?? 0) + e.CostUsd,
     };
     public AgentTask Apply(PostHookFailed e) => this with { PostHookFailure = e.Failure };
+    public AgentTask Apply(BudgetReached e) => this with { BudgetMessage = e.Message };
 }

@@ -8,6 +8,7 @@ namespace Catalyst.Tasks.Logs;
 public abstract record FeedItem;
 public sealed record LogsWritten(IReadOnlyList<AgentTaskLog> Lines) : FeedItem;
 public sealed record StatusChangedItem(AgentTaskStatus Status) : FeedItem;
+public sealed record UsageChangedItem : FeedItem;
 
 /// <summary>
 /// In-process fan-out of a task's new log lines and status changes to whoever watches it (SSE streams).
@@ -27,6 +28,9 @@ public sealed class TaskLiveFeed
     public void Publish(Guid taskId, IReadOnlyList<AgentTaskLog> lines) => Send(taskId, new LogsWritten(lines));
 
     public void StatusChanged(Guid taskId, AgentTaskStatus status) => Send(taskId, new StatusChangedItem(status));
+
+    /// <summary>The broker metered a request of the task: its page refreshes the usage and budget it shows.</summary>
+    public void UsageChanged(Guid taskId) => Send(taskId, new UsageChangedItem());
 
     public int WatcherCount(Guid taskId) => _watchers.TryGetValue(taskId, out var set) ? set.Count : 0;
 

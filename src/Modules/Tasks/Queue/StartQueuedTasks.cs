@@ -113,6 +113,7 @@ public static class StartQueuedTasksHandler
                 Hooks = project.Hooks,
                 EgressAllowList = project.Sandbox.AllowedHosts,
                 Limits = new WorkspaceResources(project.Sandbox.MemoryMiB, project.Sandbox.Cpus, project.Sandbox.Processes),
+                Budget = TaskBudgets.Lower(project.TaskBudget, task.Budget),
             }));
             outgoing.Add(new AgentTaskStatusChanged(task.Id, AgentTaskStatus.Provisioning));
         }

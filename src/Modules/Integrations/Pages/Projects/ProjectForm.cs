@@ -25,6 +25,9 @@ public sealed class ProjectForm
     public int? MemoryMiB { get; set; }
     public double? Cpus { get; set; }
     public int? Processes { get; set; }
+    public long? TaskBudgetTokens { get; set; }
+
+    public decimal? TaskBudgetUsd { get; set; }
 
     public ProjectSettings ToSettings() => new(Name ?? "", Slug ?? "", RepositoryUrl ?? "", DefaultBranch, GitHubRepository, TimeoutSeconds, MaxConcurrentTasks)
     {
@@ -34,6 +37,8 @@ public sealed class ProjectForm
         MemoryMiB = MemoryMiB,
         Cpus = Cpus,
         Processes = Processes,
+        TaskBudgetTokens = TaskBudgetTokens,
+        TaskBudgetUsd = TaskBudgetUsd,
     };
 
     private static string[] Lines(string? text) => (text ?? "").Split(["\r\n", "\n", "\r"], StringSplitOptions.None);
@@ -44,5 +49,6 @@ public sealed class ProjectForm
         GitHubRepository = p.GitHubRepository, TimeoutSeconds = p.TimeoutSeconds, MaxConcurrentTasks = p.MaxConcurrentTasks, SlugEditable = false,
         PreHooks = string.Join('\n', p.Hooks.Pre), PostHooks = string.Join('\n', p.Hooks.Post),
         AllowedHosts = string.Join('\n', p.Sandbox.AllowedHosts), MemoryMiB = p.Sandbox.MemoryMiB, Cpus = p.Sandbox.Cpus, Processes = p.Sandbox.Processes,
+        TaskBudgetTokens = p.TaskBudget.Tokens, TaskBudgetUsd = p.TaskBudget.Usd,
     };
 }

@@ -13,6 +13,9 @@ public sealed class NewAgentTaskModel(IMessageBus bus) : CatalystPageModel
     [BindProperty] public Guid? CredentialId { get; set; }
     [BindProperty] public string Instructions { get; set; } = "";
     [BindProperty] public bool PlanFirst { get; set; }
+    /// <summary>Lower than the project's per-task budget, for this task only; empty: the project's.</summary>
+    [BindProperty] public long? BudgetTokens { get; set; }
+    [BindProperty] public decimal? BudgetUsd { get; set; }
     /// <summary>How many times the chosen agent runs: 1 is a single task, 2–5 a parallel request whose runs are compared.</summary>
     [BindProperty] public int Runs { get; set; } = 1;
 
@@ -47,7 +50,8 @@ public sealed class NewAgentTaskModel(IMessageBus bus) : CatalystPageModel
         }
         if (Runs != 1) return await StartParallel(ct);
         var result = await bus.InvokeAsync<Result<AgentTaskCreatedResult>>(
-            new CreateAgentTask(CurrentUserId, Slug, Type, Instructions, Provider ?? "", CredentialId, PlanFirst: PlanFirst), ct);
+            new CreateAgentTask(CurrentUserId, Slug, Type, Instructions, Provider ?? "", CredentialId, PlanFirst: PlanFirst,
+                Budget: BudgetTokens is null && BudgetUsd is null ? null : new TaskBudget(BudgetTokens, BudgetUsd)), ct);
         if (!result.Succeeded) return Rejected(result);
         return Redirect($"/projects/{Slug}/agents/{result.Value!.TaskId}");
     }
