@@ -69,20 +69,26 @@ public sealed class LlmSpend(IDocumentStore store, TimeProvider clock)
     public Func<CancellationToken, Task> Add(Guid taskId, Guid userId, DateTimeOffset at, long tokens, decimal? usd)
     {
         var delta = new Spend(tokens, usd ?? 0);
-        var written = new List<Delta>();
+        var written = new List<(Entry Entry, Delta Delta)>();
         foreach (var key in new[] { TaskKey(taskId), MonthKey(userId, at) })
         {
             var entry = _local.GetOrAdd(key, _ => new Entry());
             var d = new Delta(delta);
             lock (entry) entry.Deltas.Add(d);
-            written.Add(d);
+            written.Add((entry, d));
         }
         if (_local.Count > 100_000) Prune();
         return async ct =>
         {
             await AddAsync(taskId, userId, at, tokens, usd, ct);
             var now = clock.GetUtcNow();
-            foreach (var d in written) d.WrittenAt = now;
+            foreach (var (entry, d) in written)
+                lock (entry)
+                {
+                    d.WrittenAt = now;
+                    // A stale entry is read again before it is used: what is written need not be kept.
+                    if (now - entry.ReadAt >= Fresh) entry.Deltas.RemoveAll(x => x.WrittenAt is not null);
+                }
         };
     }
 
