@@ -211,9 +211,14 @@ if (which.Contains("broker"))
     var provider = (await bus.InvokeAsync<AgentProviderInfo?>(new GetAgentProvider("claude-code")))!;
     var access = (await bus.InvokeAsync<Catalyst.Contracts.TaskAccess?>(new IssueTaskToken(taskId, claude, provider)))!;
     var broker = services.GetRequiredService<LlmBrokerEndpoint>().Url;
+    // A second task with a budget it never reaches: its spend is read before and recorded after every call.
+    var budgetedId = Guid.CreateVersion7();
+    ((await bus.InvokeAsync<CredentialRef?>(new GrantCredentialToTask(user.Id, claude, budgetedId))) is not null).ShouldBeTrue();
+    var budgeted = (await bus.InvokeAsync<Catalyst.Contracts.TaskAccess?>(new IssueTaskToken(budgetedId, claude, provider) { Budget = new TaskBudget(1_000_000_000_000, null) }))!;
 
     using var direct = new HttpClient { BaseAddress = new Uri(vendorUrl) };
     using var brokered = new HttpClient { BaseAddress = broker };
+    using var brokeredWithBudget = new HttpClient { BaseAddress = broker };
     HttpRequestMessage Call(HttpClient client, bool stream)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, "/v1/messages")
@@ -221,7 +226,7 @@ if (which.Contains("broker"))
             Content = new StringContent($"{{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":1024,\"stream\":{(stream ? "true" : "false")},\"messages\":[{{\"role\":\"user\",\"content\":\"Write the README.\"}}]}}",
                 System.Text.Encoding.UTF8, "application/json"),
         };
-        request.Headers.Add("x-api-key", client == brokered ? access.Token : "sk-ant-api03-bench-0123456789abcdef");
+        request.Headers.Add("x-api-key", client == brokered ? access.Token : client == brokeredWithBudget ? budgeted.Token : "sk-ant-api03-bench-0123456789abcdef");
         request.Headers.Add("anthropic-version", "2023-06-01");
         return request;
     }
@@ -245,14 +250,16 @@ if (which.Contains("broker"))
         return first;
     }
 
-    for (var i = 0; i < 300; i++) { await Whole(direct); await Whole(brokered); }
+    for (var i = 0; i < 300; i++) { await Whole(direct); await Whole(brokered); await Whole(brokeredWithBudget); }
     const int runs = 2000, streams = 300;
-    List<double> straight = [], through = [], straightFirst = [], throughFirst = [];
-    for (var i = 0; i < runs; i++) { straight.Add(await Whole(direct)); through.Add(await Whole(brokered)); }
+    List<double> straight = [], through = [], throughBudgeted = [], straightFirst = [], throughFirst = [];
+    for (var i = 0; i < runs; i++) { straight.Add(await Whole(direct)); through.Add(await Whole(brokered)); throughBudgeted.Add(await Whole(brokeredWithBudget)); }
     for (var i = 0; i < streams; i++) { straightFirst.Add(await FirstByte(direct)); throughFirst.Add(await FirstByte(brokered)); }
     double P(List<double> xs, double p) => Stats.Percentile(xs, p);
     Report($"broker: {runs:N0} requests each way: direct p50 {P(straight, 50):F2} ms, p99 {P(straight, 99):F2} ms; through the broker p50 {P(through, 50):F2} ms, p99 {P(through, 99):F2} ms; " +
            $"added p50 {P(through, 50) - P(straight, 50):F2} ms (target ≤ 2), p99 {P(through, 99) - P(straight, 99):F2} ms (target ≤ 10)");
+    Report($"broker with a budget: {runs:N0} requests: p50 {P(throughBudgeted, 50):F2} ms, p99 {P(throughBudgeted, 99):F2} ms; " +
+           $"added p50 {P(throughBudgeted, 50) - P(straight, 50):F2} ms (target ≤ 2), p99 {P(throughBudgeted, 99) - P(straight, 99):F2} ms (target ≤ 10)");
     Report($"broker first byte: {streams} streamed answers each way: direct p50 {P(straightFirst, 50):F2} ms; through the broker p50 {P(throughFirst, 50):F2} ms, p99 {P(throughFirst, 99):F2} ms; " +
            $"added p50 {P(throughFirst, 50) - P(straightFirst, 50):F2} ms, p99 {P(throughFirst, 99) - P(straightFirst, 99):F2} ms (target: first byte within 5 ms)");
     await vendor.StopAsync();

@@ -58,10 +58,11 @@ public sealed class LlmBroker(
             return;
         }
 
-        if (Generates(api))
+        var budgeted = grant.TaskBudget != TaskBudget.None || grant.MonthlyBudget != TaskBudget.None;
+        if (Generates(api) && budgeted)
         {
             var now = clock.GetUtcNow();
-            var (taskSpent, monthSpent) = await spend.ReadAsync(grant.TaskId, grant.UserId, now, ct);
+            var (taskSpent, monthSpent) = await spend.CurrentAsync(grant.TaskId, grant.UserId, now, ct);
             if ((BudgetCheck.Over(grant.TaskBudget, taskSpent, forTask: true) ?? BudgetCheck.Over(grant.MonthlyBudget, monthSpent, forTask: false)) is { } over)
             {
                 logger.LogWarning("Task {TaskId}: {Reason}; the request was not forwarded", grant.TaskId, over);
@@ -100,7 +101,7 @@ public sealed class LlmBroker(
             model ??= ModelOf(body.GetBuffer().AsSpan(0, (int)body.Length));
         }
 
-        var transformer = new BrokerTransformer(grant, api, model, usage => RecordAsync(grant, usage));
+        var transformer = new BrokerTransformer(grant, api, model, usage => Record(grant, usage));
         var error = await forwarder.SendAsync(context, grant.Upstream.GetLeftPart(UriPartial.Authority), _http, Config, transformer, ct);
         if (error != ForwarderError.None && !context.Response.HasStarted)
             await VendorApis.Error(context, grant.Vendor, StatusCodes.Status502BadGateway,
@@ -111,20 +112,28 @@ public sealed class LlmBroker(
     public static bool Generates(ApiCall call) =>
         call is ApiCall.AnthropicMessages or ApiCall.OpenAIResponses or ApiCall.ChatCompletions or ApiCall.GeminiGenerate or ApiCall.GeminiStreamGenerate;
 
-    private async Task RecordAsync(BrokerGrant grant, MeteredUsage usage)
+    /// <summary>
+    /// Counted on this node before the answer's end reaches the client (the next call is checked against it); written
+    /// to the table and sent to the Tasks module after, without holding the answer back.
+    /// </summary>
+    private void Record(BrokerGrant grant, MeteredUsage usage)
     {
-        try
+        var cost = prices.CostOf(usage);
+        var at = clock.GetUtcNow();
+        var write = spend.Add(grant.TaskId, grant.UserId, at, usage.Total, cost);
+        _ = Task.Run(async () =>
         {
-            var cost = prices.CostOf(usage);
-            var at = clock.GetUtcNow();
-            await spend.AddAsync(grant.TaskId, grant.UserId, at, usage.Total, cost, CancellationToken.None);
-            await new MessageBus(wolverine).PublishAsync(new LlmUsageMetered(grant.TaskId, usage.Model ?? "unknown", usage.InputTokens, usage.OutputTokens,
-                usage.CacheReadTokens, usage.CacheWriteTokens, cost, at));
-        }
-        catch (Exception e)
-        {
-            logger.LogError("The usage of a request of task {TaskId} could not be recorded: {Error}", grant.TaskId, e.GetType().Name);
-        }
+            try
+            {
+                await write(CancellationToken.None);
+                await new MessageBus(wolverine).PublishAsync(new LlmUsageMetered(grant.TaskId, usage.Model ?? "unknown", usage.InputTokens, usage.OutputTokens,
+                    usage.CacheReadTokens, usage.CacheWriteTokens, cost, at));
+            }
+            catch (Exception e)
+            {
+                logger.LogError("The usage of a request of task {TaskId} could not be recorded: {Error}", grant.TaskId, e.GetType().Name);
+            }
+        });
     }
 
     /// <summary>
@@ -174,7 +183,7 @@ public sealed class LlmBroker(
 
     public void Dispose() => _http.Dispose();
 
-    private sealed class BrokerTransformer(BrokerGrant grant, ApiCall call, string? model, Func<MeteredUsage, Task> onUsage) : HttpTransformer
+    private sealed class BrokerTransformer(BrokerGrant grant, ApiCall call, string? model, Action<MeteredUsage> onUsage) : HttpTransformer
     {
         public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix,
             CancellationToken cancellationToken)

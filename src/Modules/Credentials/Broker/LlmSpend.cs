@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using Catalyst.Contracts;
 using Marten;
@@ -11,10 +12,93 @@ public readonly record struct Spend(long Tokens, decimal Usd);
 
 /// <summary>
 /// Spend per task and per user-month, added up in one table with atomic upserts so that every node counts the same.
+/// A node also keeps what it read (for two seconds) and what it added since: the check before a call costs no round
+/// trip, and a call's spend counts for the next call on this node at once, before it is written.
 /// </summary>
-public sealed class LlmSpend(IDocumentStore store)
+public sealed class LlmSpend(IDocumentStore store, TimeProvider clock)
 {
     public const string TableName = "llm_spend";
+    private static readonly TimeSpan Fresh = TimeSpan.FromSeconds(2);
+    private readonly ConcurrentDictionary<string, Entry> _local = new();
+
+    private sealed class Delta(Spend spend)
+    {
+        public Spend Spend { get; } = spend;
+        public DateTimeOffset? WrittenAt { get; set; }
+    }
+
+    private sealed class Entry
+    {
+        public Spend Stored;
+        public DateTimeOffset ReadAt = DateTimeOffset.MinValue;
+        public readonly List<Delta> Deltas = [];
+
+        public Spend Total()
+        {
+            lock (this) return Deltas.Aggregate(Stored, (sum, d) => new Spend(sum.Tokens + d.Spend.Tokens, sum.Usd + d.Spend.Usd));
+        }
+    }
+
+    /// <summary>What the task and its user's month have spent, as this node knows it (at most two seconds behind other nodes).</summary>
+    public async Task<(Spend Task, Spend Month)> CurrentAsync(Guid taskId, Guid userId, DateTimeOffset now, CancellationToken ct)
+    {
+        var (taskKey, monthKey) = (TaskKey(taskId), MonthKey(userId, now));
+        var task = _local.GetOrAdd(taskKey, _ => new Entry());
+        var month = _local.GetOrAdd(monthKey, _ => new Entry());
+        if (now - task.ReadAt < Fresh && now - month.ReadAt < Fresh) return (task.Total(), month.Total());
+
+        var started = clock.GetUtcNow();
+        var (storedTask, storedMonth) = await ReadAsync(taskId, userId, now, ct);
+        Refresh(task, storedTask, started);
+        Refresh(month, storedMonth, started);
+        return (task.Total(), month.Total());
+    }
+
+    // What the table said as of a read begun at `started` includes every delta written before then.
+    private static void Refresh(Entry entry, Spend stored, DateTimeOffset started)
+    {
+        lock (entry)
+        {
+            entry.Stored = stored;
+            entry.ReadAt = started;
+            entry.Deltas.RemoveAll(d => d.WrittenAt < started);
+        }
+    }
+
+    /// <summary>Counts a call's spend on this node at once; <see cref="WriteAsync"/> then adds it to the table.</summary>
+    public Func<CancellationToken, Task> Add(Guid taskId, Guid userId, DateTimeOffset at, long tokens, decimal? usd)
+    {
+        var delta = new Spend(tokens, usd ?? 0);
+        var written = new List<(Entry Entry, Delta Delta)>();
+        foreach (var key in new[] { TaskKey(taskId), MonthKey(userId, at) })
+        {
+            var entry = _local.GetOrAdd(key, _ => new Entry());
+            var d = new Delta(delta);
+            lock (entry) entry.Deltas.Add(d);
+            written.Add((entry, d));
+        }
+        if (_local.Count > 100_000) Prune();
+        return async ct =>
+        {
+            await AddAsync(taskId, userId, at, tokens, usd, ct);
+            var now = clock.GetUtcNow();
+            foreach (var (entry, d) in written)
+                lock (entry)
+                {
+                    d.WrittenAt = now;
+                    // A stale entry is read again before it is used: what is written need not be kept.
+                    if (now - entry.ReadAt >= Fresh) entry.Deltas.RemoveAll(x => x.WrittenAt is not null);
+                }
+        };
+    }
+
+    private void Prune()
+    {
+        var stale = clock.GetUtcNow() - TimeSpan.FromMinutes(1);
+        foreach (var (key, entry) in _local)
+            lock (entry)
+                if (entry.ReadAt < stale && entry.Deltas.All(d => d.WrittenAt is not null)) _local.TryRemove(key, out _);
+    }
 
     public static string TaskKey(Guid taskId) => $"task:{taskId:N}";
 

@@ -177,9 +177,9 @@ public sealed class MeteringContent : HttpContent
 {
     private readonly HttpContent _inner;
     private readonly UsageReader _reader;
-    private readonly Func<MeteredUsage, Task> _onUsage;
+    private readonly Action<MeteredUsage> _onUsage;
 
-    public MeteringContent(HttpContent inner, UsageReader reader, Func<MeteredUsage, Task> onUsage)
+    public MeteringContent(HttpContent inner, UsageReader reader, Action<MeteredUsage> onUsage)
     {
         (_inner, _reader, _onUsage) = (inner, reader, onUsage);
         foreach (var header in inner.Headers) Headers.TryAddWithoutValidation(header.Key, header.Value);
@@ -210,7 +210,7 @@ public sealed class MeteringContent : HttpContent
         base.Dispose(disposing);
     }
 
-    private sealed class MeteringStream(Stream inner, UsageReader reader, Func<MeteredUsage, Task> onUsage) : Stream
+    private sealed class MeteringStream(Stream inner, UsageReader reader, Action<MeteredUsage> onUsage) : Stream
     {
         private bool _done;
 
@@ -223,7 +223,7 @@ public sealed class MeteringContent : HttpContent
             {
                 _done = true;
                 // Recorded before the end of the answer reaches the client, so its next request sees this spend.
-                if (reader.Complete() is { } usage) await onUsage(usage);
+                if (reader.Complete() is { } usage) onUsage(usage);
             }
             return n;
         }
