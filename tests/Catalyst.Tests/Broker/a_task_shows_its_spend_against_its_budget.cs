@@ -18,7 +18,7 @@ public sealed class a_task_shows_its_spend_against_its_budget(AppFixture fixture
         using var ada = await SignedUp("ada@example.com");
         var created = await ada.PostFormAsync("/projects/new", new()
         {
-            ["Form.Name"] = "Metered", ["Form.Slug"] = "metered", ["Form.RepositoryUrl"] = "/srv/git/metered.git", ["Form.DefaultBranch"] = "main",
+            ["Form.Name"] = "Metered", ["Form.Slug"] = "metered", ["Form.RepositoryUrl"] = "https://git.example.com/acme/metered.git", ["Form.DefaultBranch"] = "main",
             ["Form.TimeoutSeconds"] = "600", ["Form.MaxConcurrentTasks"] = "2", ["Form.TaskBudgetTokens"] = "100000", ["Form.TaskBudgetUsd"] = "2.50",
         });
         created.StatusCode.ShouldBe(HttpStatusCode.Redirect, await created.Content.ReadAsStringAsync());

@@ -1,3 +1,4 @@
+using Catalyst.Tests.Workspaces;
 using Catalyst.Tests.Infrastructure;
 
 namespace Catalyst.Tests.Mcp;
@@ -11,22 +12,24 @@ public sealed class cancel_and_retry_over_mcp(BrowserFixture fixture) : McpConte
         await using var client = await Connect(ada);
         await AddCredential(ada);
         var project = await NewRepositoryProject(client);
-        // The first run waits to be cancelled; the retry (same instructions) finds the marker and finishes.
-        var marker = Path.Combine(Sandbox.Root, $"ran-{Guid.NewGuid():N}");
+        // The first run waits to be cancelled; the retry (same instructions) finds the marker the test leaves after the
+        // cancel, in the directory every sandbox sees read-only, and finishes.
+        var marker = Path.Combine(WorkspaceSandbox.AgentsDirectory, $"ran-{Guid.NewGuid():N}");
         var taskId = await StartTask(client, project, $"""
             if [ -e "{marker}" ]; then
               echo "second run" >> README.md
               git commit --quiet -am "Agent change"
               exit 0
             fi
-            touch "{marker}"
             echo "waiting to be cancelled"
             sleep 300
             """);
 
         await WaitForStatus(client, taskId, "running");
         var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!File.Exists(marker) && DateTime.UtcNow < deadline) await Task.Delay(50, TestContext.Current.CancellationToken);
+        while (DateTime.UtcNow < deadline
+               && !(await Call(client, "get_agent_task_logs", new() { ["task_id"] = taskId.ToString() })).ToString().Contains("waiting to be cancelled"))
+            await Task.Delay(100, TestContext.Current.CancellationToken);
 
         var cancelling = await Call(client, "cancel_agent_task", new() { ["task_id"] = taskId.ToString() });
         cancelling.GetProperty("cancel_requested").GetBoolean().ShouldBeTrue();
@@ -34,6 +37,7 @@ public sealed class cancel_and_retry_over_mcp(BrowserFixture fixture) : McpConte
         var cancelled = await WaitForStatus(client, taskId, "cancelled", "failed", "completed");
         cancelled.GetProperty("status").GetString().ShouldBe("cancelled");
         cancelled.GetProperty("can_retry").GetBoolean().ShouldBeTrue();
+        await File.WriteAllTextAsync(marker, "");
 
         (await CallFails(client, "cancel_agent_task", new() { ["task_id"] = taskId.ToString() }))
             .ShouldBe("The task already ended cancelled; there is nothing to cancel.");
