@@ -14,17 +14,5 @@ public sealed record CredentialRef(Guid Id, Guid OwnerId, string Provider, strin
 /// </summary>
 public sealed record GrantCredentialToTask(Guid UserId, Guid CredentialId, Guid TaskId);
 
-/// <summary>
-/// Asked only by a workspace backend, in process, at the moment it starts the agent: the decrypted key.
-/// Never sent through a durable queue (it would be written to the database in clear), never logged.
-/// Null when the credential was deleted or deactivated since the task was created, or was never granted to this task.
-/// </summary>
-public sealed record RevealCredentialForWorkspace(Guid CredentialId, Guid TaskId);
-
-public sealed record WorkspaceCredential(Guid CredentialId, string Key, string? Model, string? BaseUrl)
-{
-    public override string ToString() => $"WorkspaceCredential {{ CredentialId = {CredentialId}, Key = [REDACTED] }}";
-}
-
 /// <summary>Asked of the Credentials module by forms that let a user pick one of their credentials (no key material).</summary>
 public sealed record ListUserCredentials(Guid UserId, string? Provider = null);

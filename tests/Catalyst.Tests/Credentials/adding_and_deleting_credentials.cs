@@ -131,7 +131,7 @@ public sealed class adding_and_deleting_credentials(AppFixture fixture) : Integr
             stored.Label.ShouldBe("work");
         }
         (await ada.GetHtmlAsync("/settings/agents")).ShouldNotContain($"credential-{id}");
-        (await Invoke<WorkspaceCredential?>(new RevealCredentialForWorkspace(id, taskId))).ShouldBeNull();
+        (await IssueToken(id, taskId)).ShouldBeNull();
         (await Invoke<CredentialRef?>(new FindUserCredential(adaId, id))).ShouldBeNull();
         (await Invoke<CredentialRef?>(new FindUserCredentialByLabel(adaId, "claude-code", "work"))).ShouldBeNull();
         (await Invoke<CredentialRef?>(new GrantCredentialToTask(adaId, id, Guid.NewGuid()))).ShouldBeNull();

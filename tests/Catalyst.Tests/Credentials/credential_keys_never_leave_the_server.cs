@@ -69,7 +69,7 @@ public sealed class credential_keys_never_leave_the_server(AppFixture fixture) :
 
         var taskId = Guid.NewGuid();
         (await Invoke<CredentialRef?>(new GrantCredentialToTask(await UserId("ada@example.com"), id, taskId))).ShouldNotBeNull();
-        (await Invoke<WorkspaceCredential?>(new RevealCredentialForWorkspace(id, taskId)))!.Key.ShouldBe(key);
+        (await IssueToken(id, taskId)).ShouldNotBeNull().Token.ShouldNotContain(key);
 
         _pages.Count.ShouldBe(9);
         foreach (var page in _pages)
@@ -86,7 +86,7 @@ public sealed class credential_keys_never_leave_the_server(AppFixture fixture) :
 
         var logs = Fixture.Logs.Lines;
         logs.ShouldContain(l => l.Contains("Key test for claude-code"));
-        logs.ShouldContain(l => l.Contains("handed to the workspace of task"));
+        logs.ShouldContain(l => l.Contains("Task token issued to task"));
         foreach (var line in logs)
         foreach (var form in forms)
             line.ShouldNotContain(form, customMessage: "the key is in a log line");

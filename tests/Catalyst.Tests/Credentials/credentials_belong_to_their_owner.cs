@@ -32,17 +32,17 @@ public sealed class credentials_belong_to_their_owner(AppFixture fixture) : Inte
         (await Invoke<CredentialRef?>(new FindUserCredential(bobId, id))).ShouldBeNull();
         (await Invoke<CredentialRef?>(new FindUserCredentialByLabel(bobId, "claude-code", "ada-work"))).ShouldBeNull();
 
-        // Bob's own task cannot be granted Ada's credential, and so its workspace cannot reveal it.
+        // Bob's own task cannot be granted Ada's credential, and so its workspace gets no token for it.
         var bobsTask = Guid.NewGuid();
         (await Invoke<CredentialRef?>(new GrantCredentialToTask(bobId, id, bobsTask))).ShouldBeNull();
-        (await Invoke<WorkspaceCredential?>(new RevealCredentialForWorkspace(id, bobsTask))).ShouldBeNull();
+        (await IssueToken(id, bobsTask)).ShouldBeNull();
 
-        // Nor can a task granted Bob's own credential reveal Ada's by naming it.
+        // Nor can a task granted Bob's own credential get a token for Ada's by naming it.
         var bobsKey = FakeModelVendor.NewKey("sk-ant-api03-");
         var bobsCredential = await bob.AddCredentialAsync(Store, "claude-code", bobsKey, "bob");
         (await Invoke<CredentialRef?>(new GrantCredentialToTask(bobId, bobsCredential, bobsTask))).ShouldNotBeNull();
-        (await Invoke<WorkspaceCredential?>(new RevealCredentialForWorkspace(id, bobsTask))).ShouldBeNull();
-        (await Invoke<WorkspaceCredential?>(new RevealCredentialForWorkspace(bobsCredential, bobsTask)))!.Key.ShouldBe(bobsKey);
+        (await IssueToken(id, bobsTask)).ShouldBeNull();
+        (await IssueToken(bobsCredential, bobsTask)).ShouldNotBeNull().Token.ShouldNotBe(bobsKey);
 
         // Ada's credential is untouched: still listed, never used, never tested.
         var adasList = WebUtility.HtmlDecode(await ada.GetHtmlAsync("/settings/agents"));
@@ -55,7 +55,7 @@ public sealed class credentials_belong_to_their_owner(AppFixture fixture) : Inte
     }
 
     [Fact]
-    public async Task the_owners_task_gets_the_key_in_process_and_the_credential_is_marked_used()
+    public async Task the_owners_task_gets_a_token_never_the_key_and_the_credential_is_marked_used()
     {
         var key = FakeModelVendor.NewKey("sk-proj-");
         using var ada = await SignedUp("ada@example.com");
@@ -64,16 +64,17 @@ public sealed class credentials_belong_to_their_owner(AppFixture fixture) : Inte
         var taskId = Guid.NewGuid();
 
         // Never granted: nothing.
-        (await Invoke<WorkspaceCredential?>(new RevealCredentialForWorkspace(id, taskId))).ShouldBeNull();
+        (await IssueToken(id, taskId, "codex-cli")).ShouldBeNull();
 
         var granted = await Invoke<CredentialRef?>(new GrantCredentialToTask(adaId, id, taskId));
         granted!.Label.ShouldBe("ci");
-        var revealed = await Invoke<WorkspaceCredential?>(new RevealCredentialForWorkspace(id, taskId));
-        revealed.ShouldNotBeNull();
-        revealed.Key.ShouldBe(key);
-        revealed.Model.ShouldBe("gpt-5.5");
-        revealed.BaseUrl.ShouldBe("https://llm-proxy.example.com/v1");
-        revealed.ToString().ShouldNotContain(key);
+        var access = await IssueToken(id, taskId, "codex-cli");
+        access.ShouldNotBeNull();
+        access.Token.ShouldStartWith("cat_task_");
+        access.Token.ShouldNotContain(key);
+        access.Model.ShouldBe("gpt-5.5");
+        access.UpstreamBaseUrl.ShouldBe("https://llm-proxy.example.com/v1");
+        access.ToString().ShouldNotContain(access.Token);
 
         await using var session = Store.QuerySession();
         (await session.LoadAsync<UserAgentCredential>(id))!.LastUsedAt.ShouldNotBeNull();

@@ -99,6 +99,13 @@ public abstract class IntegrationContext(AppFixture fixture) : IAsyncLifetime
         return await scope.ServiceProvider.GetRequiredService<IMessageBus>().InvokeAsync<T>(message);
     }
 
+    /// <summary>What a workspace backend asks for when it starts a task's workspace: a task token for the broker, or null.</summary>
+    protected async Task<Catalyst.Contracts.TaskAccess?> IssueToken(Guid credentialId, Guid taskId, string provider = "claude-code")
+    {
+        var info = await Invoke<Catalyst.Contracts.AgentProviderInfo?>(new Catalyst.Contracts.GetAgentProvider(provider));
+        return await Invoke<Catalyst.Contracts.TaskAccess?>(new Catalyst.Contracts.IssueTaskToken(taskId, credentialId, info!));
+    }
+
     protected async Task<Guid> UserId(string email)
     {
         await using var session = Store.QuerySession();
