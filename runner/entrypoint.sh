@@ -20,29 +20,13 @@ set -euo pipefail
 # is kept for the approval). execute: continue in the workspace a plan left, then capture and push.
 phase="${CATALYST_PHASE:-run}"
 case "$phase" in run|plan|execute) ;; *) printf 'catalyst runner: unknown phase: %s\n' "$phase" >&2; exit 2 ;; esac
-runner_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+runner_dir=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
 
 export GIT_TERMINAL_PROMPT=0
 export GIT_SSH_COMMAND="${GIT_SSH_COMMAND:-ssh -o BatchMode=yes}"
 
-progress() { printf '::catalyst:: %s\n' "$*"; }
-fail() { printf 'catalyst runner: %s\n' "$*" >&2; exit 2; }
-
-# JSON string literal of $1 into $json (bash strings hold no NUL). No subshell: it runs for every commit.
-control_chars=()
-for ((i = 1; i < 32; i++)); do printf -v hex '%02x' "$i"; printf -v "control_chars[$i]" "\\x$hex"; done
-json_quote() {
-  local s=$1 i u
-  s=${s//\\/\\\\}
-  s=${s//\"/\\\"}
-  s=${s//$'\n'/\\n}
-  s=${s//$'\r'/\\r}
-  s=${s//$'\t'/\\t}
-  for ((i = 1; i < 32; i++)); do
-    if [[ $s == *"${control_chars[i]}"* ]]; then printf -v u '\\u%04x' "$i"; s=${s//"${control_chars[i]}"/$u}; fi
-  done
-  json="\"$s\""
-}
+# shellcheck source=common.sh
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/common.sh"
 
 # The repository URL without any user:password@ part, for progress lines.
 safe_url=$CATALYST_REPOSITORY_URL

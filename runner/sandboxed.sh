@@ -20,24 +20,8 @@ mkdir -p "$state"
 
 export GIT_TERMINAL_PROMPT=0
 
-progress() { printf '::catalyst:: %s\n' "$*"; }
-fail() { printf 'catalyst runner: %s\n' "$*" >&2; exit 2; }
-
-# JSON string literal of $1 into $json (bash strings hold no NUL). No subshell: it runs for every commit.
-control_chars=()
-for ((i = 1; i < 32; i++)); do printf -v hex '%02x' "$i"; printf -v "control_chars[$i]" "\\x$hex"; done
-json_quote() {
-  local s=$1 i u
-  s=${s//\\/\\\\}
-  s=${s//\"/\\\"}
-  s=${s//$'\n'/\\n}
-  s=${s//$'\r'/\\r}
-  s=${s//$'\t'/\\t}
-  for ((i = 1; i < 32; i++)); do
-    if [[ $s == *"${control_chars[i]}"* ]]; then printf -v u '\\u%04x' "$i"; s=${s//"${control_chars[i]}"/$u}; fi
-  done
-  json="\"$s\""
-}
+# shellcheck source=common.sh
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/common.sh"
 
 
 # Local doors out of the network namespace: each a loopback port forwarded to a Unix socket bind-mounted by the Host.
