@@ -33,8 +33,10 @@ public static class AccountsModule
                 o.DefaultScheme = Smart;
                 o.DefaultChallengeScheme = Smart;
             })
+            // An API token is for machines: it signs in to /mcp and /api only. A page sent one is a page without a
+            // session, so a stolen token cannot create tokens, add credentials or do anything else a person does.
             .AddPolicyScheme(Smart, "Cookie or API token", o => o.ForwardDefaultSelector = context =>
-                context.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
+                AcceptsApiTokens(context.Request) && context.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
                     ? ApiTokenAuthenticationHandler.SchemeName
                     : CookieAuthenticationDefaults.AuthenticationScheme)
             .AddCookie(o =>
@@ -99,6 +101,10 @@ public static class AccountsModule
 
     public static bool IsMachineEndpoint(HttpRequest request) =>
         request.Path.StartsWithSegments("/api") || request.Path.StartsWithSegments("/mcp");
+
+    /// <summary>The machine endpoints, and a task's live event stream read with GET (scripts follow tasks with it).</summary>
+    public static bool AcceptsApiTokens(HttpRequest request) =>
+        IsMachineEndpoint(request) || HttpMethods.IsGet(request.Method) && request.Path.Value?.EndsWith("/events", StringComparison.Ordinal) == true;
 
     public static ClaimsIdentity Identity(AccountSummary account, string scheme)
     {

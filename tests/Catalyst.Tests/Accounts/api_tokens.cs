@@ -85,4 +85,28 @@ public sealed partial class api_tokens(AppFixture fixture) : IntegrationContext(
         using var machine = NewClient();
         (await machine.SendAsync(Bearer("/api/projects", token))).StatusCode.ShouldBe(HttpStatusCode.OK);
     }
+
+    [Fact]
+    public async Task a_stolen_token_opens_no_page_and_cannot_make_tokens_or_add_credentials()
+    {
+        using var ada = await SignedUp("ada@example.com");
+        var token = await CreateToken(ada, "ci");
+        using var thief = NewClient();
+
+        foreach (var page in new[] { "/settings/tokens", "/settings/agents", "/settings/agents/new", "/projects", "/projects/new" })
+        {
+            var response = await thief.SendAsync(Bearer(page, token));
+            response.StatusCode.ShouldBe(HttpStatusCode.Redirect, page);
+            response.Headers.Location!.AbsolutePath.ShouldBe("/signin", page);
+        }
+        // A post with the bearer is no session's either: nothing is created.
+        var create = new HttpRequestMessage(HttpMethod.Post, "/settings/tokens") { Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["Name"] = "stolen" }) };
+        create.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        (await thief.SendAsync(create)).StatusCode.ShouldBeOneOf(HttpStatusCode.Redirect, HttpStatusCode.BadRequest);
+        await using (var session = Store.QuerySession())
+            (await session.Query<ApiToken>().CountAsync()).ShouldBe(1);
+
+        // The same token still works where it is meant to.
+        (await thief.SendAsync(Bearer("/api/projects", token))).StatusCode.ShouldBe(HttpStatusCode.OK);
+    }
 }
