@@ -13,8 +13,11 @@ public static class LlmUsageMeteredHandler
 {
     public static async Task<object[]> Handle(LlmUsageMetered message, IDocumentSession session, CancellationToken ct)
     {
-        if (await session.LoadAsync<AgentTask>(message.TaskId, ct) is null) return [];
-        session.Events.Append(message.TaskId, Recorded(message));
+        // FetchForWriting: the append is checked against the version read, so a concurrent writer of the task (its
+        // workspace ending, its budget reached) is retried over, never overwritten by a stale snapshot.
+        var stream = await session.Events.FetchForWriting<AgentTask>(message.TaskId, ct);
+        if (stream.Aggregate is null) return [];
+        stream.AppendOne(Recorded(message));
         // Sent once the usage is committed, so a page that refreshes on it reads the new figures.
         return [new AgentTaskUsageChanged(message.TaskId)];
     }

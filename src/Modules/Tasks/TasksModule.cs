@@ -15,6 +15,7 @@ namespace Catalyst.Tasks;
 
 public static class TasksModule
 {
+    private const string TaskSpendQueue = "task-spend";
     public const string Schema = "tasks";
 
     public static IServiceCollection AddTasksModule(this IServiceCollection services)
@@ -51,10 +52,14 @@ public static class TasksModule
             opts.LocalQueueFor<StartQueuedTasks>().Sequential();
             // A parallel request follows its runs one change at a time, so runs ending together do not race for its stream.
             opts.LocalQueueFor<FollowParallelRequest>().Sequential();
-            // The broker meters calls of one task in quick succession: one at a time, so their appends do not collide.
-            opts.LocalQueueFor<Catalyst.Contracts.LlmUsageMetered>().Sequential();
+            // The broker meters calls of one task in quick succession and may then report its budget reached: one at a
+            // time on one queue, so their appends to the task's stream do not collide.
+            opts.PublishMessage<Catalyst.Contracts.LlmUsageMetered>().ToLocalQueue(TaskSpendQueue);
+            opts.PublishMessage<Catalyst.Contracts.TaskBudgetReached>().ToLocalQueue(TaskSpendQueue);
+            opts.LocalQueue(TaskSpendQueue).Sequential();
             opts.OnException<JasperFx.ConcurrencyException>()
-                .RetryWithCooldown(TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(250));
+                .RetryWithCooldown(TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(250),
+                    TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1));
         });
         return services;
     }
