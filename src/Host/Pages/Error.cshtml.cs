@@ -17,6 +17,8 @@ public sealed class ErrorModel : PageModel
 
     private void Describe(int? code)
     {
+        // Only an error status is ever echoed: /error/-1 or /error/302 asked directly is a page that does not exist.
+        if (code is not (null or (>= 400 and <= 599))) code = 404;
         (Title, Message) = code switch
         {
             404 => ("Not found", "There is nothing here, or it belongs to someone else."),

@@ -42,6 +42,14 @@ public sealed class NewAgentTaskModel(IMessageBus bus) : CatalystPageModel
     public async Task<IActionResult> OnPostAsync(CancellationToken ct)
     {
         if (!await Load(ct)) return NotFound();
+        // A checkbox posted as anything but true/false: say so beside it, and show it unticked (the tag helper
+        // cannot render a checkbox from "yes").
+        if (ModelState[nameof(PlanFirst)] is { Errors.Count: > 0 })
+        {
+            ModelState.Remove(nameof(PlanFirst));
+            ModelState.SetModelValue(nameof(PlanFirst), "false", "false");
+            ModelState.AddModelError(nameof(PlanFirst), "Plan first is a checkbox: send true or false.");
+        }
         if (!ModelState.IsValid) return InvalidForm();
         if (Runs != 1 && PlanFirst)
         {
