@@ -51,7 +51,12 @@ public static class AccountsModule
                 // Machine endpoints answer 401, never a redirect to a sign-in page.
                 o.Events.OnRedirectToLogin = context =>
                 {
-                    if (IsMachineEndpoint(context.Request)) context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                    if (IsMachineEndpoint(context.Request))
+                    {
+                        // A machine that sent no token is told which kind to send.
+                        context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                        context.Response.Headers.WWWAuthenticate = "Bearer realm=\"catalyst\"";
+                    }
                     else context.Response.Redirect(context.RedirectUri);
                     return Task.CompletedTask;
                 };

@@ -47,7 +47,8 @@ public sealed class ApiTokenAuthenticationHandler(
     {
         var failure = (await HandleAuthenticateOnceSafeAsync()).Failure?.Message;
         Response.StatusCode = StatusCodes.Status401Unauthorized;
-        Response.Headers.WWWAuthenticate = "Bearer realm=\"catalyst\"";
+        // RFC 6750: a token that was sent but is not good is invalid_token; no token at all gets the bare challenge.
+        Response.Headers.WWWAuthenticate = failure is null ? "Bearer realm=\"catalyst\"" : "Bearer realm=\"catalyst\", error=\"invalid_token\"";
         Response.ContentType = "text/plain; charset=utf-8";
         await Response.WriteAsync((failure is null ? "" : failure + " ") +
             "Send a personal API token as “Authorization: Bearer cat_…”; create one in Catalyst under API tokens (/settings/tokens).");

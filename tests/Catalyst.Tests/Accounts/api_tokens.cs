@@ -59,8 +59,12 @@ public sealed partial class api_tokens(AppFixture fixture) : IntegrationContext(
         var token = await CreateToken(ada, "ci");
         using var machine = NewClient();
 
-        (await machine.GetAsync("/api/projects")).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
-        (await machine.SendAsync(Bearer("/api/projects", token + "x"))).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        var missing = await machine.GetAsync("/api/projects");
+        missing.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        missing.Headers.WwwAuthenticate.ToString().ShouldBe("Bearer realm=\"catalyst\"");
+        var wrong = await machine.SendAsync(Bearer("/api/projects", token + "x"));
+        wrong.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        wrong.Headers.WwwAuthenticate.ToString().ShouldBe("Bearer realm=\"catalyst\", error=\"invalid_token\"");
 
         await using (var session = Store.QuerySession())
         {
