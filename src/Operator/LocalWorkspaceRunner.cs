@@ -425,7 +425,7 @@ public sealed partial class LocalWorkspaceRunner
         }
         catch (ChannelClosedException)
         {
-            // The workspace has ended.
+            // The workspace ended (stopped mid-install, say) while something still had a line for it.
         }
     }
 
@@ -455,17 +455,8 @@ public sealed partial class LocalWorkspaceRunner
     // ---- Output ----
 
     /// <summary>A line of the workspace's own (the CLI install's progress), in order with the rest of the output.</summary>
-    private async ValueTask LogSystemAsync(string text)
-    {
-        try
-        {
-            await _events.Writer.WriteAsync(new OutputLine(_time.GetUtcNow(), OutputStream.System, Redact(text)));
-        }
-        catch (ChannelClosedException)
-        {
-            // The workspace ended (stopped mid-install) while the installer still printed.
-        }
-    }
+    private ValueTask LogSystemAsync(string text) =>
+        WriteEventAsync(new OutputLine(_time.GetUtcNow(), OutputStream.System, Redact(text)));
 
     private async Task ReadAsync(StreamReader reader, OutputStream stream)
     {
