@@ -68,6 +68,8 @@ public static class TestSettings
         ["Catalyst:Workspaces:SandboxReadOnlyPaths"] = Catalyst.Tests.Workspaces.WorkspaceSandbox.AgentsDirectory,
         // The tests' origin repositories are made under the temp directory.
         ["Catalyst:Projects:LocalRepositoryRoots"] = Path.GetTempPath(),
+        // Two test runs on one machine (two checkouts) must not hand the same sandbox user to two workspaces.
+        ["Catalyst:Workspaces:SandboxUidBase"] = Environment.GetEnvironmentVariable("CATALYST_TEST_UID_BASE"),
     };
 }
 
