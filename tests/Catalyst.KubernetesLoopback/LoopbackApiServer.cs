@@ -90,6 +90,7 @@ public sealed class LoopbackApiServer : IAsyncDisposable
         foreach (var ns in new[] { "default", "kube-system", "kube-public", "kube-node-lease" })
             store.Create(ResourceCatalog.Namespaces, null, new JsonObject { ["metadata"] = new JsonObject { ["name"] = ns } });
         server._controllers.Add(new GarbageCollector(store).RunAsync(server._stop.Token));
+        server._controllers.Add(new JobController(store, TimeProvider.System, server._stop.Token).RunAsync(server._stop.Token));
         if (options.RunPods) server._controllers.Add(server.Kubelet.RunAsync(server._stop.Token));
         return server;
     }
@@ -122,6 +123,33 @@ public sealed class LoopbackApiServer : IAsyncDisposable
             {
             }
             throw new TimeoutException($"{type.QualifiedPlural} {ns}/{name} did not reach the awaited state; last seen: {current?.ToJsonString() ?? "absent"}");
+        }
+        finally { Store.Unsubscribe(subscription!); }
+    }
+
+    /// <summary>Waits until the objects of a kind in a namespace (all when null) satisfy <paramref name="condition"/>; answers them.</summary>
+    public async Task<IReadOnlyList<JsonObject>> WaitForListAsync(ResourceType type, string? ns, Func<IReadOnlyList<JsonObject>, bool> condition,
+        string? labelSelector = null, TimeSpan? timeout = null)
+    {
+        var labels = LabelSelector.Parse(labelSelector);
+        var (subscription, _, _) = Store.Watch(type, ns, null, null, "0", external: false);
+        try
+        {
+            using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(30));
+            var current = Store.List(type, ns, labels).Items;
+            if (condition(current)) return current;
+            try
+            {
+                await foreach (var _ in subscription!.Events.Reader.ReadAllAsync(cts.Token))
+                {
+                    current = Store.List(type, ns, labels).Items;
+                    if (condition(current)) return current;
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            throw new TimeoutException($"{type.QualifiedPlural} in {ns ?? "all namespaces"} did not reach the awaited state; last seen: {new JsonArray(current.Select(c => (JsonNode)c).ToArray()).ToJsonString()}");
         }
         finally { Store.Unsubscribe(subscription!); }
     }

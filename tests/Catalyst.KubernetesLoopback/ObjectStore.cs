@@ -178,6 +178,7 @@ public sealed class ObjectStore
             metadata.Remove("resourceVersion");
             if (type.HasStatus) obj.Remove("status");
             Defaults.OnCreate(type, obj);
+            Defaults.OnWrite(type, obj);
             if (type == ResourceCatalog.CustomResourceDefinitions || type.Key == ResourceCatalog.CustomResourceDefinitions.Key)
                 Catalog.Register(obj);
             return Commit(type, obj, "ADDED");
@@ -233,6 +234,7 @@ public sealed class ObjectStore
                     if (current["status"] is { } oldStatus) next["status"] = oldStatus.DeepClone();
                     else next.Remove("status");
                 }
+                Defaults.OnWrite(type, next);
                 if (SpecOf(next) != SpecOf(current))
                     metadata["generation"] = Generation(current) + 1;
             }
