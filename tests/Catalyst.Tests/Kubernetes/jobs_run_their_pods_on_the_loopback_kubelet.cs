@@ -107,7 +107,7 @@ public sealed class jobs_run_their_pods_on_the_loopback_kubelet
         using var client = server.CreateClient();
         // "$$$$": Kubernetes turns "$$" into "$" in a command, as the kubelet stand-in does.
         await client.BatchV1.CreateNamespacedJobAsync(LoopbackJobs.ShellJob("task-c", "echo $$$$ > \"$WORKSPACE/pid\"; echo ready; exec sleep 60",
-            job => job.Spec.ActiveDeadlineSeconds = 1), "default");
+            job => job.Spec.ActiveDeadlineSeconds = 3), "default");
         var pod = await LoopbackJobs.PodOfAsync(server, "task-c");
         await LoopbackJobs.PodReachesAsync(server, pod, p => LoopbackJobs.Phase(p) == "Running");
         using var reader = new StreamReader(await client.CoreV1.ReadNamespacedPodLogAsync(pod.Name(), "default", follow: true));
