@@ -88,6 +88,8 @@ internal sealed class ApiRequestHandler(LoopbackApiServer server, HttpContext co
         if (subresource is not null && !(subresource == "status" && type.HasStatus) && !(subresource == "log" && type.Key == ResourceCatalog.Pods.Key))
             throw ApiError.UnknownResource(Request.Path);
 
+        if (Request.Method is "POST" or "PUT" or "PATCH" or "DELETE" && Query.ContainsKey("dryRun"))
+            throw ApiError.BadRequest("dryRun is not supported by the loopback API server");
         switch (Request.Method)
         {
             case "GET" when name is null && IsTrue("watch"):

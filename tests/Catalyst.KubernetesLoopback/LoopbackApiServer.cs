@@ -154,6 +154,25 @@ public sealed class LoopbackApiServer : IAsyncDisposable
         finally { Store.Unsubscribe(subscription!); }
     }
 
+    /// <summary>Every change the store makes from now on, of one kind (all kinds when null), as watches see them.</summary>
+    public async IAsyncEnumerable<WatchEvent> ObserveAsync(ResourceType? type, string? ns, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var (subscription, _, _) = Store.Watch(type, ns, null, null, Store.ResourceVersion.ToString(System.Globalization.CultureInfo.InvariantCulture), external: false);
+        try
+        {
+            await foreach (var change in subscription!.Events.Reader.ReadAllAsync(cancellationToken)) yield return change;
+        }
+        finally { Store.Unsubscribe(subscription!); }
+    }
+
+    /// <summary>Creates an object straight in the store (not through HTTP, so not in the request log); its kind picks the resource.</summary>
+    public JsonObject Seed(JsonObject obj)
+    {
+        var type = Store.Catalog.FindByKind((string?)obj["apiVersion"] ?? "", (string?)obj["kind"] ?? "")
+                   ?? throw new InvalidOperationException($"no resource of kind {obj["kind"]} in {obj["apiVersion"]} is served");
+        return Store.Create(type, type.Namespaced ? (string?)obj["metadata"]?["namespace"] ?? "default" : null, obj);
+    }
+
     /// <summary>Finds the type of a resource by group and plural (custom resources appear once their CRD is created).</summary>
     public ResourceType Resource(string group, string plural) =>
         Store.Catalog.All.FirstOrDefault(t => t.Group == group && t.Plural == plural)

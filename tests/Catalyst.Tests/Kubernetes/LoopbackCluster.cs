@@ -57,6 +57,14 @@ internal static class LoopbackCluster
         ["spec"] = new JsonObject { ["type"] = "agent-workspace", ["agentConfig"] = new JsonObject { ["taskId"] = taskId } },
     };
 
+    /// <summary>The repository's runner/ directory, which the runner image carries at /runner.</summary>
+    public static string RunnerDirectory()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "runner", "entrypoint.sh"))) return Path.Combine(dir.FullName, "runner");
+        throw new DirectoryNotFoundException("runner/entrypoint.sh not found above " + AppContext.BaseDirectory);
+    }
+
     public static JsonObject Node(object response) => JsonSerializer.SerializeToNode(response)!.AsObject();
 
     public static async Task<JsonObject> CreateEnvironmentAsync(this IKubernetes client, JsonObject environment) =>

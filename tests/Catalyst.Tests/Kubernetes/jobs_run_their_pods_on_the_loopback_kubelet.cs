@@ -180,4 +180,26 @@ public sealed class jobs_run_their_pods_on_the_loopback_kubelet
         await server.WaitForAsync(ResourceCatalog.Jobs, "default", "short", j => j is null);
         await server.WaitForAsync(ResourceCatalog.Pods, "default", pod.Name(), p => p is null);
     }
+
+    [Fact]
+    public async Task a_runner_image_without_a_command_runs_the_repositorys_runner_entrypoint_mapped_at_slash_runner()
+    {
+        var runner = LoopbackCluster.RunnerDirectory();
+        // runner/*.sh are not executable in git (the image copies them with 0755), so the stand-in image runs it through bash.
+        await using var server = await LoopbackApiServer.StartAsync(o =>
+            o.Images.Add(new ImageMount("catalyst/runner:*", runner, "/runner", Entrypoint: ["bash", "/runner/entrypoint.sh"])));
+        using var client = server.CreateClient();
+        await client.BatchV1.CreateNamespacedJobAsync(LoopbackJobs.ShellJob("runner", "", job =>
+        {
+            job.Spec.Template.Spec.Containers[0].Command = null;
+            job.Spec.Template.Spec.Containers[0].Image = "catalyst/runner:0.1";
+        }), "default");
+        var pod = await LoopbackJobs.PodOfAsync(server, "runner");
+        var failed = await LoopbackJobs.PodReachesAsync(server, pod, p => LoopbackJobs.Phase(p) is "Failed" or "Succeeded");
+        ((int?)LoopbackJobs.Terminated(failed!)!["exitCode"]).ShouldBe(1);
+        using var reader = new StreamReader(await client.CoreV1.ReadNamespacedPodLogAsync(pod.Name(), "default"));
+        var log = await reader.ReadToEndAsync();
+        log.ShouldContain($"{runner}/entrypoint.sh");
+        log.ShouldContain("CATALYST_TASK_ID is required");
+    }
 }
