@@ -36,7 +36,7 @@ internal sealed class Kubelet(ObjectStore store, LoopbackFaults faults, Loopback
         var uid = (string)change.Object["metadata"]!["uid"]!;
         if (change.Type == "DELETED" || change.Object["metadata"]!["deletionTimestamp"] is not null)
         {
-            if (_runs.TryGetValue(uid, out var run)) Stop(run);
+            if (_runs.TryGetValue(uid, out var run)) Stop(run, force: change.Type == "DELETED");
             return;
         }
         if (change.Type != "ADDED" || (string?)change.Object["status"]?["phase"] is "Succeeded" or "Failed") return;
@@ -158,8 +158,15 @@ internal sealed class Kubelet(ObjectStore store, LoopbackFaults faults, Loopback
         await Task.WhenAll(stdout, stderr);
         var exitCode = run.OomKilled ? 137 : process.ExitCode;
         var reason = run.OomKilled ? "OOMKilled" : exitCode == 0 ? "Completed" : "Error";
-        if (!run.Deleted) Terminated(ns, name, containerName, image, exitCode, reason, startedAt, null);
+        Terminated(ns, name, containerName, image, exitCode, reason, startedAt, null);
+        if (run.Deleted) Store.ConfirmPodStopped(ns, name);
     }
+
+    /// <summary>The grace period a deleted pod gets while its container is stopped; null when no container of it runs.</summary>
+    public int? GracePeriodFor(JsonObject pod) =>
+        _runs.TryGetValue((string)pod["metadata"]!["uid"]!, out var run) && run.Process is { } process && !process.HasExited
+            ? run.GracePeriodSeconds
+            : null;
 
     private static async Task PumpAsync(StreamReader reader, PodLog log)
     {
@@ -228,12 +235,14 @@ internal sealed class Kubelet(ObjectStore store, LoopbackFaults faults, Loopback
             Make("PodScheduled", scheduled, ""));
     }
 
-    private void Stop(PodRun run)
+    private void Stop(PodRun run, bool force)
     {
-        if (run.Deleted) return;
+        if (run.Deleted && !force) return;
         run.Deleted = true;
         if (run.Process is not { } process) return;
-        Kill(process, 15);
+        // As a container runtime does: SIGTERM to the container's first process only, SIGKILL to all of it after the grace period.
+        if (force) Kill(process, 9);
+        else Signal(process, 15);
         _ = Task.Run(async () =>
         {
             using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(run.GracePeriodSeconds));
@@ -250,6 +259,15 @@ internal sealed class Kubelet(ObjectStore store, LoopbackFaults faults, Loopback
             run.Deleted = true;
             if (run.Process is { } process) Kill(process, 9);
         }
+    }
+
+    private static void Signal(Process process, int signal)
+    {
+        try
+        {
+            if (!process.HasExited) _ = kill(process.Id, signal);
+        }
+        catch (InvalidOperationException) { }
     }
 
     private static void Kill(Process process, int signal)

@@ -91,7 +91,11 @@ public sealed class LoopbackApiServer : IAsyncDisposable
             store.Create(ResourceCatalog.Namespaces, null, new JsonObject { ["metadata"] = new JsonObject { ["name"] = ns } });
         server._controllers.Add(new GarbageCollector(store).RunAsync(server._stop.Token));
         server._controllers.Add(new JobController(store, TimeProvider.System, server._stop.Token).RunAsync(server._stop.Token));
-        if (options.RunPods) server._controllers.Add(server.Kubelet.RunAsync(server._stop.Token));
+        if (options.RunPods)
+        {
+            store.GracefulDeletion = server.Kubelet.GracePeriodFor;
+            server._controllers.Add(server.Kubelet.RunAsync(server._stop.Token));
+        }
         return server;
     }
 

@@ -202,4 +202,38 @@ public sealed class jobs_run_their_pods_on_the_loopback_kubelet
         log.ShouldContain($"{runner}/entrypoint.sh");
         log.ShouldContain("CATALYST_TASK_ID is required");
     }
+
+    [Fact]
+    public async Task a_deleted_running_pod_gets_sigterm_and_stays_terminating_until_its_container_has_stopped()
+    {
+        await using var server = await LoopbackApiServer.StartAsync();
+        using var client = server.CreateClient();
+        await client.BatchV1.CreateNamespacedJobAsync(LoopbackJobs.ShellJob("stoppable",
+            "trap 'echo stopping; exit 0' TERM; echo ready; while true; do sleep 0.05; done"), "default");
+        var pod = await LoopbackJobs.PodOfAsync(server, "stoppable");
+        await LoopbackJobs.PodReachesAsync(server, pod, p => LoopbackJobs.Phase(p) == "Running");
+        using var reader = new StreamReader(await client.CoreV1.ReadNamespacedPodLogAsync(pod.Name(), "default", follow: true));
+        (await LoopbackJobs.ReadLineAsync(reader)).ShouldBe("ready");
+
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var seen = new List<(string Type, JsonObject Pod)>();
+        var observed = Task.Run(async () =>
+        {
+            await foreach (var change in server.ObserveAsync(ResourceCatalog.Pods, "default", stop.Token))
+            {
+                seen.Add((change.Type, change.Object));
+                if (change.Type == "DELETED") return;
+            }
+        });
+        var answer = await client.CoreV1.DeleteNamespacedPodAsync(pod.Name(), "default");
+        answer.Metadata.DeletionTimestamp.ShouldNotBeNull();
+        answer.Metadata.DeletionGracePeriodSeconds.ShouldBe(30);
+
+        (await LoopbackJobs.ReadLineAsync(reader)).ShouldBe("stopping");
+        await observed.WaitAsync(stop.Token);
+        seen[^1].Type.ShouldBe("DELETED");
+        var stopped = seen.Last(e => e.Type == "MODIFIED" && LoopbackJobs.Terminated(e.Pod) is not null).Pod;
+        stopped["metadata"]!["deletionTimestamp"].ShouldNotBeNull();
+        ((int?)LoopbackJobs.Terminated(stopped)!["exitCode"]).ShouldBe(0);
+    }
 }
