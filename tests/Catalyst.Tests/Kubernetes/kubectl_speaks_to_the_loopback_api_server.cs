@@ -48,6 +48,10 @@ public sealed class kubectl_speaks_to_the_loopback_api_server
         ((string?)items[0]!["spec"]!["agentConfig"]!["provider"]).ShouldBe("claude-code");
         ((string?)items[0]!["metadata"]!["namespace"]).ShouldBe("default");
 
+        var table = await LoopbackCluster.KubectlAsync(server, "get", "env", "-A");
+        table.ExitCode.ShouldBe(0, table.Stderr);
+        table.Stdout.ShouldContain("task-a1b2c3d4");
+
         var delete = await LoopbackCluster.KubectlAsync(server, "delete", "environment", "task-a1b2c3d4", "-n", "default");
         delete.ExitCode.ShouldBe(0, delete.Stderr);
         delete.Stdout.ShouldContain("environment.catalyst.dev \"task-a1b2c3d4\" deleted");
