@@ -51,8 +51,8 @@ internal sealed class ContainerLaunch
         }
 
         var mounts = new List<(string MountPath, string HostPath)>();
-        foreach (var image_ in options.Images.Where(i => i.Matches(image)))
-            mounts.Add((image_.MountPath.TrimEnd('/'), Path.GetFullPath(image_.HostDirectory)));
+        foreach (var carried in options.Images.Where(i => i.Matches(image)))
+            mounts.Add((carried.MountPath.TrimEnd('/'), Path.GetFullPath(carried.HostDirectory)));
         foreach (var mount in container["volumeMounts"] as JsonArray ?? [])
         {
             var name = (string)mount!["name"]!;

@@ -179,7 +179,7 @@ public sealed class ObjectStore
             if (type.HasStatus) obj.Remove("status");
             Defaults.OnCreate(type, obj);
             Defaults.OnWrite(type, obj);
-            if (type == ResourceCatalog.CustomResourceDefinitions || type.Key == ResourceCatalog.CustomResourceDefinitions.Key)
+            if (type.Key == ResourceCatalog.CustomResourceDefinitions.Key)
                 Catalog.Register(obj);
             return Commit(type, obj, "ADDED");
         }
@@ -289,6 +289,7 @@ public sealed class ObjectStore
             Bucket(type).Remove(Key((string?)next["metadata"]!["namespace"], (string)next["metadata"]!["name"]!));
             return Commit(type, next, "DELETED", remove: true);
         }
+        if (type.Key == ResourceCatalog.CustomResourceDefinitions.Key) Catalog.Register(next);
         return Commit(type, next, "MODIFIED");
     }
 
