@@ -21,8 +21,28 @@ internal sealed class Subscription(ResourceType? resource, string? ns, LabelSele
     public bool Matches(WatchEvent e) =>
         (resource is null || resource.Key == e.Resource.Key)
         && (ns is null || e.Namespace == ns)
-        && (labels is null || labels.Matches(e.Object))
-        && (fields is null || fields.Matches(e.Object));
+        && Selected(e.Object);
+
+    private bool Selected(JsonObject obj) => (labels is null || labels.Matches(obj)) && (fields is null || fields.Matches(obj));
+
+    /// <summary>
+    /// The event as this watch sees it: a change that takes an object out of the selectors is DELETED,
+    /// one that brings it in is ADDED, as kube-apiserver's watch cache answers.
+    /// </summary>
+    public WatchEvent? Translate(WatchEvent e, JsonObject? previous)
+    {
+        if ((resource is not null && resource.Key != e.Resource.Key) || (ns is not null && e.Namespace != ns)) return null;
+        var now = Selected(e.Object);
+        if (e.Type != "MODIFIED" || previous is null || (labels is null && fields is null)) return now ? e : null;
+        var before = Selected(previous);
+        return (before, now) switch
+        {
+            (true, true) => e,
+            (false, true) => e with { Type = "ADDED" },
+            (true, false) => e with { Type = "DELETED" },
+            _ => null,
+        };
+    }
 }
 
 /// <summary>
@@ -390,7 +410,9 @@ public sealed class ObjectStore
     {
         var version = ++_resourceVersion;
         obj["metadata"]!["resourceVersion"] = version.ToString(CultureInfo.InvariantCulture);
-        if (!remove) Bucket(type)[Key((string?)obj["metadata"]!["namespace"], (string)obj["metadata"]!["name"]!)] = obj;
+        var key = Key((string?)obj["metadata"]!["namespace"], (string)obj["metadata"]!["name"]!);
+        var previous = Bucket(type).GetValueOrDefault(key);
+        if (!remove) Bucket(type)[key] = obj;
         var change = new WatchEvent(eventType, type, (JsonObject)obj.DeepClone(), version);
         _history.AddLast(change);
         while (_history.Count > _historyLimit)
@@ -399,7 +421,8 @@ public sealed class ObjectStore
             _history.RemoveFirst();
         }
         foreach (var subscription in _subscriptions)
-            if (subscription.Matches(change)) subscription.Events.Writer.TryWrite(change with { Object = (JsonObject)change.Object.DeepClone() });
+            if (subscription.Translate(change, previous) is { } seen)
+                subscription.Events.Writer.TryWrite(seen with { Object = (JsonObject)seen.Object.DeepClone() });
         return (JsonObject)obj.DeepClone();
     }
 

@@ -151,4 +151,30 @@ public sealed class watches_on_the_loopback_api_server
         events.Current.Item2.Metadata.Name.ShouldBe("p");
         events.Current.Item2.Status.Phase.ShouldBe("Pending");
     }
+
+    [Fact]
+    public async Task a_watch_with_a_label_selector_sees_an_object_that_leaves_it_as_deleted_and_one_that_enters_as_added()
+    {
+        await using var server = await LoopbackApiServer.StartAsync(o => o.RunPods = false);
+        using var client = server.CreateClient();
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var list = await client.CoreV1.ListNamespacedConfigMapAsync("default");
+        await using var events = client.CoreV1.WatchListNamespacedConfigMapAsync("default", allowWatchBookmarks: true, labelSelector: "catalyst.dev/role=agent",
+            resourceVersion: list.Metadata.ResourceVersion, cancellationToken: stop.Token).GetAsyncEnumerator(stop.Token);
+        (await events.MoveNextAsync()).ShouldBeTrue();
+        events.Current.Item1.ShouldBe(WatchEventType.Bookmark);
+
+        await client.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap
+        {
+            Metadata = new V1ObjectMeta { Name = "c", Labels = new Dictionary<string, string> { ["catalyst.dev/role"] = "agent" } },
+        }, "default");
+        await client.CoreV1.PatchNamespacedConfigMapAsync(new V1Patch("""{"metadata":{"labels":{"catalyst.dev/role":"other"}}}""", V1Patch.PatchType.MergePatch), "c", "default");
+        await client.CoreV1.PatchNamespacedConfigMapAsync(new V1Patch("""{"data":{"k":"v"}}""", V1Patch.PatchType.MergePatch), "c", "default");
+        await client.CoreV1.PatchNamespacedConfigMapAsync(new V1Patch("""{"metadata":{"labels":{"catalyst.dev/role":"agent"}}}""", V1Patch.PatchType.MergePatch), "c", "default");
+
+        var seen = new List<WatchEventType>();
+        while (seen.Count < 3 && await events.MoveNextAsync())
+            if (events.Current.Item1 != WatchEventType.Bookmark) seen.Add(events.Current.Item1);
+        seen.ShouldBe([WatchEventType.Added, WatchEventType.Deleted, WatchEventType.Added]);
+    }
 }
