@@ -28,8 +28,8 @@ public sealed class plans_over_mcp(BrowserFixture fixture) : McpContext(fixture)
         var project = await NewRepositoryProject(client);
 
         var taskId = await StartPlanFirst(client, project);
-        var waiting = await WaitForStatus(client, taskId, "awaiting approval", "failed", "completed");
-        waiting.GetProperty("status").GetString().ShouldBe("awaiting approval", waiting.GetProperty("error").ToString());
+        var waiting = await WaitForStatus(client, taskId, "awaiting-approval", "failed", "completed");
+        waiting.GetProperty("status").GetString().ShouldBe("awaiting-approval", waiting.GetProperty("error").ToString());
         waiting.GetProperty("plan").GetString().ShouldBe("1. Add CHANGES.md");
         waiting.GetProperty("plan_first").GetBoolean().ShouldBeTrue();
         waiting.GetProperty("can_decide_plan").GetBoolean().ShouldBeTrue();
@@ -48,7 +48,7 @@ public sealed class plans_over_mcp(BrowserFixture fixture) : McpContext(fixture)
             .ShouldBe("Its plan is not waiting for approval: the task is completed.");
 
         var second = await StartPlanFirst(client, project);
-        await WaitForStatus(client, second, "awaiting approval");
+        await WaitForStatus(client, second, "awaiting-approval");
         var rejected = await Call(client, "reject_agent_plan", new() { ["task_id"] = second.ToString(), ["reason"] = "Not now." });
         rejected.GetProperty("status").GetString().ShouldBe("cancelled");
         rejected.GetProperty("error").GetString().ShouldBe("The plan was rejected: Not now.");
