@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Catalyst.Contracts;
 using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.Filters;
 
@@ -28,7 +29,7 @@ public sealed partial class FormInputGuard : IAsyncPageFilter
     public async Task OnPageHandlerExecutionAsync(PageHandlerExecutingContext context, PageHandlerExecutionDelegate next)
     {
         // The error page shown for a refusal reads the same form again: it must not be refused in turn.
-        if (context.HttpContext.Features.Get<IStatusCodeReExecuteFeature>() is null && Refusal(context.HttpContext.Request) is { } message)
+        if (context.HttpContext.Features.Get<IStatusCodeReExecuteFeature>() is null && SafeRefusal(context.HttpContext.Request) is { } message)
         {
             context.HttpContext.Items[RefusalKey] = message;
             context.Result = new StatusCodeResult(StatusCodes.Status400BadRequest);
@@ -37,26 +38,40 @@ public sealed partial class FormInputGuard : IAsyncPageFilter
         await next();
     }
 
+    /// <summary>A form the framework's reader cannot read (a multipart body with a NUL) is refused too, in the same words.</summary>
+    private static string? SafeRefusal(HttpRequest request)
+    {
+        try
+        {
+            return Refusal(request);
+        }
+        catch (InvalidDataException)
+        {
+            return "A field contains a NUL character or text that is not valid; remove it and send the form again.";
+        }
+    }
+
     public static string? Refusal(HttpRequest request, bool form = true)
     {
         if (TextInput.ProblemCharacter(request.Path.Value ?? "", allowLineBreaks: false) is { } inPath)
             return $"The address contains {inPath}; use the links and forms of the app.";
-        var fields = request.Query.Select(q => (q.Key, q.Value));
-        if (form && request.HasFormContentType) fields = fields.Concat(request.Form.Select(f => (f.Key, f.Value)));
-        foreach (var (key, values) in fields)
+        var fields = request.Query.SelectMany(q => q.Value.Select(v => (q.Key, Value: v ?? "")));
+        if (form && request.HasFormContentType) fields = fields.Concat(request.Form.SelectMany(f => f.Value.Select(v => (f.Key, Value: v ?? ""))));
+        return Refusal(fields);
+    }
+
+    public static string? Refusal(IEnumerable<(string Key, string Value)> fields)
+    {
+        foreach (var (key, value) in fields)
         {
-            foreach (var value in values)
-            {
-                if (value is null) continue;
-                var label = Label(key);
-                var multiLine = MultiLine.Contains(key.Split('.')[^1].Split('[')[0]);
-                if (TextInput.ProblemCharacter(key, allowLineBreaks: false) is { } inName)
-                    return $"A field name contains {inName}; send the form from its page.";
-                if (TextInput.ProblemCharacter(value, multiLine) is { } problem)
-                    return $"“{label}” contains {problem}. Remove it and send the form again{(multiLine ? "" : "; the field takes one line of plain text")}.";
-                if (value.Length > MaxFieldChars)
-                    return $"“{label}” is {value.Length:N0} characters long; no field takes more than {MaxFieldChars:N0}. Shorten it and send the form again.";
-            }
+            var label = Label(key);
+            var multiLine = MultiLine.Contains(key.Split('.')[^1].Split('[')[0]);
+            if (TextInput.ProblemCharacter(key, allowLineBreaks: false) is { } inName)
+                return $"A field name contains {inName}; send the form from its page.";
+            if (TextInput.ProblemCharacter(value, multiLine) is { } problem)
+                return $"“{label}” contains {problem}. Remove it and send the form again{(multiLine ? "" : "; the field takes one line of plain text")}.";
+            if (value.Length > MaxFieldChars)
+                return $"“{label}” is {value.Length:N0} characters long; no field takes more than {MaxFieldChars:N0}. Shorten it and send the form again.";
         }
         return null;
     }
@@ -80,9 +95,13 @@ public sealed partial class FormInputGuard : IAsyncPageFilter
 /// </summary>
 public sealed class RequestInputGuard(RequestDelegate next)
 {
+    /// <summary>A form body read to look for characters no field takes; larger ones are left to the form reader's own limits.</summary>
+    private const int MaxScannedFormBytes = 8 * 1024 * 1024;
+
     public async Task InvokeAsync(HttpContext context)
     {
-        if (FormInputGuard.Refusal(context.Request, form: false) is not { } message)
+        var message = FormInputGuard.Refusal(context.Request, form: false) ?? await FormRefusal(context.Request);
+        if (message is null)
         {
             await next(context);
             return;
@@ -93,7 +112,30 @@ public sealed class RequestInputGuard(RequestDelegate next)
             await Results.Problem(title: "The request cannot be accepted", detail: message, statusCode: StatusCodes.Status400BadRequest).ExecuteAsync(context);
             return;
         }
+        // ASP.NET Core's own form reader throws on a NUL: the error page shown next must not read this form again.
+        context.Features.Set<IFormFeature>(new FormFeature(FormCollection.Empty));
+        context.Request.Body = Stream.Null;
         // Empty body: the status code pages show the error page, which reads the message from here.
         context.Items[FormInputGuard.RefusalKey] = message;
     }
+
+    /// <summary>A url-encoded form's fields, decoded here rather than by the form reader (which refuses a NUL without naming the field).</summary>
+    private static async Task<string?> FormRefusal(HttpRequest request)
+    {
+        if (!HttpMethods.IsPost(request.Method) || request.ContentType?.StartsWith("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase) != true
+            || request.ContentLength > MaxScannedFormBytes)
+            return null;
+        request.EnableBuffering();
+        using var reader = new StreamReader(request.Body, System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: false, leaveOpen: true);
+        var body = await reader.ReadToEndAsync(request.HttpContext.RequestAborted);
+        request.Body.Position = 0;
+        var fields = body.Split('&', StringSplitOptions.RemoveEmptyEntries).Select(pair =>
+        {
+            var at = pair.IndexOf('=');
+            return (Key: Decode(at < 0 ? pair : pair[..at]), Value: at < 0 ? "" : Decode(pair[(at + 1)..]));
+        });
+        return FormInputGuard.Refusal(fields);
+    }
+
+    private static string Decode(string text) => Uri.UnescapeDataString(text.Replace('+', ' '));
 }

@@ -127,17 +127,18 @@ public static class ToolArguments
             if (!allowed.Contains(text)) errors.Add($"“{path}” must be one of {string.Join(", ", allowed)}; “{Shorten(text)}” is not.");
             return;
         }
+        if (schema.TryGetProperty("format", out var idFormat) && idFormat.GetString() == "uuid")
+        {
+            if (!Guid.TryParseExact(text, "D", out var id)) errors.Add($"“{path}” must be a UUID such as 0192f0c4-5b7e-7c3a-9d2e-4f6a8b1c2d3e, as the tools return it.");
+            else if (id == Guid.Empty) errors.Add($"“{path}” is the all-zero UUID, which is never an id; use an id a tool returned (e.g. list_agent_tasks).");
+            return;
+        }
         var length = text.EnumerateRunes().Count();
         if (schema.TryGetProperty("maxLength", out var max) && length > max.GetInt32())
             errors.Add($"“{path}” is {length:N0} characters long; keep it to {max.GetInt32():N0} characters or fewer.");
         else if (schema.TryGetProperty("minLength", out var min) && length < min.GetInt32())
             errors.Add(min.GetInt32() == 1 ? $"“{path}” is empty; give a value." : $"“{path}” must be {min.GetInt32()} characters long.");
-        else if (schema.TryGetProperty("format", out var format) && format.GetString() == "uuid")
-        {
-            if (!Guid.TryParseExact(text, "D", out var id)) errors.Add($"“{path}” must be a UUID such as 0192f0c4-5b7e-7c3a-9d2e-4f6a8b1c2d3e, as the tools return it.");
-            else if (id == Guid.Empty) errors.Add($"“{path}” is the all-zero UUID, which is never an id; use an id a tool returned (e.g. list_agent_tasks).");
-        }
-        else if (schema.TryGetProperty("format", out format) && format.GetString() == "date-time" && text.Length > 0
+        else if (schema.TryGetProperty("format", out var format) && format.GetString() == "date-time" && text.Length > 0
                  && !DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out _))
             errors.Add($"“{path}” is not a time: use ISO 8601, such as 2026-11-25T10:00:00Z.");
         else if (schema.TryGetProperty("pattern", out var pattern) && !Regex.IsMatch(text, pattern.GetString()!, RegexOptions.None, TimeSpan.FromSeconds(1)))

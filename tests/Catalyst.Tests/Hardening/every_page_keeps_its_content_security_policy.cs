@@ -21,7 +21,8 @@ public sealed class every_page_keeps_its_content_security_policy(BrowserFixture 
     // Runs before any script of the page; the browser fires this event for every blocked script, style, frame or connection.
     private const string ListenForViolations = """
         document.addEventListener('securitypolicyviolation', e => {
-          console.error('CSP violation: ' + e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline') + ' at ' + e.sourceFile + ':' + e.lineNumber);
+          const where = e.target && e.target.outerHTML ? e.target.outerHTML.slice(0, 160) : String(e.target);
+          console.error('CSP violation: ' + e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline') + ' at ' + e.sourceFile + ':' + e.lineNumber + ' (' + e.sample + ') on ' + where);
         });
         """;
 

@@ -70,7 +70,7 @@ public sealed class parallel_runs_over_mcp(BrowserFixture fixture) : McpContext(
         (await CallFails(client, "create_parallel_agent_task", new()
         {
             ["project"] = project, ["type"] = "feature-dev", ["instructions"] = "x", ["runs"] = new[] { Run() },
-        })).ShouldBe("Ask for 2 to 5 runs; this asks for 1. A single run is a plain task: start it without runs.");
+        })).ShouldBe("Invalid arguments for create_parallel_agent_task: “runs” has 1 item; give 2 to 5 items.");
         (await CallFails(client, "create_parallel_agent_task", new()
         {
             ["project"] = project, ["type"] = "feature-dev", ["instructions"] = "x", ["runs"] = new[] { Run(), Run("nope") },

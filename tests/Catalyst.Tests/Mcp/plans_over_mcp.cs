@@ -64,6 +64,8 @@ public sealed class plans_over_mcp(BrowserFixture fixture) : McpContext(fixture)
         {
             ["project"] = project, ["type"] = "feature-dev", ["instructions"] = "Fix it.", ["provider"] = "aider", ["credential"] = "work", ["plan_first"] = true,
         })).ShouldContain("Aider cannot write a plan for approval first.");
-        (await CallFails(client, "approve_agent_plan", new() { ["task_id"] = "not-a-task" })).ShouldBe("The task was not found.");
+        (await CallFails(client, "approve_agent_plan", new() { ["task_id"] = Guid.NewGuid().ToString() })).ShouldBe("The task was not found.");
+        (await CallFails(client, "approve_agent_plan", new() { ["task_id"] = "not-a-task" }))
+            .ShouldBe("Invalid arguments for approve_agent_plan: “task_id” must be a UUID such as 0192f0c4-5b7e-7c3a-9d2e-4f6a8b1c2d3e, as the tools return it.");
     }
 }

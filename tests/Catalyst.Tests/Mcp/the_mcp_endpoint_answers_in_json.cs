@@ -53,9 +53,12 @@ public sealed class the_mcp_endpoint_answers_in_json(BrowserFixture fixture) : M
         form.StatusCode.ShouldBe(HttpStatusCode.UnsupportedMediaType);
         (await JsonRpcError(form)).Message.ShouldContain("Content-Type: application/json");
 
-        var anonymous = await Send(HttpMethod.Get, null);
+        var anonymous = await Send(HttpMethod.Post, null, ListTools);
         anonymous.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
         await JsonRpcError(anonymous);
+        var anonymousGet = await Send(HttpMethod.Get, null);
+        ((int)anonymousGet.StatusCode).ShouldBeGreaterThanOrEqualTo(400);
+        await JsonRpcError(anonymousGet);
     }
 
     [Fact]
