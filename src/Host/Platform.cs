@@ -63,6 +63,7 @@ public static class Platform
                 o.ModelBindingMessageProvider.SetMissingBindRequiredValueAccessor(field => $"{FormInputGuard.Label(field)} is required.");
                 o.ModelBindingMessageProvider.SetValueMustBeANumberAccessor(field => $"{FormInputGuard.Label(field)} must be a number.");
             });
+        services.AddSingleton<Microsoft.AspNetCore.Mvc.ViewFeatures.IHtmlGenerator, CatalystHtmlGenerator>();
         services.AddAntiforgery(o =>
         {
             o.HeaderName = "RequestVerificationToken";
