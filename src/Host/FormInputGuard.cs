@@ -18,8 +18,11 @@ public sealed partial class FormInputGuard : IAsyncPageFilter
     public const int MaxFieldChars = 128 * 1024;
     public const string RefusalKey = "catalyst.refused-input";
 
-    /// <summary>Fields that are text areas: a line break or a tab is part of their text.</summary>
-    private static readonly HashSet<string> MultiLine = new(StringComparer.OrdinalIgnoreCase)
+    /// <summary>
+    /// Fields that are text areas: a line break or a tab is part of their text, and another control character (which PostgreSQL
+    /// would store) is left to the field's own rule, which answers beside the field; a NUL never passes.
+    /// </summary>
+    public static readonly HashSet<string> MultiLine = new(StringComparer.OrdinalIgnoreCase)
     {
         "Instructions", "Notes", "Reason", "PreHooks", "PostHooks", "AllowedHosts", "ContextDetails", "Key", "Hooks",
     };
@@ -65,16 +68,18 @@ public sealed partial class FormInputGuard : IAsyncPageFilter
         foreach (var (key, value) in fields)
         {
             var label = Label(key);
-            var multiLine = MultiLine.Contains(key.Split('.')[^1].Split('[')[0]);
+            var multiLine = IsMultiLine(key);
             if (TextInput.ProblemCharacter(key, allowLineBreaks: false) is { } inName)
                 return $"A field name contains {inName}; send the form from its page.";
-            if (TextInput.ProblemCharacter(value, multiLine) is { } problem)
+            if (TextInput.ProblemCharacter(value, multiLine) is { } problem && (!multiLine || problem.StartsWith("a NUL") || problem.Contains("surrogate")))
                 return $"“{label}” contains {problem}. Remove it and send the form again{(multiLine ? "" : "; the field takes one line of plain text")}.";
             if (value.Length > MaxFieldChars)
                 return $"“{label}” is {value.Length:N0} characters long; no field takes more than {MaxFieldChars:N0}. Shorten it and send the form again.";
         }
         return null;
     }
+
+    public static bool IsMultiLine(string key) => MultiLine.Contains(key.Split('.')[^1].Split('[')[0]);
 
     /// <summary>"Form.DefaultBranch" → "Default branch": the field as the form labels it.</summary>
     public static string Label(string key)
