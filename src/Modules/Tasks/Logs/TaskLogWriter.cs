@@ -9,7 +9,7 @@ namespace Catalyst.Tasks.Logs;
 /// Numbers and stores log lines (binary COPY: hundreds of thousands of lines a second), then hands them to live viewers.
 /// One writer per task at a time keeps the sequence gap-free.
 /// </summary>
-public sealed class TaskLogWriter(IDocumentStore store, TaskLiveFeed feed, TimeProvider clock)
+public sealed class TaskLogWriter(IDocumentStore store, TaskLiveFeed feed, TimeProvider clock, Metrics.TaskMetrics metrics)
 {
     public const string Table = "tasks.agent_task_logs";
 
@@ -48,6 +48,7 @@ public sealed class TaskLogWriter(IDocumentStore store, TaskLiveFeed feed, TimeP
                 throw;
             }
             sequence.Last = next;
+            metrics.LogLines.Add(stored.Count);
             feed.Publish(taskId, stored);
             return stored;
         }
