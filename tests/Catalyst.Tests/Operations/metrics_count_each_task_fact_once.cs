@@ -76,6 +76,27 @@ public sealed class metrics_count_each_task_fact_once(AppFixture fixture) : Inte
     }
 
     [Fact]
+    public async Task gauges_show_the_running_task_and_the_database()
+    {
+        using var http = Scraper();
+        var client = await SignedUp("gauges@example.com");
+        await client.CreateProjectAsync("gauged", _sandbox.Origin);
+        var credential = await client.AddScriptCredentialAsync(Store);
+        var taskId = await client.StartTaskAsync("gauged", credential, "echo started; sleep 4");
+        await Store.WaitForAsync(taskId, t => t.Status == AgentTaskStatus.Running);
+
+        var running = await WaitForScrape(http, s => s.Value("catalyst_agent_task_oldest_age_seconds", ("status", "running")) > 0);
+        running.Value("catalyst_agent_task_oldest_age_seconds", ("status", "running")).ShouldBeGreaterThan(0);
+        running.Value("catalyst_workspaces_running", ("backend", "local")).ShouldBe(1);
+        running.Value("catalyst_database_up").ShouldBe(1);
+
+        await Store.WaitUntilFinishedAsync(taskId);
+        var ended = await WaitForScrape(http, s => s.Value("catalyst_agent_task_oldest_age_seconds", ("status", "running")) == 0);
+        ended.Value("catalyst_agent_task_oldest_age_seconds", ("status", "running")).ShouldBe(0);
+        ended.Value("catalyst_workspaces_running", ("backend", "local")).ShouldBe(0);
+    }
+
+    [Fact]
     public async Task a_fact_whose_commit_fails_is_not_counted()
     {
         using var http = Scraper();

@@ -16,7 +16,8 @@ namespace Catalyst.Tasks.Metrics;
 public sealed class TaskGauges(IServiceProvider services, IConfiguration configuration, TimeProvider clock, ILogger<TaskGauges> logger)
     : BackgroundService
 {
-    private volatile Snapshot _last = new(0, [], 1);
+    // Down until the first read succeeds: a Host that never reaches its database never looks healthy.
+    private volatile Snapshot _last = new(0, [], 0);
 
     private sealed record Snapshot(long Queued, IReadOnlyList<KeyValuePair<string, double>> OldestAges, int DatabaseUp);
 
@@ -28,6 +29,8 @@ public sealed class TaskGauges(IServiceProvider services, IConfiguration configu
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // The instruments exist from the start, not from the first task: a scrape of an idle Host lists them all.
+        services.GetRequiredService<TaskMetrics>();
         var every = TimeSpan.FromSeconds(configuration.GetValue<double?>("Catalyst:Metrics:SampleSeconds") ?? 15);
         var failing = false;
         while (!stoppingToken.IsCancellationRequested)
@@ -54,17 +57,20 @@ public sealed class TaskGauges(IServiceProvider services, IConfiguration configu
     {
         await using var session = services.GetRequiredService<IDocumentStore>().QuerySession();
         var unfinished = await session.Query<AgentTask>()
-            .Where(t => t.Status == AgentTaskStatus.Pending || t.Status == AgentTaskStatus.Provisioning || t.Status == AgentTaskStatus.Running
-                        || t.Status == AgentTaskStatus.AwaitingApproval || t.Status == AgentTaskStatus.AwaitingChoice)
+            .Where(t => t.Status.In(Unfinished))
             .Select(t => new Row(t.Status, t.CreatedAt, t.QueuedAt, t.WorkspaceRequestedAt, t.StartedAt))
             .ToListAsync(ct);
         var now = clock.GetUtcNow();
-        var oldest = unfinished
-            .GroupBy(r => r.Status)
-            .Select(g => KeyValuePair.Create(StatusLabel(g.Key), g.Max(r => (now - r.Since).TotalSeconds)))
+        // Every unfinished status has a value (0: none), so a dashboard or an alert never reads a missing series.
+        var oldest = Unfinished
+            .Select(status => KeyValuePair.Create(StatusLabel(status),
+                unfinished.Where(r => r.Status == status).Select(r => (now - r.Since).TotalSeconds).DefaultIfEmpty(0).Max()))
             .ToList();
         return new Snapshot(unfinished.Count(r => r.Status == AgentTaskStatus.Pending), oldest, 1);
     }
+
+    private static readonly AgentTaskStatus[] Unfinished =
+        [AgentTaskStatus.Pending, AgentTaskStatus.Provisioning, AgentTaskStatus.Running, AgentTaskStatus.AwaitingApproval, AgentTaskStatus.AwaitingChoice];
 
     private sealed record Row(AgentTaskStatus Status, DateTimeOffset CreatedAt, DateTimeOffset? QueuedAt, DateTimeOffset? WorkspaceRequestedAt,
         DateTimeOffset? StartedAt)
