@@ -3,21 +3,32 @@ using Microsoft.Extensions.Hosting;
 
 namespace Catalyst.Operator;
 
-/// <summary><c>catalyst_workspaces_running{backend="local"}</c>: the workspaces this node runs (sum it across nodes).</summary>
-public sealed class WorkspaceMetrics : IHostedService, IDisposable
+/// <summary>
+/// <c>catalyst_workspaces_running{backend="local"}</c>: the workspaces this node runs (sum it across nodes). One meter for
+/// the process, never disposed (see TaskMetrics for why); it reads the workspaces of the Host that started last.
+/// </summary>
+public sealed class WorkspaceMetrics(LocalWorkspaces workspaces) : IHostedService
 {
     public const string MeterName = "Catalyst.Workspaces";
-    private readonly Meter _meter;
+    private static readonly Meter Meter = new(MeterName);
+    // The workspaces of the Hosts running in this process (one, outside tests): the one that started last answers.
+    private static readonly List<LocalWorkspaces> Live = [];
+    private static int RunningNow() { lock (Live) return Live.Count == 0 ? 0 : Live[^1].Running.Count; }
 
-    public WorkspaceMetrics(IMeterFactory meters, LocalWorkspaces workspaces)
-    {
-        _meter = meters.Create(MeterName);
-        _meter.CreateObservableGauge("catalyst_workspaces_running",
-            () => new Measurement<int>(workspaces.Running.Count, new KeyValuePair<string, object?>("backend", "local")),
+    static WorkspaceMetrics() =>
+        Meter.CreateObservableGauge("catalyst_workspaces_running",
+            () => new Measurement<int>(RunningNow(), new KeyValuePair<string, object?>("backend", "local")),
             description: "Workspaces running on this node, by backend.");
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        lock (Live) Live.Add(workspaces);
+        return Task.CompletedTask;
     }
 
-    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-    public void Dispose() => _meter.Dispose();
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        lock (Live) Live.Remove(workspaces);
+        return Task.CompletedTask;
+    }
 }

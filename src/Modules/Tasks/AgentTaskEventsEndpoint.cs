@@ -86,6 +86,10 @@ public static class AgentTaskEventsEndpoint
                     if (changed.Status.IsFinished()) last = await Backfill(writer, reader, taskId, last, levels, ct);
                     await writer.Status(status = changed.Status, ct);
                     break;
+                case LinesStoredElsewhere elsewhere:
+                    last = await Backfill(writer, reader, taskId, last, levels, ct);
+                    await writer.Flush(ct);
+                    break;
                 case UsageChangedItem:
                     await writer.Usage(ct);
                     break;

@@ -34,6 +34,8 @@ public static class TasksModule
         services.AddSingleton<Metrics.TaskMetrics>();
 
         services.AddSingleton<TaskLiveFeed>();
+        services.AddSingleton<TaskFeedAcrossNodes>();
+        services.AddHostedService(sp => sp.GetRequiredService<TaskFeedAcrossNodes>());
         services.AddSingleton<TaskLogWriter>();
         services.AddSingleton<TaskLogReader>();
         services.AddSingleton<OutputInterpreter>();

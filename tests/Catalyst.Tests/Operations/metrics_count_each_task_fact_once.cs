@@ -36,7 +36,7 @@ public sealed class metrics_count_each_task_fact_once(AppFixture fixture) : Inte
 
         var scrape = await PrometheusScrape.ReadAsync(http);
         scrape.Types["catalyst_agent_tasks_queued"].ShouldBe("gauge");
-        scrape.Types.Keys.ShouldContain(k => k.StartsWith("http_server_request_duration", StringComparison.Ordinal));
+        scrape.Types.Keys.ShouldContain(k => k.StartsWith("db_client_operation_duration", StringComparison.Ordinal));
         scrape.Types.Keys.ShouldContain(k => k.StartsWith("dotnet_", StringComparison.Ordinal));
     }
 

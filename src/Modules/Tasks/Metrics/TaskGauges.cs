@@ -29,8 +29,19 @@ public sealed class TaskGauges(IServiceProvider services, IConfiguration configu
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        // The instruments exist from the start, not from the first task: a scrape of an idle Host lists them all.
-        services.GetRequiredService<TaskMetrics>();
+        TaskMetrics.Started(this);
+        try
+        {
+            await SampleEveryAsync(stoppingToken);
+        }
+        finally
+        {
+            TaskMetrics.Stopped(this);
+        }
+    }
+
+    private async Task SampleEveryAsync(CancellationToken stoppingToken)
+    {
         var every = TimeSpan.FromSeconds(configuration.GetValue<double?>("Catalyst:Metrics:SampleSeconds") ?? 15);
         var failing = false;
         while (!stoppingToken.IsCancellationRequested)
