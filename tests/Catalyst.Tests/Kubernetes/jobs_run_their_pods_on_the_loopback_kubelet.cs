@@ -19,8 +19,8 @@ public sealed class jobs_run_their_pods_on_the_loopback_kubelet
         {
             await File.WriteAllTextAsync(Path.Combine(image, "entrypoint.sh"), """
                 #!/bin/sh
-                echo "started with $CATALYST_TASK_TOKEN in $WORKSPACE"
                 echo "$GREETING" > "$WORKSPACE/greeting.txt"
+                echo "started with $CATALYST_TASK_TOKEN in $WORKSPACE"
                 while [ ! -f "$WORKSPACE/go" ]; do sleep 0.05; done
                 echo "finished" >&2
                 exit 0
