@@ -26,6 +26,8 @@ public sealed partial class LocalWorkspaceRunner
         readOnly.AddRange(_options.ToolDirectories);
         readOnly.AddRange(_options.SandboxReadOnlyPaths);
         if (cliDirectory is not null) readOnly.Add(cliDirectory);
+        // The clone borrows the cache's objects; the agent may read them, never change them.
+        if (_cache is { } cache) readOnly.Add(Path.Combine(cache, "objects"));
         var layout = new SandboxCommand.Layout(
             Directory,
             [RepositoryDirectory, HomeDirectory, HooksHomeDirectory, StateDirectory],

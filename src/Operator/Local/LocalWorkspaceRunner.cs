@@ -35,6 +35,7 @@ public sealed partial class LocalWorkspaceRunner
     private readonly string _marker;
     private readonly RunnerProtocol _protocol;
     private WorkspaceOutputPump? _output;
+    private string? _cache;
     private readonly TaskCompletionSource _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _gate = new();
 
@@ -222,7 +223,42 @@ public sealed partial class LocalWorkspaceRunner
         RepositoryUrl = RepositoryUrl(_spec.RepositoryUrl),
         StopGrace = _options.StopGrace,
         ConfirmsTokenRevoked = _revokeToken is not null,
+        ExtraEnvironment = _cache is { } cache
+            ? new Dictionary<string, string>
+            {
+                ["CATALYST_REPOSITORY_CACHE"] = cache,
+                ["CATALYST_REPOSITORY_CACHE_WAIT_SECONDS"] = ((int)Math.Ceiling(_options.RepositoryCacheWait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            }
+            : new Dictionary<string, string>(),
     });
+
+    /// <summary>
+    /// This task's project's repository cache, its place made ready: the sandbox shows the cache's objects (read-only) at
+    /// a path that must exist before the runner makes the cache. Null when the backend keeps none, or when the place cannot
+    /// be made (then the task clones in full, with a warning).
+    /// </summary>
+    private string? PrepareRepositoryCache()
+    {
+        if (_options.RepositoryCacheDirectory is not { } directory) return null;
+        var cache = RepositoryCache.PathFor(directory, RepositoryUrl(_spec.RepositoryUrl));
+        const UnixFileMode Readable = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+            | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+        try
+        {
+            foreach (var dir in new[] { cache, Path.Combine(cache, "objects") })
+            {
+                System.IO.Directory.CreateDirectory(dir);
+                if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(dir, Readable);
+            }
+            return cache;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _logger.LogWarning(e, "The repository cache of task {TaskId} cannot be used", TaskId);
+            _ = _output!.TryWriteAsync(_protocol.System($"repository cache unusable ({e.Message}); cloning in full", _time.GetUtcNow(), OutputStream.SystemWarning));
+            return null;
+        }
+    }
 
     /// <param name="cliDirectory">The agent CLI's directory from the cache, first on PATH; null when the CLI is on the tool directories.</param>
     private ProcessStartInfo Prepare(string? cliDirectory)
@@ -230,6 +266,7 @@ public sealed partial class LocalWorkspaceRunner
         // The execute phase continues in the workspace its plan left; any other phase starts from nothing.
         if (_spec.Phase != WorkspacePhase.Execute && System.IO.Directory.Exists(Directory)) DeleteTree(Directory);
         if (OperatingSystem.IsWindows()) throw new PlatformNotSupportedException("The local workspace backend runs on Linux.");
+        _cache = PrepareRepositoryCache();
         var launch = Launch(cliDirectory);
         // Only the Host's user may list the workspace; the sandbox reaches its parts through bind mounts.
         System.IO.Directory.CreateDirectory(Directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
