@@ -94,7 +94,7 @@ if (which.Contains("sandbox"))
 if (which.Contains("start"))
 {
     var runner = LocalWorkspaceOptions.FindRunnerDirectory(null) ?? throw new InvalidOperationException("runner/ not found");
-    foreach (var line in await RepositoryStart.MeasureAsync(root, runner)) Report(line);
+    await RepositoryStart.MeasureAsync(root, runner, Report);
 }
 
 if (which.Contains("overhead"))
