@@ -72,7 +72,7 @@ set_cache_aside() {
 # written into the mirror (it may hold a password): it is given to each fetch. Fails (1) with a warning when the cache
 # cannot serve; the caller then clones in full.
 clone_from_cache() (
-  local cache=$CATALYST_REPOSITORY_CACHE wait=${CATALYST_REPOSITORY_CACHE_WAIT_SECONDS:-60} lock started=$SECONDS
+  local cache=$CATALYST_REPOSITORY_CACHE wait=${CATALYST_REPOSITORY_CACHE_WAIT_SECONDS:-60} lock started=${EPOCHREALTIME/./}
   # Readable by the sandbox's user, whatever the umask of the process that started the runner (a subshell: only here).
   umask 022
   mkdir -p "$(dirname "$cache")" || { warn "repository cache unusable (cannot create $(dirname "$cache")); cloning in full"; return 1; }
@@ -95,16 +95,16 @@ clone_from_cache() (
     warn "repository cache not updated (${fetch_err##*$'\n'}); cloning in full"
     return 1
   fi
-  progress "repository cache fetched in $((SECONDS - started))s"
+  # The lock guards the fetch only: a clone reads refs once, and objects are never pruned, so clones run side by side.
+  exec {lock}>&-
+  progress "repository cache fetched in $(( (${EPOCHREALTIME/./} - started) / 1000 )) ms"
   if ! clone_err=$(git clone --quiet --shared --branch "$CATALYST_BASE_BRANCH" -- "$cache" "$repo" 2>&1) \
       || ! git -C "$repo" cat-file -e HEAD^{tree} 2>/dev/null; then
     set_cache_aside "$cache"
-    exec {lock}>&-
     rm -rf "$repo"
     warn "repository cache broken (${clone_err##*$'\n'}); set aside, cloning in full"
     return 1
   fi
-  exec {lock}>&-
   # Remembered where the agent cannot write: the push repository borrows from the same cache (an execute phase too).
   printf '%s\n' "$cache/objects" >"$own/borrowed-objects"
   progress "cloned $safe_url at $CATALYST_BASE_BRANCH from the repository cache"
@@ -130,7 +130,9 @@ else
   git -C "$repo" remote remove origin
   if [[ -z ${GIT_COMMITTER_NAME:-} ]]; then git -C "$repo" config user.name "Catalyst Agent"; fi
   if [[ -z ${GIT_COMMITTER_EMAIL:-} ]]; then git -C "$repo" config user.email "agent@catalyst.local"; fi
-  git -C "$repo" checkout --quiet -b "$CATALYST_WORK_BRANCH"
+  # The work branch at the base without touching the checkout (git checkout -b would re-read every file's status).
+  git -C "$repo" branch --no-track "$CATALYST_WORK_BRANCH" HEAD && git -C "$repo" symbolic-ref HEAD "refs/heads/$CATALYST_WORK_BRANCH" \
+    || fail "could not make the work branch $CATALYST_WORK_BRANCH"
   progress "branch $CATALYST_WORK_BRANCH from $CATALYST_BASE_BRANCH at $base_sha"
 fi
 

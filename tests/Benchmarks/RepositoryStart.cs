@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Diagnostics;
 using System.Text;
 using Catalyst.Contracts;
@@ -47,13 +48,16 @@ static class RepositoryStart
             var provision = (provisioned - t0).TotalMilliseconds;
             var first = output.First(l => l.Stream == OutputStream.System);
             var runnerStart = (first.At - t0).TotalMilliseconds;
+            // The runner says how long its fetch took: "repository cache fetched in N ms".
+            var fetchLine = output.FirstOrDefault(l => l.Stream == OutputStream.System && l.Text.StartsWith("repository cache fetched in ", StringComparison.Ordinal));
+            var fetchMs = fetchLine is null ? 0 : double.Parse(fetchLine.Text.Split(' ')[4], CultureInfo.InvariantCulture);
             var fetched = System("repository cache fetched");
             var cloned = options.RepositoryCacheDirectory is null ? double.NaN : System("cloned ");
             var branched = System("branch ");
             var agent = System("agent started");
             var firstLine = At(l => l.Stream == OutputStream.Stdout && l.Text == "first-line");
-            return new Breakdown(firstLine, provision, runnerStart - provision,
-                double.IsNaN(fetched) ? 0 : fetched - runnerStart,
+            return new Breakdown(firstLine, provision, runnerStart - provision - fetchMs,
+                fetchMs,
                 double.IsNaN(cloned) ? branched - runnerStart : cloned - (double.IsNaN(fetched) ? runnerStart : fetched),
                 double.IsNaN(cloned) ? 0 : branched - cloned,
                 agent - branched, firstLine - agent);
