@@ -216,7 +216,7 @@ public static partial class WorkspaceChildren
                         ServiceAccountName = TaskWorkspace.ServiceAccountName,
                         AutomountServiceAccountToken = false,
                         EnableServiceLinks = false,
-                        RuntimeClassName = options.RuntimeClassName,
+                        RuntimeClassName = config.RuntimeClassName ?? options.RuntimeClassName,
                         TerminationGracePeriodSeconds = options.TerminationGraceSeconds,
                         SecurityContext = new V1PodSecurityContext
                         {

@@ -58,6 +58,9 @@ public sealed class AgentConfig
     [JsonPropertyName("projectSlug")] public string ProjectSlug { get; set; } = "";
     [JsonPropertyName("provider")] public string Provider { get; set; } = "";
     [JsonPropertyName("runnerImage")] public string RunnerImage { get; set; } = "";
+
+    /// <summary>The pod's RuntimeClass (<c>gvisor</c>, <c>kata</c>); null: the operator's default.</summary>
+    [JsonPropertyName("runtimeClassName")] public string? RuntimeClassName { get; set; }
     [JsonPropertyName("launch")] public AgentLaunchConfig Launch { get; set; } = new();
     [JsonPropertyName("resources")] public WorkspaceResourceConfig Resources { get; set; } = new();
 
