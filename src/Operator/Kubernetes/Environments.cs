@@ -75,6 +75,7 @@ public static class Environments
     {
         T typed => typed,
         JsonElement element => KubernetesJson.Deserialize<T>(element.GetRawText()),
+        string json => KubernetesJson.Deserialize<T>(json),
         _ => KubernetesJson.Deserialize<T>(KubernetesJson.Serialize(value)),
     };
 

@@ -35,7 +35,7 @@ public sealed record KubernetesOperatorOptions
 
     public string LeaseNamespace { get; init; } = "catalyst";
     public string LeaseName { get; init; } = "catalyst-operator";
-    public string Identity { get; init; } = $"{System.Environment.MachineName}-{Guid.NewGuid():N}"[..40];
+    public string Identity { get; init; } = $"{System.Environment.MachineName}-{Guid.NewGuid():N}";
     public TimeSpan LeaseDuration { get; init; } = TimeSpan.FromSeconds(15);
     public TimeSpan RenewDeadline { get; init; } = TimeSpan.FromSeconds(10);
     public TimeSpan RetryPeriod { get; init; } = TimeSpan.FromSeconds(2);

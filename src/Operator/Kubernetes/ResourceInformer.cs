@@ -74,7 +74,7 @@ public sealed class ResourceInformer<T>(
             {
                 resourceVersion = null;
             }
-            catch (Exception e) when (e is HttpRequestException or IOException or HttpOperationException or KubernetesException or TaskCanceledException)
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {
                 // A stream that closes before its first line throws EndOfStreamException inside HttpRequestException: reconnect.
                 failures++;
