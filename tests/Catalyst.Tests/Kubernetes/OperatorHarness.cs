@@ -26,6 +26,18 @@ public sealed class RecordedLog : ILoggerProvider, ILogger
     public override string ToString() => string.Join('\n', Lines);
 }
 
+/// <summary>The requests one client sent (method, path, query).</summary>
+public sealed class RecordedCalls : DelegatingHandler
+{
+    public ConcurrentQueue<(string Method, string Path, string Query)> Requests { get; } = new();
+
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        Requests.Enqueue((request.Method.Method, request.RequestUri!.AbsolutePath, request.RequestUri.Query));
+        return base.SendAsync(request, cancellationToken);
+    }
+}
+
 /// <summary>The messages an operator sent to the Host, in order.</summary>
 public sealed class RecordedWorkspaceEvents : IWorkspaceEvents
 {
@@ -46,7 +58,7 @@ public sealed class OperatorReplica : IAsyncDisposable
 
     public OperatorReplica(LoopbackApiServer server, string identity, KubernetesOperatorOptions? options = null, RecordedWorkspaceEvents? events = null)
     {
-        _client = server.CreateClient();
+        _client = new k8s.Kubernetes(new KubernetesClientConfiguration { Host = server.Url }, Calls);
         Options = (options ?? OperatorHarness.FastOptions) with { Identity = identity };
         Events = events ?? new RecordedWorkspaceEvents();
         _loggers = LoggerFactory.Create(b => b.AddProvider(Log));
@@ -59,6 +71,9 @@ public sealed class OperatorReplica : IAsyncDisposable
     }
 
     public RecordedLog Log { get; } = new();
+
+    /// <summary>Every request this replica sent, as it sent it.</summary>
+    public RecordedCalls Calls { get; } = new();
     public KubernetesOperatorOptions Options { get; }
     public RecordedWorkspaceEvents Events { get; }
     public WorkspaceLogs Logs { get; }
