@@ -48,7 +48,7 @@ public sealed class ApiError(int code, string reason, string message, JsonObject
         new(403, "Forbidden", $"{type.QualifiedPlural} \"{name}\" is forbidden: unable to create new content in namespace {ns} because it is being terminated", Details(type, name));
 
     public static ApiError Invalid(ResourceType type, string name, string field, string message) =>
-        new(422, "Invalid", $"{type.Kind} \"{name}\" is invalid: {field}: {message}", Details(type, name));
+        new(422, "Invalid", $"{(type.Group.Length == 0 ? type.Kind : $"{type.Kind}.{type.Group}")} \"{name}\" is invalid: {field}: {message}", Details(type, name));
 
     public static ApiError BadRequest(string message) => new(400, "BadRequest", message);
 

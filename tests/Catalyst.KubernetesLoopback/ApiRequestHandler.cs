@@ -88,6 +88,8 @@ internal sealed class ApiRequestHandler(LoopbackApiServer server, HttpContext co
         if (subresource is not null && !(subresource == "status" && type.HasStatus) && !(subresource == "log" && type.Key == ResourceCatalog.Pods.Key))
             throw ApiError.UnknownResource(Request.Path);
 
+        if (Request.Method is "POST" or "PUT" or "PATCH" or "DELETE" && Query.ContainsKey("dryRun"))
+            throw ApiError.BadRequest("dryRun is not supported by the loopback API server");
         switch (Request.Method)
         {
             case "GET" when name is null && IsTrue("watch"):
@@ -114,7 +116,8 @@ internal sealed class ApiRequestHandler(LoopbackApiServer server, HttpContext co
                 await Json(200, await PatchAsync(type, ns, name, subresource == "status"));
                 break;
             case "DELETE" when name is not null && subresource is null:
-                await Json(200, Store.Delete(type, ns, name, await PropagationPolicyAsync()));
+                var (policy, grace) = await DeleteOptionsAsync();
+                await Json(200, Store.Delete(type, ns, name, policy, grace));
                 break;
             case "DELETE" when name is null:
                 await DeleteCollectionAsync(type, ns);
@@ -143,12 +146,12 @@ internal sealed class ApiRequestHandler(LoopbackApiServer server, HttpContext co
 
     private async Task DeleteCollectionAsync(ResourceType type, string? ns)
     {
-        var policy = await PropagationPolicyAsync();
+        var (policy, grace) = await DeleteOptionsAsync();
         var (items, version) = Store.List(type, ns, LabelSelector.Parse(Query["labelSelector"]), FieldSelector.Parse(Query["fieldSelector"]));
         var deleted = new JsonArray();
         foreach (var item in items)
         {
-            try { deleted.Add(Store.Delete(type, ns, (string)item["metadata"]!["name"]!, policy)); }
+            try { deleted.Add(Store.Delete(type, ns, (string)item["metadata"]!["name"]!, policy, grace)); }
             catch (ApiError e) when (e.Code == 404) { }
         }
         await Json(200, new JsonObject
@@ -173,13 +176,15 @@ internal sealed class ApiRequestHandler(LoopbackApiServer server, HttpContext co
         return Store.Patch(type, ns, name, apply, status);
     }
 
-    private async Task<string?> PropagationPolicyAsync()
+    private async Task<(string? PropagationPolicy, int? GracePeriodSeconds)> DeleteOptionsAsync()
     {
-        if (Query["propagationPolicy"] is { Count: > 0 } fromQuery) return fromQuery.ToString();
         var options = await BodyAsync();
-        if ((string?)options?["propagationPolicy"] is { } fromBody) return fromBody;
-        if (options?["orphanDependents"]?.GetValue<bool>() is { } orphan) return orphan ? "Orphan" : "Background";
-        return null;
+        int? grace = int.TryParse(Query["gracePeriodSeconds"], out var fromQuery) ? fromQuery
+            : options?["gracePeriodSeconds"] is { } fromBody ? int.Parse(fromBody.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture) : null;
+        if (Query["propagationPolicy"] is { Count: > 0 } policy) return (policy.ToString(), grace);
+        if ((string?)options?["propagationPolicy"] is { } bodyPolicy) return (bodyPolicy, grace);
+        if (options?["orphanDependents"]?.GetValue<bool>() is { } orphan) return (orphan ? "Orphan" : "Background", grace);
+        return (null, grace);
     }
 
     private async Task WatchAsync(ResourceType type, string? ns)

@@ -42,6 +42,17 @@ internal static class Defaults
         }
     }
 
+    /// <summary>On every write of a Secret: stringData goes into data, base64-encoded, as kube-apiserver does.</summary>
+    public static void OnWrite(ResourceType type, JsonObject obj)
+    {
+        if (type.Key != ResourceCatalog.Secrets.Key || obj["stringData"] is not JsonObject stringData) return;
+        if (obj["data"] is not JsonObject data) obj["data"] = data = new JsonObject();
+        foreach (var (key, value) in stringData)
+            data[key] = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes((string?)value ?? ""));
+        obj.Remove("stringData");
+        obj["type"] ??= "Opaque";
+    }
+
     private static void Job(JsonObject obj, JsonObject metadata)
     {
         var spec = obj["spec"] as JsonObject ?? new JsonObject();

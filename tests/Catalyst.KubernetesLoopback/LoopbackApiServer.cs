@@ -90,7 +90,12 @@ public sealed class LoopbackApiServer : IAsyncDisposable
         foreach (var ns in new[] { "default", "kube-system", "kube-public", "kube-node-lease" })
             store.Create(ResourceCatalog.Namespaces, null, new JsonObject { ["metadata"] = new JsonObject { ["name"] = ns } });
         server._controllers.Add(new GarbageCollector(store).RunAsync(server._stop.Token));
-        if (options.RunPods) server._controllers.Add(server.Kubelet.RunAsync(server._stop.Token));
+        server._controllers.Add(new JobController(store, TimeProvider.System, server._stop.Token).RunAsync(server._stop.Token));
+        if (options.RunPods)
+        {
+            store.GracefulDeletion = server.Kubelet.GracePeriodFor;
+            server._controllers.Add(server.Kubelet.RunAsync(server._stop.Token));
+        }
         return server;
     }
 
@@ -124,6 +129,52 @@ public sealed class LoopbackApiServer : IAsyncDisposable
             throw new TimeoutException($"{type.QualifiedPlural} {ns}/{name} did not reach the awaited state; last seen: {current?.ToJsonString() ?? "absent"}");
         }
         finally { Store.Unsubscribe(subscription!); }
+    }
+
+    /// <summary>Waits until the objects of a kind in a namespace (all when null) satisfy <paramref name="condition"/>; answers them.</summary>
+    public async Task<IReadOnlyList<JsonObject>> WaitForListAsync(ResourceType type, string? ns, Func<IReadOnlyList<JsonObject>, bool> condition,
+        string? labelSelector = null, TimeSpan? timeout = null)
+    {
+        var labels = LabelSelector.Parse(labelSelector);
+        var (subscription, _, _) = Store.Watch(type, ns, null, null, "0", external: false);
+        try
+        {
+            using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(30));
+            var current = Store.List(type, ns, labels).Items;
+            if (condition(current)) return current;
+            try
+            {
+                await foreach (var _ in subscription!.Events.Reader.ReadAllAsync(cts.Token))
+                {
+                    current = Store.List(type, ns, labels).Items;
+                    if (condition(current)) return current;
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            throw new TimeoutException($"{type.QualifiedPlural} in {ns ?? "all namespaces"} did not reach the awaited state; last seen: {new JsonArray(current.Select(c => (JsonNode)c).ToArray()).ToJsonString()}");
+        }
+        finally { Store.Unsubscribe(subscription!); }
+    }
+
+    /// <summary>Every change the store makes from now on, of one kind (all kinds when null), as watches see them.</summary>
+    public async IAsyncEnumerable<WatchEvent> ObserveAsync(ResourceType? type, string? ns, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var (subscription, _, _) = Store.Watch(type, ns, null, null, Store.ResourceVersion.ToString(System.Globalization.CultureInfo.InvariantCulture), external: false);
+        try
+        {
+            await foreach (var change in subscription!.Events.Reader.ReadAllAsync(cancellationToken)) yield return change;
+        }
+        finally { Store.Unsubscribe(subscription!); }
+    }
+
+    /// <summary>Creates an object straight in the store (not through HTTP, so not in the request log); its kind picks the resource.</summary>
+    public JsonObject Seed(JsonObject obj)
+    {
+        var type = Store.Catalog.FindByKind((string?)obj["apiVersion"] ?? "", (string?)obj["kind"] ?? "")
+                   ?? throw new InvalidOperationException($"no resource of kind {obj["kind"]} in {obj["apiVersion"]} is served");
+        return Store.Create(type, type.Namespaced ? (string?)obj["metadata"]?["namespace"] ?? "default" : null, obj);
     }
 
     /// <summary>Finds the type of a resource by group and plural (custom resources appear once their CRD is created).</summary>

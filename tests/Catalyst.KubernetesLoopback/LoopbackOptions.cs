@@ -25,9 +25,10 @@ public sealed class LoopbackOptions
 /// <summary>
 /// What an image carries, for a kubelet that cannot pull images: a host directory that stands for the image's
 /// <paramref name="MountPath"/> when a container uses an image matching <paramref name="ImagePattern"/>
-/// (exact, or a prefix ending in <c>*</c>, e.g. <c>catalyst/runner:*</c>).
+/// (exact, or a prefix ending in <c>*</c>, e.g. <c>catalyst/runner:*</c>), and the image's entrypoint for
+/// containers that give no command.
 /// </summary>
-public sealed record ImageMount(string ImagePattern, string HostDirectory, string MountPath)
+public sealed record ImageMount(string ImagePattern, string HostDirectory, string MountPath, string[]? Entrypoint = null)
 {
     public bool Matches(string image) =>
         ImagePattern.EndsWith('*') ? image.StartsWith(ImagePattern[..^1], StringComparison.Ordinal) : image == ImagePattern;

@@ -178,6 +178,7 @@ public sealed class ObjectStore
             metadata.Remove("resourceVersion");
             if (type.HasStatus) obj.Remove("status");
             Defaults.OnCreate(type, obj);
+            Defaults.OnWrite(type, obj);
             if (type == ResourceCatalog.CustomResourceDefinitions || type.Key == ResourceCatalog.CustomResourceDefinitions.Key)
                 Catalog.Register(obj);
             return Commit(type, obj, "ADDED");
@@ -233,6 +234,7 @@ public sealed class ObjectStore
                     if (current["status"] is { } oldStatus) next["status"] = oldStatus.DeepClone();
                     else next.Remove("status");
                 }
+                Defaults.OnWrite(type, next);
                 if (SpecOf(next) != SpecOf(current))
                     metadata["generation"] = Generation(current) + 1;
             }
@@ -281,7 +283,8 @@ public sealed class ObjectStore
 
     private JsonObject CommitUpdate(ResourceType type, JsonObject next)
     {
-        if (next["metadata"]!["deletionTimestamp"] is not null && Finalizers(next).Count == 0 && type.Key != ResourceCatalog.Namespaces.Key)
+        if (next["metadata"]!["deletionTimestamp"] is not null && Finalizers(next).Count == 0 && type.Key != ResourceCatalog.Namespaces.Key
+            && (next["metadata"]!["deletionGracePeriodSeconds"]?.ToJsonString() ?? "0") == "0")
         {
             Bucket(type).Remove(Key((string?)next["metadata"]!["namespace"], (string)next["metadata"]!["name"]!));
             return Commit(type, next, "DELETED", remove: true);
@@ -290,7 +293,7 @@ public sealed class ObjectStore
     }
 
     /// <summary>A DELETE with a propagation policy; answers the object as it stands after the call.</summary>
-    public JsonObject Delete(ResourceType type, string? ns, string name, string? propagationPolicy)
+    public JsonObject Delete(ResourceType type, string? ns, string name, string? propagationPolicy, int? gracePeriodSeconds = null)
     {
         lock (_gate)
         {
@@ -311,7 +314,10 @@ public sealed class ObjectStore
 
             var finalizers = Finalizers(current);
             var extra = policy switch { "Foreground" => "foregroundDeletion", "Orphan" => "orphan", _ => null };
-            if (finalizers.Count == 0 && extra is null)
+            var grace = type.Key == ResourceCatalog.Pods.Key && current["metadata"]!["deletionTimestamp"] is null && GracefulDeletion?.Invoke(current) is { } running
+                ? Math.Min(running, gracePeriodSeconds ?? running)
+                : 0;
+            if (finalizers.Count == 0 && extra is null && grace == 0)
             {
                 Bucket(type).Remove(Key(ns, name));
                 return Commit(type, (JsonObject)current.DeepClone(), "DELETED", remove: true);
@@ -320,8 +326,8 @@ public sealed class ObjectStore
             var changed = false;
             if (next["metadata"]!["deletionTimestamp"] is null)
             {
-                next["metadata"]!["deletionTimestamp"] = Now();
-                next["metadata"]!["deletionGracePeriodSeconds"] = 0;
+                next["metadata"]!["deletionTimestamp"] = Timestamp(_clock.GetUtcNow().AddSeconds(grace));
+                next["metadata"]!["deletionGracePeriodSeconds"] = grace;
                 changed = true;
             }
             if (extra is not null && !finalizers.Contains(extra))
@@ -333,6 +339,26 @@ public sealed class ObjectStore
             return changed ? Commit(type, next, "MODIFIED") : next;
         }
     }
+
+    /// <summary>
+    /// Says who still has to stop a pod before it can go (the kubelet, with the grace period it grants), or null when
+    /// nothing runs it: a pod being deleted keeps its deletionGracePeriodSeconds until <see cref="ConfirmPodStopped"/>.
+    /// </summary>
+    internal Func<JsonObject, int?>? GracefulDeletion { get; set; }
+
+    /// <summary>The kubelet's last word on a pod being deleted: its container has stopped, so the pod goes once its finalizers have.</summary>
+    internal void ConfirmPodStopped(string ns, string name)
+    {
+        lock (_gate)
+        {
+            if (!Bucket(ResourceCatalog.Pods).TryGetValue(Key(ns, name), out var current) || current["metadata"]!["deletionTimestamp"] is null) return;
+            var next = (JsonObject)current.DeepClone();
+            next["metadata"]!["deletionGracePeriodSeconds"] = 0;
+            CommitUpdate(ResourceCatalog.Pods, next);
+        }
+    }
+
+    private static string Timestamp(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
 
     /// <summary>Removes an object outright (a namespace whose content is gone, a CRD's custom resources).</summary>
     internal void Remove(ResourceType type, string? ns, string name)

@@ -57,6 +57,14 @@ internal static class LoopbackCluster
         ["spec"] = new JsonObject { ["type"] = "agent-workspace", ["agentConfig"] = new JsonObject { ["taskId"] = taskId } },
     };
 
+    /// <summary>The repository's runner/ directory, which the runner image carries at /runner.</summary>
+    public static string RunnerDirectory()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "runner", "entrypoint.sh"))) return Path.Combine(dir.FullName, "runner");
+        throw new DirectoryNotFoundException("runner/entrypoint.sh not found above " + AppContext.BaseDirectory);
+    }
+
     public static JsonObject Node(object response) => JsonSerializer.SerializeToNode(response)!.AsObject();
 
     public static async Task<JsonObject> CreateEnvironmentAsync(this IKubernetes client, JsonObject environment) =>
@@ -106,4 +114,61 @@ internal static class LoopbackCluster
         await File.WriteAllTextAsync(path, text);
         return path;
     }
+}
+
+/// <summary>Jobs as the operator writes them, with a shell script for a container.</summary>
+internal static class LoopbackJobs
+{
+    public static V1Job ShellJob(string name, string script, Action<V1Job>? adjust = null)
+    {
+        var job = new V1Job
+        {
+            Metadata = new V1ObjectMeta { Name = name },
+            Spec = new V1JobSpec
+            {
+                BackoffLimit = 0,
+                Template = new V1PodTemplateSpec
+                {
+                    Spec = new V1PodSpec
+                    {
+                        RestartPolicy = "Never",
+                        Containers =
+                        [
+                            new V1Container
+                            {
+                                Name = "runner",
+                                Image = "catalyst/runner:test",
+                                Command = ["sh", "-c", script],
+                                Env = [new V1EnvVar { Name = "WORKSPACE", Value = "/workspace" }],
+                                VolumeMounts = [new V1VolumeMount { Name = "workspace", MountPath = "/workspace" }],
+                            },
+                        ],
+                        Volumes = [new V1Volume { Name = "workspace", EmptyDir = new V1EmptyDirVolumeSource() }],
+                    },
+                },
+            },
+        };
+        adjust?.Invoke(job);
+        return job;
+    }
+
+    public static async Task<JsonObject> PodOfAsync(LoopbackApiServer server, string job, string ns = "default") =>
+        (await server.WaitForListAsync(ResourceCatalog.Pods, ns, pods => pods.Count == 1, labelSelector: $"batch.kubernetes.io/job-name={job}"))[0];
+
+    public static string Name(this JsonObject obj) => (string)obj["metadata"]!["name"]!;
+
+    public static Task<JsonObject?> PodReachesAsync(LoopbackApiServer server, JsonObject pod, Func<JsonObject, bool> condition) =>
+        server.WaitForAsync(ResourceCatalog.Pods, (string)pod["metadata"]!["namespace"]!, pod.Name(), p => p is not null && condition(p));
+
+    public static string? Phase(JsonObject pod) => (string?)pod["status"]?["phase"];
+
+    public static JsonNode? Terminated(JsonObject pod) => pod["status"]?["containerStatuses"]?[0]?["state"]?["terminated"];
+
+    public static bool HasCondition(JsonObject obj, string type, string? reason = null) =>
+        (obj["status"]?["conditions"] as JsonArray)?.Any(c => (string?)c?["type"] == type && (string?)c?["status"] == "True"
+                                                            && (reason is null || (string?)c?["reason"] == reason)) == true;
+
+    /// <summary>Reads a followed log line by line, each line as it arrives.</summary>
+    public static async Task<string> ReadLineAsync(StreamReader reader, TimeSpan? timeout = null) =>
+        await reader.ReadLineAsync().WaitAsync(timeout ?? TimeSpan.FromSeconds(20)) ?? throw new EndOfStreamException("the log ended");
 }

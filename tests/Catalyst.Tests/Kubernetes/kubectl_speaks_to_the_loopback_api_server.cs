@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Catalyst.KubernetesLoopback;
+using k8s;
 
 namespace Catalyst.Tests.Kubernetes;
 
@@ -56,5 +57,27 @@ public sealed class kubectl_speaks_to_the_loopback_api_server
         var missing = await LoopbackCluster.KubectlAsync(server, "get", "environment", "task-a1b2c3d4", "-n", "default");
         missing.ExitCode.ShouldNotBe(0);
         missing.Stderr.ShouldContain("environments.catalyst.dev \"task-a1b2c3d4\" not found");
+    }
+
+    [Fact]
+    public async Task kubectl_logs_follow_streams_a_running_job_pod_and_ends_with_it()
+    {
+        await using var server = await LoopbackApiServer.StartAsync();
+        using var client = server.CreateClient();
+        await client.BatchV1.CreateNamespacedJobAsync(LoopbackJobs.ShellJob("streaming",
+            "echo \"first in $WORKSPACE\"; while [ ! -f \"$WORKSPACE/go\" ]; do sleep 0.05; done; echo second"), "default");
+        var pod = await LoopbackJobs.PodOfAsync(server, "streaming");
+        await LoopbackJobs.PodReachesAsync(server, pod, p => LoopbackJobs.Phase(p) == "Running");
+
+        using var kubectl = LoopbackCluster.Kubectl(server, "logs", "-f", pod.Name(), "-n", "default");
+        var first = await LoopbackJobs.ReadLineAsync(kubectl.StandardOutput);
+        first.ShouldStartWith("first in /");
+        kubectl.HasExited.ShouldBeFalse();
+        await File.WriteAllTextAsync(Path.Combine(first["first in ".Length..], "go"), "");
+
+        (await LoopbackJobs.ReadLineAsync(kubectl.StandardOutput)).ShouldBe("second");
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        await kubectl.WaitForExitAsync(timeout.Token);
+        kubectl.ExitCode.ShouldBe(0, await kubectl.StandardError.ReadToEndAsync());
     }
 }
