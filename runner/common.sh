@@ -1,6 +1,8 @@
 # Shared by entrypoint.sh and sandboxed.sh: progress lines, failing, JSON strings.
 
 progress() { printf '::catalyst:: %s\n' "$*"; }
+# Something went wrong that the task survives (a cache that could not serve, say): shown on the task as a warning.
+warn() { printf '::catalyst-warning:: %s\n' "$*"; }
 fail() { printf 'catalyst runner: %s\n' "$*" >&2; exit 2; }
 
 # JSON string literal of $1 into $json (bash strings hold no NUL). No subshell: it runs for every commit.

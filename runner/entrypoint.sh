@@ -64,15 +64,71 @@ mkdir -p "$own"
 chmod 700 "$own"
 origin_url=$CATALYST_REPOSITORY_URL
 
+# A broken cache is set aside (running clones may still borrow from it), never deleted; the next task makes a new one.
+set_cache_aside() {
+  mv -f "$1" "$1.broken.$(date +%s).$$" 2>/dev/null || true
+  # The sandbox is told to show this path: it must exist, even empty.
+  mkdir -p "$1/objects"
+}
+
+# The project's repository cache: a bare mirror, fetched from the origin under its lock (waiting at most
+# CATALYST_REPOSITORY_CACHE_WAIT_SECONDS), that the clone borrows its objects from (git clone --shared), so a clone costs
+# a checkout whatever the history's size. The sandbox sees only the mirror's objects, read-only. The origin's URL is never
+# written into the mirror (it may hold a password): it is given to each fetch. Fails (1) with a warning when the cache
+# cannot serve; the caller then clones in full.
+clone_from_cache() (
+  local cache=$CATALYST_REPOSITORY_CACHE wait=${CATALYST_REPOSITORY_CACHE_WAIT_SECONDS:-60} lock started=$SECONDS
+  # Readable by the sandbox's user, whatever the umask of the process that started the runner (a subshell: only here).
+  umask 022
+  mkdir -p "$(dirname "$cache")" || { warn "repository cache unusable (cannot create $(dirname "$cache")); cloning in full"; return 1; }
+  exec {lock}>>"$cache.lock"
+  if ! flock -w "$wait" "$lock"; then
+    exec {lock}>&-
+    warn "repository cache busy for ${wait}s; cloning in full"
+    return 1
+  fi
+  if [[ ! -f $cache/HEAD ]]; then
+    progress "creating the repository cache"
+    # Objects are never pruned: clones of running tasks borrow them.
+    git init --quiet --bare "$cache" && git --git-dir="$cache" config gc.auto 0 && git --git-dir="$cache" config core.logAllRefUpdates false
+  fi
+  if ! fetch_err=$(git --git-dir="$cache" fetch --quiet --prune --force --no-write-fetch-head -- "$CATALYST_REPOSITORY_URL" \
+      '+refs/heads/*:refs/heads/*' '+refs/tags/*:refs/tags/*' 2>&1); then
+    # The origin answers, so the fault is the cache's: it is set aside like a cache that cannot give a clone.
+    if git ls-remote --heads -- "$CATALYST_REPOSITORY_URL" >/dev/null 2>&1; then set_cache_aside "$cache"; fi
+    exec {lock}>&-
+    warn "repository cache not updated (${fetch_err##*$'\n'}); cloning in full"
+    return 1
+  fi
+  progress "repository cache fetched in $((SECONDS - started))s"
+  if ! clone_err=$(git clone --quiet --shared --branch "$CATALYST_BASE_BRANCH" -- "$cache" "$repo" 2>&1) \
+      || ! git -C "$repo" cat-file -e HEAD^{tree} 2>/dev/null; then
+    set_cache_aside "$cache"
+    exec {lock}>&-
+    rm -rf "$repo"
+    warn "repository cache broken (${clone_err##*$'\n'}); set aside, cloning in full"
+    return 1
+  fi
+  exec {lock}>&-
+  # Remembered where the agent cannot write: the push repository borrows from the same cache (an execute phase too).
+  printf '%s\n' "$cache/objects" >"$own/borrowed-objects"
+  progress "cloned $safe_url at $CATALYST_BASE_BRANCH from the repository cache"
+)
+
 if [[ $phase == execute ]]; then
   [[ -d $repo/.git && -s $own/base-sha ]] || fail "the workspace kept for the plan is gone"
   read -r base_sha <"$own/base-sha"
   progress "continuing in the plan's workspace on $CATALYST_WORK_BRANCH"
 else
-  progress "cloning $safe_url at $CATALYST_BASE_BRANCH"
-  # --no-hardlinks: a local origin shares no object file with the workspace.
-  git clone --quiet --no-hardlinks --branch "$CATALYST_BASE_BRANCH" -- "$CATALYST_REPOSITORY_URL" "$repo" \
-    || fail "could not clone $safe_url at branch $CATALYST_BASE_BRANCH"
+  rm -f "$own/borrowed-objects"
+  if [[ -n ${CATALYST_REPOSITORY_CACHE:-} ]] && clone_from_cache; then
+    :
+  else
+    progress "cloning $safe_url at $CATALYST_BASE_BRANCH"
+    # --no-hardlinks: a local origin shares no object file with the workspace.
+    git clone --quiet --no-hardlinks --branch "$CATALYST_BASE_BRANCH" -- "$CATALYST_REPOSITORY_URL" "$repo" \
+      || fail "could not clone $safe_url at branch $CATALYST_BASE_BRANCH"
+  fi
   base_sha=$(git -C "$repo" rev-parse HEAD)
   printf '%s\n' "$base_sha" >"$own/base-sha"
   # The clone's remote is a path or URL of the Host's: the sandbox has no use for it.
@@ -173,6 +229,8 @@ set +e
 # but what the upload side honours from a repository it does not trust.
 push_repo="$own/push.git"
 [[ -d $push_repo ]] || git init --quiet --bare "$push_repo" >/dev/null 2>&1
+# With a cache, only the agent's new objects travel: the base's are borrowed from the cache (never from the clone's own list).
+if [[ -s $own/borrowed-objects ]]; then cp "$own/borrowed-objects" "$push_repo/objects/info/alternates"; fi
 # The clone belongs to the sandbox's user: git reads it only when told that it may (as global configuration; git
 # ignores safe.directory given with -c).
 printf '[safe]\n\tdirectory = %s\n\tdirectory = %s/.git\n' "$repo" "$repo" >"$own/gitconfig"

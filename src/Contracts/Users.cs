@@ -22,10 +22,10 @@ public static class CatalystClaims
     /// <summary>The signed-in account's id; every page and tool passes it into the commands it sends.</summary>
     public static Guid UserId(this ClaimsPrincipal principal)
     {
-        var value = principal.FindFirstValue(ClaimTypes.NameIdentifier);
+        var value = principal.FindFirst(ClaimTypes.NameIdentifier)?.Value;
         return Guid.TryParse(value, out var id) ? id : throw new InvalidOperationException("The request is not signed in.");
     }
 
     public static Guid? TryGetUserId(this ClaimsPrincipal principal) =>
-        Guid.TryParse(principal.FindFirstValue(ClaimTypes.NameIdentifier), out var id) ? id : null;
+        Guid.TryParse(principal.FindFirst(ClaimTypes.NameIdentifier)?.Value, out var id) ? id : null;
 }

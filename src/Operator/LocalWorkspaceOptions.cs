@@ -18,6 +18,15 @@ public sealed record LocalWorkspaceOptions
     /// <summary>Leave the workspace directory in place after the task ends (for debugging).</summary>
     public bool KeepWorkspaces { get; init; }
 
+    /// <summary>
+    /// The projects' repository caches (bare mirrors a task's clone borrows its objects from), <c>&lt;data dir&gt;/repositories</c>
+    /// unless <c>Catalyst:Workspaces:RepositoryCache</c> names another directory or is <c>off</c>; null: every task clones in full.
+    /// </summary>
+    public string? RepositoryCacheDirectory { get; init; }
+
+    /// <summary>How long a task waits for another task's fetch of the same cache before it clones in full instead.</summary>
+    public TimeSpan RepositoryCacheWait { get; init; } = TimeSpan.FromSeconds(60);
+
     /// <summary>Put before the safe default PATH of the agent: where the agent CLIs are installed.</summary>
     public IReadOnlyList<string> ToolDirectories { get; init; } = [];
 
@@ -70,7 +79,7 @@ public sealed record LocalWorkspaceOptions
 
     /// <summary>
     /// From configuration: the data directory (CATALYST_DATA_DIR or Catalyst:DataDirectory), Catalyst:RunnerDirectory,
-    /// Catalyst:Workspaces:StopGraceSeconds, Catalyst:Workspaces:KeepWorkspaces and Catalyst:Workspaces:ToolDirectories
+    /// Catalyst:Workspaces:StopGraceSeconds, Catalyst:Workspaces:KeepWorkspaces, RepositoryCache (a directory, or off) and RepositoryCacheWaitSeconds, Catalyst:Workspaces:ToolDirectories
     /// (colon-separated), Catalyst:Workspaces:Sandbox (on|off), SandboxUidBase, SandboxReadOnlyPaths, MemoryMiB, Cpus, Processes; Catalyst:Broker:Socket. The data directory's <c>agent-clis/node_modules/.bin</c> and <c>agent-clis/bin</c> are always on PATH.
     /// Installing CLIs on first use: Catalyst:Workspaces:CliCache, NpmRegistry, PipIndexUrl and CliInstallTimeoutSeconds.
     /// </summary>
@@ -90,6 +99,13 @@ public sealed record LocalWorkspaceOptions
             RunnerDirectory = FindRunnerDirectory(configuration["Catalyst:RunnerDirectory"], configuration[Microsoft.Extensions.Hosting.HostDefaults.ContentRootKey]),
             StopGrace = TimeSpan.FromSeconds(Math.Max(1, grace)),
             KeepWorkspaces = section.GetValue<bool?>("KeepWorkspaces") ?? false,
+            RepositoryCacheDirectory = section["RepositoryCache"] switch
+            {
+                { Length: > 0 } off when off.Equals("off", StringComparison.OrdinalIgnoreCase) => null,
+                { Length: > 0 } directory => Path.GetFullPath(directory),
+                _ => Path.Combine(dataDirectory, "repositories"),
+            },
+            RepositoryCacheWait = TimeSpan.FromSeconds(Math.Max(1, section.GetValue<double?>("RepositoryCacheWaitSeconds") ?? 60)),
             ToolDirectories = tools,
             Sandbox = !string.Equals(section["Sandbox"], "off", StringComparison.OrdinalIgnoreCase),
             SandboxUidBase = section.GetValue<int?>("SandboxUidBase") ?? DefaultSandboxUidBase,

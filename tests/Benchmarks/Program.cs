@@ -25,8 +25,8 @@ using Microsoft.Extensions.Logging;
 using Wolverine;
 
 // Harness benchmarks: the real Host on Kestrel, a throwaway PostgreSQL, the local backend, bash agents.
-// Usage: dotnet run -c Release --project tests/Benchmarks [-- sandbox|overhead|first-line|throughput|latency|broker ...]
-var which = args.Length > 0 ? args.ToHashSet() : ["sandbox", "overhead", "first-line", "throughput", "latency", "broker"];
+// Usage: dotnet run -c Release --project tests/Benchmarks [-- sandbox|start|overhead|first-line|throughput|latency|broker ...]
+var which = args.Length > 0 ? args.ToHashSet() : ["sandbox", "start", "overhead", "first-line", "throughput", "latency", "broker"];
 var root = Directory.CreateTempSubdirectory("catalyst-bench-").FullName;
 await using var cluster = await PostgresCluster.StartAsync(Path.Combine(root, "pg"), throwaway: true);
 var origin = Git.CreateOrigin(root);
@@ -89,6 +89,12 @@ if (which.Contains("sandbox"))
     var runner = LocalWorkspaceOptions.FindRunnerDirectory(null) ?? throw new InvalidOperationException("runner/ not found");
     var (on, off) = await SandboxStartup.MeasureAsync(root, origin, runner);
     Report($"sandbox: workspace (clone, branch, agent `true`, push) median {on:F0} ms with the sandbox, {off:F0} ms without: sandbox start-up {on - off:F0} ms per task (target ≤ 50 ms), 20 runs each, alternating");
+}
+
+if (which.Contains("start"))
+{
+    var runner = LocalWorkspaceOptions.FindRunnerDirectory(null) ?? throw new InvalidOperationException("runner/ not found");
+    foreach (var line in await RepositoryStart.MeasureAsync(root, runner)) Report(line);
 }
 
 if (which.Contains("overhead"))

@@ -1,5 +1,5 @@
 using Catalyst.Contracts;
-using Catalyst.Contracts.Web;
+using Catalyst.Web;
 using Catalyst.Host.Accounts;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;

@@ -1,4 +1,4 @@
-using Catalyst.Contracts.Web;
+using Catalyst.Web;
 using Catalyst.Integrations.Projects;
 using Wolverine;
 

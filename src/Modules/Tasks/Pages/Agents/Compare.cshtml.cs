@@ -1,5 +1,5 @@
 using Catalyst.Contracts;
-using Catalyst.Contracts.Web;
+using Catalyst.Web;
 using Catalyst.Tasks.Domain;
 using Microsoft.AspNetCore.Mvc;
 using Wolverine;

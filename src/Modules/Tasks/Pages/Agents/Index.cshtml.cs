@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Catalyst.Contracts;
-using Catalyst.Contracts.Web;
+using Catalyst.Web;
 using Catalyst.Tasks.Domain;
 using Htmx;
 using Microsoft.AspNetCore.Mvc;

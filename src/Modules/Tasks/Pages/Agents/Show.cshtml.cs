@@ -1,6 +1,6 @@
 using System.Text;
 using Catalyst.Contracts;
-using Catalyst.Contracts.Web;
+using Catalyst.Web;
 using Catalyst.Tasks.Logs;
 using Microsoft.AspNetCore.Mvc;
 using Wolverine;

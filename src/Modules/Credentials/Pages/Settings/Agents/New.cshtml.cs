@@ -1,5 +1,5 @@
 using Catalyst.Contracts;
-using Catalyst.Contracts.Web;
+using Catalyst.Web;
 using Htmx;
 using Microsoft.AspNetCore.Mvc;
 using Wolverine;

@@ -1,8 +1,9 @@
+using Catalyst.Contracts;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
-namespace Catalyst.Contracts.Web;
+namespace Catalyst.Web;
 
 /// <summary>What every screen needs: who is asking, and how a failed command becomes a 400 page or a 404.</summary>
 public abstract class CatalystPageModel : PageModel

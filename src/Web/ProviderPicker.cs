@@ -1,4 +1,6 @@
-namespace Catalyst.Contracts.Web;
+using Catalyst.Contracts;
+
+namespace Catalyst.Web;
 
 /// <summary>
 /// The model of the Providers module's card picker (partial "_ProviderCards"): one radio card per provider,

@@ -1,0 +1,141 @@
+using System.Text.Json;
+using Catalyst.Contracts;
+
+namespace Catalyst.Operator.Workspaces;
+
+/// <summary>
+/// Reads one runner's output, from any line source (a local process's pipes, a pod's log), into the messages a backend
+/// publishes, and decides how the workspace ended. The task token never comes out of it. Safe for one stdout and one
+/// stderr reader at once.
+/// </summary>
+public sealed class RunnerProtocol(Guid taskId, string token)
+{
+    public const string ProgressPrefix = "::catalyst:: ";
+    public const string ResultPrefix = "::catalyst-result:: ";
+    public const string HookPrefix = "::catalyst-hook:: ";
+    public const string WarningPrefix = "::catalyst-warning:: ";
+    private const int StderrTailLines = 20;
+    private const int MaxHookOutputChars = 2000;
+    private const string Redacted = "[REDACTED]";
+
+    private readonly Queue<string> _stderrTail = new();
+    private volatile bool _agentStarted;
+    private volatile string? _resultLine;
+
+    public Guid TaskId => taskId;
+
+    /// <summary>The runner said the agent started.</summary>
+    public bool AgentHasStarted => _agentStarted;
+
+    /// <summary>
+    /// One line the runner printed on <paramref name="stream"/> (Stdout or Stderr), read at <paramref name="at"/>. The result line
+    /// is kept for <see cref="Conclude"/> and gives nothing to publish.
+    /// </summary>
+    public RunnerLine Read(string line, OutputStream stream, DateTimeOffset at)
+    {
+        if (stream == OutputStream.Stdout && line.StartsWith(ResultPrefix, StringComparison.Ordinal))
+        {
+            _resultLine = line[ResultPrefix.Length..];
+            return RunnerLine.Nothing;
+        }
+        if (stream == OutputStream.Stdout && line.StartsWith(HookPrefix, StringComparison.Ordinal))
+            return new RunnerLine(new OutputLine(at, OutputStream.Hook, Redact(line[HookPrefix.Length..])), null, false);
+        if (stream == OutputStream.Stdout && line.StartsWith(WarningPrefix, StringComparison.Ordinal))
+            return new RunnerLine(new OutputLine(at, OutputStream.SystemWarning, Redact(line[WarningPrefix.Length..])), null, false);
+        if (stream == OutputStream.Stdout && line.StartsWith(ProgressPrefix, StringComparison.Ordinal))
+        {
+            var text = Redact(line[ProgressPrefix.Length..]);
+            var output = new OutputLine(at, OutputStream.System, text);
+            if (!_agentStarted && text.StartsWith("agent started", StringComparison.Ordinal))
+            {
+                _agentStarted = true;
+                return new RunnerLine(output, new AgentStarted(taskId, at), false);
+            }
+            return new RunnerLine(output, null, text.StartsWith("agent exited with code", StringComparison.Ordinal));
+        }
+        var redacted = Redact(line);
+        if (stream == OutputStream.Stderr)
+            lock (_stderrTail)
+            {
+                _stderrTail.Enqueue(redacted);
+                if (_stderrTail.Count > StderrTailLines) _stderrTail.Dequeue();
+            }
+        return new RunnerLine(new OutputLine(at, stream, redacted), null, false);
+    }
+
+    /// <summary>A line of the backend's own about this workspace (an install's progress, a refused connection), redacted like the runner's.</summary>
+    public OutputLine System(string text, DateTimeOffset at, OutputStream stream = OutputStream.System) => new(at, stream, Redact(text));
+
+    /// <summary>
+    /// How the workspace ended once the runner exited with <paramref name="exitCode"/>: out of memory (the backend says so),
+    /// else the stop that was asked, else a failed pre-hook, else the exit code, with the runner's report when it printed one.
+    /// </summary>
+    public WorkspaceExited Conclude(int exitCode, DateTimeOffset at, (WorkspaceEnd End, string Reason)? stop = null, string? outOfMemory = null)
+    {
+        var result = Result();
+        if (outOfMemory is not null) return new(taskId, WorkspaceEnd.Failed, exitCode, outOfMemory, result, at);
+        if (stop is { } stopped) return new(taskId, stopped.End, exitCode, stopped.Reason, result, at);
+        if (result?.PreHookFailure is { } preHook) return new(taskId, WorkspaceEnd.Failed, exitCode, preHook.Describe(), result, at);
+        if (exitCode == 0) return new(taskId, WorkspaceEnd.Exited, exitCode, null, result, at);
+        return new(taskId, WorkspaceEnd.Failed, exitCode, FailureMessage(exitCode), result, at);
+    }
+
+    /// <summary>The runner's report (<c>::catalyst-result::</c>), redacted; null when it printed none or one that is not valid.</summary>
+    public RunnerResult? Result()
+    {
+        if (_resultLine is not { } json) return null;
+        try
+        {
+            var report = JsonSerializer.Deserialize<RunnerReport>(json, JsonOptions);
+            if (report is null) return null;
+            return new RunnerResult(report.Branch, report.BaseSha,
+                (report.Commits ?? []).Select(c => new CommitInfo(c.Sha, Redact(c.Message), c.FilesChanged, c.Insertions, c.Deletions)).ToArray(),
+                report.Pushed, report.PushError is null ? null : Redact(report.PushError))
+            {
+                PreHookFailure = HookFailureOf(HookPhase.Pre, report.PreHookFailure),
+                PostHookFailure = HookFailureOf(HookPhase.Post, report.PostHookFailure),
+            };
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The task token never leaves in an event, a log line or the database (a very short one is left alone: it would garble the output).</summary>
+    public string Redact(string text) =>
+        token.Length >= 8 && text.Contains(token, StringComparison.Ordinal) ? text.Replace(token, Redacted, StringComparison.Ordinal) : text;
+
+    private string FailureMessage(int exitCode)
+    {
+        string[] tail;
+        lock (_stderrTail) tail = _stderrTail.ToArray();
+        var said = string.Join('\n', tail).Trim();
+        if (!_agentStarted)
+            return said.Length > 0 ? $"The runner failed before the agent started (exit code {exitCode}):\n{said}" : $"The runner failed before the agent started (exit code {exitCode}).";
+        return said.Length > 0 ? said : $"The agent exited with code {exitCode} and printed nothing on stderr.";
+    }
+
+    private HookFailure? HookFailureOf(HookPhase phase, RunnerHookFailure? failure)
+    {
+        if (failure is null) return null;
+        var output = Redact(failure.Output ?? "").TrimEnd();
+        if (output.Length > MaxHookOutputChars) output = "…" + output[^MaxHookOutputChars..];
+        return new HookFailure(phase, failure.Number, Redact(failure.Command ?? ""), failure.ExitCode, output);
+    }
+
+    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
+
+    private sealed record RunnerReport(string Branch, string? BaseSha, List<RunnerCommit>? Commits, bool Pushed, string? PushError, int AgentExitCode,
+        RunnerHookFailure? PreHookFailure = null, RunnerHookFailure? PostHookFailure = null);
+
+    private sealed record RunnerHookFailure(int Number, string? Command, int ExitCode, string? Output);
+
+    private sealed record RunnerCommit(string Sha, string Message, int FilesChanged, int Insertions, int Deletions);
+}
+
+/// <summary>What one runner line gives: an output line to publish (in a batch), then maybe <see cref="Contracts.AgentStarted"/>; <see cref="AgentExited"/>: revoke the task token now.</summary>
+public readonly record struct RunnerLine(OutputLine? Output, AgentStarted? Started, bool AgentExited)
+{
+    public static readonly RunnerLine Nothing = new(null, null, false);
+}
