@@ -1,11 +1,11 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using Catalyst.Contracts;
 using Catalyst.Operator.Kubernetes.Entities;
+using Catalyst.Operator.Workspaces;
 using k8s;
 using k8s.Autorest;
 using Microsoft.Extensions.Logging;
@@ -23,10 +23,6 @@ public sealed class WorkspaceLogs(IKubernetes client, IWorkspaceEvents events, I
 {
     public const int MaxBatchLines = 500;
     public static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(20);
-    private const string ProgressPrefix = "::catalyst:: ";
-    private const string ResultPrefix = "::catalyst-result:: ";
-    private const string HookPrefix = "::catalyst-hook:: ";
-    private const string Redacted = "[REDACTED]";
 
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private readonly ConcurrentDictionary<string, (CancellationTokenSource Stop, Task Run)> _followers = new();
@@ -100,7 +96,7 @@ public sealed class WorkspaceLogs(IKubernetes client, IWorkspaceEvents events, I
     {
         var environment = workspace.Environment;
         var taskId = Guid.TryParse(environment.Spec.AgentConfig.TaskId, out var id) ? id : Guid.Empty;
-        var token = await ReadTokenAsync(workspace, ct);
+        var protocol = new RunnerProtocol(taskId, await ReadTokenAsync(workspace, ct) ?? "");
         var committed = Clone(position);
 
         if (!committed.ProvisionedSent)
@@ -198,35 +194,26 @@ public sealed class WorkspaceLogs(IKubernetes client, IWorkspaceEvents events, I
                             lastTicks = null;
                             if (batch.Count == 0) first = _time.GetTimestamp();
 
-                            if (text.StartsWith(ResultPrefix, StringComparison.Ordinal))
+                            // A pod's log is stdout and stderr together: the runner protocol reads it as stdout.
+                            var read = protocol.Read(text, OutputStream.Stdout, at.Value);
+                            if (text.StartsWith(RunnerProtocol.ResultPrefix, StringComparison.Ordinal))
                             {
-                                result = ParseResult(text[ResultPrefix.Length..], token);
+                                result = protocol.Result() is { } report ? FromRunnerResult(report) : null;
                                 continue;
                             }
-                            if (text.StartsWith(HookPrefix, StringComparison.Ordinal))
+                            if (read.Output is { } output) batch.Add(output);
+                            if (read.Started is { } agentStarted && !pending.AgentStartedSent)
                             {
-                                batch.Add(new OutputLine(at.Value, OutputStream.Hook, Redact(text[HookPrefix.Length..], token)));
-                                continue;
+                                await FlushAsync();
+                                await events.PublishAsync(agentStarted, CancellationToken.None);
+                                pending.AgentStartedSent = true;
+                                await FlushAsync();
                             }
-                            if (text.StartsWith(ProgressPrefix, StringComparison.Ordinal))
+                            else if (read.AgentExited)
                             {
-                                var progress = Redact(text[ProgressPrefix.Length..], token);
-                                batch.Add(new OutputLine(at.Value, OutputStream.System, progress));
-                                if (!pending.AgentStartedSent && progress.StartsWith("agent started", StringComparison.Ordinal))
-                                {
-                                    await FlushAsync();
-                                    await events.PublishAsync(new AgentStarted(taskId, at.Value), CancellationToken.None);
-                                    pending.AgentStartedSent = true;
-                                    await FlushAsync();
-                                }
-                                else if (progress.StartsWith("agent exited with code", StringComparison.Ordinal))
-                                {
-                                    await FlushAsync();
-                                    await events.PublishAsync(new RevokeTaskToken(taskId), CancellationToken.None);
-                                }
-                                continue;
+                                await FlushAsync();
+                                await events.PublishAsync(new RevokeTaskToken(taskId), CancellationToken.None);
                             }
-                            batch.Add(new OutputLine(at.Value, OutputStream.Stdout, Redact(text, token)));
                         }
                         if (batch.Count == 0 || batch.Count >= MaxBatchLines) break;
                         var remaining = FlushInterval - _time.GetElapsedTime(first);
@@ -311,33 +298,16 @@ public sealed class WorkspaceLogs(IKubernetes client, IWorkspaceEvents events, I
             ? at
             : null;
 
-    /// <summary>The task token never leaves in an event (a very short value is left alone: it would garble the output).</summary>
-    private static string Redact(string text, string? token) =>
-        token is { Length: >= 8 } && text.Contains(token, StringComparison.Ordinal) ? text.Replace(token, Redacted, StringComparison.Ordinal) : text;
-
-    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
-
-    private EnvironmentResult? ParseResult(string json, string? token)
+    public static EnvironmentResult FromRunnerResult(RunnerResult result) => new()
     {
-        try
-        {
-            var result = JsonSerializer.Deserialize<EnvironmentResult>(json, JsonOptions);
-            if (result is null) return null;
-            foreach (var commit in result.Commits) commit.Message = Redact(commit.Message, token);
-            if (result.PushError is not null) result.PushError = Redact(result.PushError, token);
-            foreach (var hook in new[] { result.PreHookFailure, result.PostHookFailure }.OfType<EnvironmentHookFailure>())
-            {
-                hook.Command = Redact(hook.Command, token);
-                hook.Output = Redact(hook.Output, token);
-            }
-            return result;
-        }
-        catch (JsonException e)
-        {
-            logger.LogWarning(e, "A runner printed a result line that is not valid");
-            return null;
-        }
-    }
+        Branch = result.Branch,
+        BaseSha = result.BaseSha,
+        Pushed = result.Pushed,
+        PushError = result.PushError,
+        Commits = result.Commits.Select(c => new EnvironmentCommit { Sha = c.Sha, Message = c.Message, FilesChanged = c.FilesChanged, Insertions = c.Insertions, Deletions = c.Deletions }).ToList(),
+        PreHookFailure = result.PreHookFailure is { } pre ? new EnvironmentHookFailure { Number = pre.Number, Command = pre.Command, ExitCode = pre.ExitCode, Output = pre.Output } : null,
+        PostHookFailure = result.PostHookFailure is { } post ? new EnvironmentHookFailure { Number = post.Number, Command = post.Command, ExitCode = post.ExitCode, Output = post.Output } : null,
+    };
 
     public static RunnerResult ToRunnerResult(EnvironmentResult result) =>
         new(result.Branch, result.BaseSha, result.Commits.Select(c => new CommitInfo(c.Sha, c.Message, c.FilesChanged, c.Insertions, c.Deletions)).ToArray(),
