@@ -68,7 +68,7 @@ public sealed class the_operator_gives_each_task_a_namespace_of_its_own
         pod.SecurityContext.SeccompProfile.Type.ShouldBe("RuntimeDefault");
         var container = pod.Containers.Single();
         container.Image.ShouldBe("ghcr.io/catalyst/runner:latest");
-        container.Command.ShouldBe([WorkspaceChildren.RunnerEntrypoint]);
+        container.Command.ShouldBe(["/bin/bash", WorkspaceChildren.RunnerEntrypoint]);
         container.SecurityContext.ReadOnlyRootFilesystem.ShouldBe(true);
         container.SecurityContext.AllowPrivilegeEscalation.ShouldBe(false);
         container.SecurityContext.Capabilities.Drop.ShouldBe(["ALL"]);

@@ -232,7 +232,8 @@ public static partial class WorkspaceChildren
                             {
                                 Name = TaskWorkspace.ContainerName,
                                 Image = config.RunnerImage,
-                                Command = [RunnerEntrypoint],
+                                // Through bash: the script need not carry an executable bit.
+                                Command = ["/bin/bash", RunnerEntrypoint],
                                 WorkingDir = WorkspaceMount,
                                 Env = env,
                                 VolumeMounts = mounts,
