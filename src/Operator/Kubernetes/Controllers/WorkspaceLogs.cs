@@ -25,7 +25,7 @@ public sealed class WorkspaceLogs(IKubernetes client, IWorkspaceEvents events, I
     public static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(20);
 
     private readonly TimeProvider _time = time ?? TimeProvider.System;
-    private readonly ConcurrentDictionary<string, (CancellationTokenSource Stop, Task Run)> _followers = new();
+    private readonly ConcurrentDictionary<string, Follower> _followers = new();
     private readonly ConcurrentDictionary<string, bool> _drained = new();
     private readonly ConcurrentDictionary<string, EnvironmentResult> _results = new();
     private CancellationToken _stopping = CancellationToken.None;
@@ -45,36 +45,40 @@ public sealed class WorkspaceLogs(IKubernetes client, IWorkspaceEvents events, I
 
     public void Follow(TaskWorkspace workspace, string podName, LogPosition? position)
     {
-        if (_drained.ContainsKey(workspace.Key) || _stopping.IsCancellationRequested) return;
-        var stop = CancellationTokenSource.CreateLinkedTokenSource(_stopping);
-        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var run = Task.Run(async () =>
+        var key = workspace.Key;
+        if (_drained.ContainsKey(key) || _stopping.IsCancellationRequested || _followers.ContainsKey(key)) return;
+        var follower = new Follower(CancellationTokenSource.CreateLinkedTokenSource(_stopping));
+        // One follower per Environment: a second one would deliver every line twice.
+        if (!_followers.TryAdd(key, follower))
         {
-            await started.Task;
+            follower.Stop.Dispose();
+            return;
+        }
+        follower.Run = Task.Run(async () =>
+        {
             try
             {
-                await FollowAsync(workspace, podName, position ?? new LogPosition(), stop.Token);
+                await FollowAsync(workspace, podName, position ?? new LogPosition(), follower.Stop.Token);
             }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            catch (OperationCanceledException) when (follower.Stop.IsCancellationRequested)
             {
             }
             catch (Exception e)
             {
-                logger.LogError(e, "Following the log of environment {Key} failed", workspace.Key);
+                logger.LogError(e, "Following the log of environment {Key} failed", key);
             }
             finally
             {
-                _followers.TryRemove(workspace.Key, out _);
-                stop.Dispose();
+                _followers.TryRemove(KeyValuePair.Create(key, follower));
             }
-            if (_drained.ContainsKey(workspace.Key)) Drained?.Invoke(workspace.Key);
-        });
-        if (_followers.TryAdd(workspace.Key, (stop, run))) started.SetResult();
-        else
-        {
-            stop.Cancel();
-            started.SetResult();
-        }
+            if (_drained.ContainsKey(key)) Drained?.Invoke(key);
+        }, CancellationToken.None);
+    }
+
+    private sealed class Follower(CancellationTokenSource stop)
+    {
+        public CancellationTokenSource Stop { get; } = stop;
+        public Task Run { get; set; } = Task.CompletedTask;
     }
 
     public void Forget(string key)
