@@ -24,6 +24,7 @@ public sealed class EnvironmentController(
     TimeProvider? time = null)
 {
     private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _exitedSent = new();
     private int _writes;
 
     /// <summary>Creates, replaces, deletes and status patches this controller sent.</summary>
@@ -37,6 +38,7 @@ public sealed class EnvironmentController(
         if (environment.Metadata.DeletionTimestamp is not null)
         {
             logs.Forget(workspace.Key);
+            _exitedSent.TryRemove(workspace.Key, out _);
             if (!finalizers.Contains(TaskWorkspace.Finalizer)) return null;
             if (!await finalizer.FinalizeAsync(workspace, cancellationToken)) return TimeSpan.FromSeconds(1);
             environment.Metadata.Finalizers = finalizers.Where(f => f != TaskWorkspace.Finalizer).ToList();
@@ -76,7 +78,11 @@ public sealed class EnvironmentController(
         if (terminated?.Reason == "OOMKilled")
             return await EndAsync(workspace, status, EnvironmentPhase.Failed, $"Out of memory: the workspace is limited to {WorkspaceChildren.DescribeMemory(workspace, options)}.", terminated.ExitCode, pod, cancellationToken);
         if (JobCondition(job, "Failed") is { Reason: "DeadlineExceeded" })
+        {
+            // The runner gets its grace period to commit and push what the agent made before the end is told.
+            if (pod is not null && terminated is null && pod.Status?.Phase is "Running" or "Pending") return TimeSpan.FromSeconds(1);
             return await EndAsync(workspace, status, EnvironmentPhase.TimedOut, $"The agent did not finish within {environment.Spec.AgentConfig.TimeoutSeconds} seconds.", terminated?.ExitCode, pod, cancellationToken);
+        }
         if (terminated is not null)
             return terminated.ExitCode == 0
                 ? await EndAsync(workspace, status, EnvironmentPhase.Succeeded, null, 0, pod, cancellationToken)
@@ -210,7 +216,8 @@ public sealed class EnvironmentController(
     /// <summary>Once the log is delivered to its last line, the end goes to the Host: exactly once (recorded in the status).</summary>
     private async Task<TimeSpan?> FinishAsync(TaskWorkspace workspace, EnvironmentStatus status, CancellationToken ct)
     {
-        if (status.Log?.ExitedSent == true) return null;
+        // The informer's copy may not show exitedSent yet: the end is told once.
+        if (status.Log?.ExitedSent == true || _exitedSent.ContainsKey(workspace.Key)) return null;
         if (!logs.IsDrained(workspace.Key))
         {
             if (!logs.IsFollowing(workspace.Key))
@@ -226,6 +233,7 @@ public sealed class EnvironmentController(
             EndOf(status.Phase), status.ExitCode, status.Phase == nameof(EnvironmentPhase.Succeeded) ? null : status.Message,
             result is null ? null : WorkspaceLogs.ToRunnerResult(result), _time.GetUtcNow());
         await events.PublishAsync(exited, ct);
+        _exitedSent[workspace.Key] = true;
         await WriteAsync(() => Environments.PatchStatusAsync(client, workspace.Environment.Metadata.NamespaceProperty, workspace.Environment.Metadata.Name,
             new JsonObject { ["log"] = new JsonObject { ["exitedSent"] = true } }, ct));
         status.Log ??= new LogPosition();
