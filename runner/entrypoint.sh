@@ -50,6 +50,11 @@ git check-ref-format --branch "$CATALYST_WORK_BRANCH" >/dev/null 2>&1 || fail "i
 [[ -r $CATALYST_AGENT_ARGV_FILE ]] || fail "agent command file not found: $CATALYST_AGENT_ARGV_FILE"
 
 mkdir -p "$CATALYST_WORKSPACE" "$HOME"
+# In a Kubernetes pod the provider's home files come mounted read-only; HOME itself is the writable workspace volume.
+if [[ -n ${CATALYST_HOME_FILES_DIR:-} && -d $CATALYST_HOME_FILES_DIR ]]; then
+  # Skips the volume's own ..data links; keeps the files' relative paths.
+  (cd "$CATALYST_HOME_FILES_DIR" && find -L . -type f ! -path './..*' -exec cp --parents -L {} "$HOME/" \;)
+fi
 cd "$CATALYST_WORKSPACE"
 repo="$CATALYST_WORKSPACE/repo"
 state="$CATALYST_WORKSPACE/state"

@@ -23,7 +23,7 @@ builder.Services.AddProvidersModule();
 builder.Services.AddCredentialsModule();
 builder.Services.AddTasksModule();
 builder.Services.AddIntegrationsModule();
-builder.Services.AddLocalWorkspaces(builder.Configuration);
+builder.Services.AddWorkspaces(builder.Configuration);
 builder.Services.AddCatalystMcp();
 
 var app = builder.Build();

@@ -15,6 +15,7 @@ public static class LocalWorkspacesModule
         services.TryAddSingleton<IWorkspaceCredentialSource, CredentialsModuleCredentialSource>();
         services.AddSingleton<AgentCliCache>();
         services.AddSingleton<LocalWorkspaces>();
+        services.AddSingleton<IWorkspaceBackend, LocalWorkspaceBackend>();
         services.AddHostedService<LocalWorkspacesLifetime>();
         services.AddHostedService<WorkspaceMetrics>();
         services.ConfigureWolverine(opts => opts.Discovery.IncludeAssembly(typeof(LocalWorkspacesModule).Assembly));

@@ -5,6 +5,6 @@ namespace Catalyst.Operator;
 public static class ProvisionWorkspaceHandler
 {
     /// <summary>Starts the workspace and returns; the agent runs in the background and reports through published messages.</summary>
-    public static Task Handle(ProvisionWorkspace command, LocalWorkspaces workspaces, CancellationToken cancellationToken) =>
+    public static Task Handle(ProvisionWorkspace command, IWorkspaceBackend workspaces, CancellationToken cancellationToken) =>
         workspaces.ProvisionAsync(command.Spec, cancellationToken);
 }

@@ -4,6 +4,7 @@ namespace Catalyst.Operator;
 
 public static class QueryWorkspaceHandler
 {
-    /// <summary>Running while this Host runs the task's workspace; Gone otherwise (ended, or lost with a previous Host).</summary>
-    public static WorkspaceState Handle(QueryWorkspace query, LocalWorkspaces workspaces) => workspaces.Query(query.TaskId);
+    /// <summary>Local: Running while this Host runs the task's workspace. Kubernetes: what the task's Environment says.</summary>
+    public static Task<WorkspaceState> Handle(QueryWorkspace query, IWorkspaceBackend workspaces, CancellationToken cancellationToken) =>
+        workspaces.QueryAsync(query.TaskId, cancellationToken);
 }

@@ -4,5 +4,6 @@ namespace Catalyst.Operator;
 
 public static class ReleaseWorkspaceHandler
 {
-    public static void Handle(ReleaseWorkspace command, LocalWorkspaces workspaces) => workspaces.Release(command.TaskId);
+    public static Task Handle(ReleaseWorkspace command, IWorkspaceBackend workspaces, CancellationToken cancellationToken) =>
+        workspaces.ReleaseAsync(command.TaskId, cancellationToken);
 }

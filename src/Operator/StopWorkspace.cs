@@ -5,9 +5,9 @@ namespace Catalyst.Operator;
 
 public static class StopWorkspaceHandler
 {
-    public static void Handle(StopWorkspace command, LocalWorkspaces workspaces, ILogger<LocalWorkspaces> logger)
+    public static async Task Handle(StopWorkspace command, IWorkspaceBackend workspaces, ILogger<LocalWorkspaces> logger, CancellationToken cancellationToken)
     {
-        if (!workspaces.Stop(command.TaskId, command.Reason, command.End))
+        if (!await workspaces.StopAsync(command.TaskId, command.Reason, command.End, cancellationToken))
             logger.LogInformation("StopWorkspace for task {TaskId}: no workspace of it runs here", command.TaskId);
     }
 }

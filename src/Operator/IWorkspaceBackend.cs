@@ -1,0 +1,34 @@
+using Catalyst.Contracts;
+
+namespace Catalyst.Operator;
+
+/// <summary>
+/// Where the Tasks module's workspaces run: this Host's processes (local) or a cluster (kubernetes,
+/// <c>Catalyst__Workspaces__Backend</c>). Both answer with the same messages, so the Tasks module cannot tell them apart.
+/// </summary>
+public interface IWorkspaceBackend
+{
+    Task ProvisionAsync(WorkspaceSpec spec, CancellationToken cancellationToken);
+
+    /// <summary>False when the backend has no workspace of the task.</summary>
+    Task<bool> StopAsync(Guid taskId, string reason, WorkspaceEnd end, CancellationToken cancellationToken);
+
+    Task<WorkspaceState> QueryAsync(Guid taskId, CancellationToken cancellationToken);
+
+    Task ReleaseAsync(Guid taskId, CancellationToken cancellationToken);
+}
+
+public sealed class LocalWorkspaceBackend(LocalWorkspaces workspaces) : IWorkspaceBackend
+{
+    public Task ProvisionAsync(WorkspaceSpec spec, CancellationToken cancellationToken) => workspaces.ProvisionAsync(spec, cancellationToken);
+
+    public Task<bool> StopAsync(Guid taskId, string reason, WorkspaceEnd end, CancellationToken cancellationToken) => Task.FromResult(workspaces.Stop(taskId, reason, end));
+
+    public Task<WorkspaceState> QueryAsync(Guid taskId, CancellationToken cancellationToken) => Task.FromResult(workspaces.Query(taskId));
+
+    public Task ReleaseAsync(Guid taskId, CancellationToken cancellationToken)
+    {
+        workspaces.Release(taskId);
+        return Task.CompletedTask;
+    }
+}

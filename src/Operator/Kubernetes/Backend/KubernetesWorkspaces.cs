@@ -1,0 +1,203 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Catalyst.Contracts;
+using Catalyst.Operator.Kubernetes.Controllers;
+using Catalyst.Operator.Kubernetes.Entities;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+using Wolverine;
+using Wolverine.Runtime;
+
+namespace Catalyst.Operator.Kubernetes.Backend;
+
+/// <summary>
+/// The Kubernetes backend as the Host sees it: a task's workspace is an Environment (and a Secret with its task token
+/// beside it); the operator runs it and sends back the same messages the local backend publishes.
+/// </summary>
+public sealed class KubernetesWorkspaces(
+    IKubernetes client,
+    KubernetesWorkspaceOptions options,
+    IWorkspaceCredentialSource credentials,
+    IWolverineRuntime runtime,
+    ILogger<KubernetesWorkspaces> logger,
+    TimeProvider? time = null) : IWorkspaceBackend
+{
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
+    public static string EnvironmentName(Guid taskId) => $"task-{taskId:N}";
+
+    public static string AccessSecretName(Guid taskId) => $"task-{taskId:N}-access";
+
+    public async Task ProvisionAsync(WorkspaceSpec spec, CancellationToken cancellationToken)
+    {
+        if (await Environments.ReadAsync(client, options.Namespace, EnvironmentName(spec.TaskId), cancellationToken) is not null)
+        {
+            logger.LogWarning("Task {TaskId} already has an Environment; ignoring a second ProvisionWorkspace", spec.TaskId);
+            return;
+        }
+        TaskAccess? access;
+        try
+        {
+            access = await credentials.IssueAsync(spec, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogError(e, "Could not read credential {CredentialId} for task {TaskId}", spec.CredentialId, spec.TaskId);
+            await EndAsync(spec.TaskId, "The credential could not be read; try again, or choose another credential.");
+            return;
+        }
+        if (access is null)
+        {
+            await EndAsync(spec.TaskId, "The credential was deleted or deactivated after the task was created; choose another credential and retry.");
+            return;
+        }
+
+        var environment = ToEnvironment(spec, access, options);
+        try
+        {
+            environment = await Environments.CreateAsync(client, environment, cancellationToken);
+            // Owned by the Environment: the cluster removes the token with it.
+            await client.CoreV1.CreateNamespacedSecretAsync(new V1Secret
+            {
+                ApiVersion = "v1",
+                Kind = "Secret",
+                Metadata = new V1ObjectMeta
+                {
+                    Name = AccessSecretName(spec.TaskId),
+                    NamespaceProperty = options.Namespace,
+                    Labels = new Dictionary<string, string> { [TaskWorkspace.TaskIdLabel] = spec.TaskId.ToString() },
+                    OwnerReferences =
+                    [
+                        new V1OwnerReference
+                        {
+                            ApiVersion = V1Alpha1Environment.ApiGroupVersion, Kind = V1Alpha1Environment.EntityKind,
+                            Name = environment.Metadata.Name, Uid = environment.Metadata.Uid, BlockOwnerDeletion = true,
+                        },
+                    ],
+                },
+                Type = "Opaque",
+                Data = new Dictionary<string, byte[]> { ["token"] = Encoding.UTF8.GetBytes(access.Token) },
+            }, options.Namespace, cancellationToken: cancellationToken);
+            logger.LogInformation("Task {TaskId} runs as environment {Namespace}/{Name}", spec.TaskId, options.Namespace, environment.Metadata.Name);
+        }
+        catch (HttpOperationException e)
+        {
+            logger.LogError(e, "Could not create the Environment of task {TaskId}: {Status}", spec.TaskId, e.Response.StatusCode);
+            await credentials.RevokeAsync(spec.TaskId, CancellationToken.None);
+            await EndAsync(spec.TaskId, $"The cluster refused the task's workspace ({(int)e.Response.StatusCode} {e.Response.ReasonPhrase}).");
+        }
+    }
+
+    public async Task<bool> StopAsync(Guid taskId, string reason, WorkspaceEnd end, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Environments.PatchSpecAsync(client, options.Namespace, EnvironmentName(taskId),
+                new JsonObject { ["stop"] = new JsonObject { ["reason"] = reason, ["end"] = end == WorkspaceEnd.Failed ? "Failed" : "Cancelled" } }, cancellationToken);
+            return true;
+        }
+        catch (HttpOperationException e) when (Environments.IsNotFound(e))
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Running while the Environment exists and its end has not been sent yet; Gone otherwise.</summary>
+    public async Task<WorkspaceState> QueryAsync(Guid taskId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var environment = await Environments.ReadAsync(client, options.Namespace, EnvironmentName(taskId), cancellationToken);
+            if (environment is null || environment.Metadata.DeletionTimestamp is not null) return WorkspaceState.Gone;
+            return environment.Status?.Log?.ExitedSent == true ? WorkspaceState.Gone : WorkspaceState.Running;
+        }
+        catch (Exception e) when (e is HttpOperationException or HttpRequestException)
+        {
+            logger.LogWarning(e, "Could not ask the cluster about task {TaskId}", taskId);
+            return WorkspaceState.Unknown;
+        }
+    }
+
+    public async Task ReleaseAsync(Guid taskId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Environments.DeleteAsync(client, options.Namespace, EnvironmentName(taskId), cancellationToken);
+        }
+        catch (HttpOperationException e) when (Environments.IsNotFound(e))
+        {
+        }
+    }
+
+    /// <summary>The Environment of a task: everything the runner needs, and the name of the Secret with its token (never the token).</summary>
+    public static V1Alpha1Environment ToEnvironment(WorkspaceSpec spec, TaskAccess access, KubernetesWorkspaceOptions options)
+    {
+        var launch = spec.Provider.Launch;
+        var command = spec.Phase switch
+        {
+            WorkspacePhase.Plan => launch.PlanCommand,
+            WorkspacePhase.Execute => launch.ResumeCommand,
+            _ => launch.Command,
+        };
+        var basePath = Uri.TryCreate(access.UpstreamBaseUrl, UriKind.Absolute, out var upstream) ? upstream.AbsolutePath.TrimEnd('/') : "";
+        var memory = spec.Limits?.MemoryMiB is { } mib ? $"{mib}Mi" : null;
+        var cpus = spec.Limits?.Cpus is { } cpu ? cpu.ToString(System.Globalization.CultureInfo.InvariantCulture) : options.CpuLimit;
+        return new V1Alpha1Environment
+        {
+            Metadata = new V1ObjectMeta
+            {
+                Name = EnvironmentName(spec.TaskId),
+                NamespaceProperty = options.Namespace,
+                Labels = new Dictionary<string, string> { [TaskWorkspace.TaskIdLabel] = spec.TaskId.ToString() },
+            },
+            Spec = new EnvironmentSpec
+            {
+                Type = V1Alpha1Environment.AgentWorkspace,
+                AgentConfig = new AgentConfig
+                {
+                    TaskId = spec.TaskId.ToString(),
+                    ProjectSlug = spec.Settings.TryGetValue("project", out var project) ? project : "",
+                    Provider = spec.Provider.Name,
+                    RunnerImage = options.RunnerImage,
+                    RuntimeClassName = options.RuntimeClassName,
+                    Launch = new AgentLaunchConfig
+                    {
+                        RepositoryUrl = spec.RepositoryUrl,
+                        BaseBranch = spec.BaseBranch,
+                        WorkBranch = spec.WorkBranch,
+                        Instructions = spec.Instructions,
+                        Context = spec.Context,
+                        Phase = spec.Phase.ToString().ToLowerInvariant(),
+                        Command = [.. command],
+                        Setup = [.. launch.Setup.Select(step => (IList<string>)[.. step])],
+                        Environment = launch.Environment.ToDictionary(),
+                        HomeFiles = launch.HomeFiles.ToDictionary(),
+                        Model = string.IsNullOrWhiteSpace(access.Model) ? spec.Provider.DefaultModel : access.Model,
+                        CredentialVariables = [.. spec.Provider.CredentialVariables],
+                        BaseUrlVariable = spec.Provider.BaseUrlVariable,
+                        BaseUrlPath = basePath,
+                        Hooks = new HooksConfig { Pre = [.. spec.Hooks.Pre], Post = [.. spec.Hooks.Post] },
+                    },
+                    Resources = new WorkspaceResourceConfig
+                    {
+                        Requests = new ResourceAmounts { Cpu = options.CpuRequest, Memory = memory },
+                        Limits = new ResourceAmounts { Cpu = cpus, Memory = memory },
+                    },
+                    TimeoutSeconds = Math.Max(0, spec.TimeoutSeconds),
+                    Egress = new EgressConfig
+                    {
+                        BrokerAddress = options.BrokerAddress,
+                        AllowList = [.. spec.EgressAllowList],
+                        ProxyAddress = spec.EgressAllowList.Count > 0 ? options.EgressProxyAddress : null,
+                    },
+                    CredentialSecretRef = new SecretReference { Name = AccessSecretName(spec.TaskId) },
+                },
+            },
+        };
+    }
+
+    private async Task EndAsync(Guid taskId, string error) =>
+        await new MessageBus(runtime).PublishAsync(new WorkspaceExited(taskId, WorkspaceEnd.Failed, null, error, null, _time.GetUtcNow()));
+}

@@ -1,0 +1,350 @@
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+using Catalyst.Operator.Kubernetes.Entities;
+using k8s.Models;
+
+namespace Catalyst.Operator.Kubernetes.Controllers;
+
+/// <summary>
+/// What an agent-workspace Environment's children should look like: pure values, compared with what the cluster holds
+/// by <see cref="EnvironmentController"/>. The task's own namespace holds everything; nothing in it may reach anything
+/// but DNS and the broker (and the egress proxy when the project allows hosts); no service account token is mounted.
+/// </summary>
+public static partial class WorkspaceChildren
+{
+    public const string WorkspaceMount = "/workspace";
+    public const string LaunchMount = "/catalyst/launch";
+    public const string HomeFilesMount = "/catalyst/home";
+    public const string RunnerEntrypoint = "/usr/local/lib/catalyst-runner/entrypoint.sh";
+    public const int RunnerUid = 1000;
+
+    public static V1Namespace Namespace(TaskWorkspace workspace) => new()
+    {
+        ApiVersion = "v1",
+        Kind = "Namespace",
+        Metadata = new V1ObjectMeta { Name = workspace.Namespace, Labels = workspace.Labels },
+    };
+
+    public static V1ResourceQuota ResourceQuota(TaskWorkspace workspace, KubernetesOperatorOptions options)
+    {
+        var (requests, limits) = Resources(workspace, options);
+        var hard = new Dictionary<string, ResourceQuantity> { ["pods"] = new("2") };
+        foreach (var (name, quantity) in requests) hard[$"requests.{name}"] = quantity;
+        foreach (var (name, quantity) in limits) hard[$"limits.{name}"] = quantity;
+        return new V1ResourceQuota
+        {
+            ApiVersion = "v1",
+            Kind = "ResourceQuota",
+            Metadata = Meta(workspace, TaskWorkspace.QuotaName),
+            Spec = new V1ResourceQuotaSpec { Hard = hard },
+        };
+    }
+
+    public static V1LimitRange LimitRange(TaskWorkspace workspace, KubernetesOperatorOptions options)
+    {
+        var (requests, limits) = Resources(workspace, options);
+        return new V1LimitRange
+        {
+            ApiVersion = "v1",
+            Kind = "LimitRange",
+            Metadata = Meta(workspace, TaskWorkspace.LimitRangeName),
+            Spec = new V1LimitRangeSpec
+            {
+                Limits = [new V1LimitRangeItem { Type = "Container", DefaultRequest = requests, DefaultProperty = limits, Max = limits }],
+            },
+        };
+    }
+
+    /// <summary>Deny everything in and out; allow DNS to kube-dns, the broker's pods, and the egress proxy's when the project allows hosts.</summary>
+    public static V1NetworkPolicy NetworkPolicy(TaskWorkspace workspace, KubernetesOperatorOptions options)
+    {
+        var environment = workspace.Environment;
+        var egress = new List<V1NetworkPolicyEgressRule>
+        {
+            new()
+            {
+                To = [new V1NetworkPolicyPeer
+                {
+                    NamespaceSelector = new V1LabelSelector { MatchLabels = new Dictionary<string, string> { ["kubernetes.io/metadata.name"] = "kube-system" } },
+                    PodSelector = new V1LabelSelector { MatchLabels = new Dictionary<string, string> { ["k8s-app"] = "kube-dns" } },
+                }],
+                Ports = [new V1NetworkPolicyPort { Protocol = "UDP", Port = 53 }, new V1NetworkPolicyPort { Protocol = "TCP", Port = 53 }],
+            },
+            new()
+            {
+                To = [Peer(options.BrokerNamespace ?? environment.Metadata.NamespaceProperty, options.BrokerPodLabels)],
+                Ports = [new V1NetworkPolicyPort { Protocol = "TCP", Port = PortOf(environment.Spec.AgentConfig.Egress.BrokerAddress, 8400) }],
+            },
+        };
+        if (environment.Spec.AgentConfig.Egress.AllowList.Count > 0 && options.EgressProxyPodLabels is { } proxy
+            && environment.Spec.AgentConfig.Egress.ProxyAddress is { Length: > 0 } proxyAddress)
+            egress.Add(new V1NetworkPolicyEgressRule
+            {
+                To = [Peer(options.BrokerNamespace ?? environment.Metadata.NamespaceProperty, proxy)],
+                Ports = [new V1NetworkPolicyPort { Protocol = "TCP", Port = PortOf(proxyAddress, 3128) }],
+            });
+        return new V1NetworkPolicy
+        {
+            ApiVersion = "networking.k8s.io/v1",
+            Kind = "NetworkPolicy",
+            Metadata = Meta(workspace, TaskWorkspace.NetworkPolicyName),
+            Spec = new V1NetworkPolicySpec
+            {
+                PodSelector = new V1LabelSelector(),
+                PolicyTypes = ["Ingress", "Egress"],
+                Ingress = [],
+                Egress = egress,
+            },
+        };
+    }
+
+    public static V1ServiceAccount ServiceAccount(TaskWorkspace workspace) => new()
+    {
+        ApiVersion = "v1",
+        Kind = "ServiceAccount",
+        Metadata = Meta(workspace, TaskWorkspace.ServiceAccountName),
+        AutomountServiceAccountToken = false,
+    };
+
+    /// <summary>The task token and the broker's address (environment only), and the launch's files (mounted).</summary>
+    public static V1Secret Secret(TaskWorkspace workspace, string taskToken)
+    {
+        var launch = Launch(workspace);
+        var data = new Dictionary<string, byte[]>
+        {
+            ["token"] = Encoding.UTF8.GetBytes(taskToken),
+            ["broker-address"] = Encoding.UTF8.GetBytes(workspace.Environment.Spec.AgentConfig.Egress.BrokerAddress),
+        };
+        foreach (var (key, content) in launch.Files) data[key] = Encoding.UTF8.GetBytes(content);
+        foreach (var (index, (_, content)) in launch.HomeFiles.Index()) data[$"home-{index}"] = Encoding.UTF8.GetBytes(content);
+        return new V1Secret
+        {
+            ApiVersion = "v1",
+            Kind = "Secret",
+            Metadata = Meta(workspace, TaskWorkspace.SecretName),
+            Type = "Opaque",
+            Data = data,
+        };
+    }
+
+    public static V1Job Job(TaskWorkspace workspace, KubernetesOperatorOptions options)
+    {
+        var config = workspace.Environment.Spec.AgentConfig;
+        var launch = Launch(workspace);
+        var (requests, limits) = Resources(workspace, options);
+
+        var env = new List<V1EnvVar>
+        {
+            Env("LANG", "C.UTF-8"),
+            Env("HOME", $"{WorkspaceMount}/home"),
+            Env("CATALYST_TASK_ID", config.TaskId),
+            Env("CATALYST_REPOSITORY_URL", config.Launch.RepositoryUrl),
+            Env("CATALYST_BASE_BRANCH", config.Launch.BaseBranch),
+            Env("CATALYST_WORK_BRANCH", string.IsNullOrWhiteSpace(config.Launch.WorkBranch) ? $"catalyst/{workspace.ShortId}" : config.Launch.WorkBranch),
+            Env("CATALYST_WORKSPACE", WorkspaceMount),
+            Env("CATALYST_PHASE", config.Launch.Phase),
+            Env("CATALYST_PROMPT_FILE", $"{LaunchMount}/prompt.md"),
+            Env("CATALYST_AGENT_ARGV_FILE", $"{LaunchMount}/agent-argv"),
+            Env("CATALYST_CREDENTIAL_VARIABLES", string.Join(' ', config.Launch.CredentialVariables)),
+            Env("CATALYST_AGENT_GRACE_SECONDS", Math.Max(1, options.TerminationGraceSeconds / 2).ToString(CultureInfo.InvariantCulture)),
+        };
+        var setup = launch.Files.Keys.Where(k => k.StartsWith("agent-setup-", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList();
+        if (setup.Count > 0) env.Add(Env("CATALYST_AGENT_SETUP_FILES", string.Join(':', setup.Select(k => $"{LaunchMount}/{k}"))));
+        if (launch.Files.ContainsKey("pre-hooks")) env.Add(Env("CATALYST_PRE_HOOKS_FILE", $"{LaunchMount}/pre-hooks"));
+        if (launch.Files.ContainsKey("post-hooks")) env.Add(Env("CATALYST_POST_HOOKS_FILE", $"{LaunchMount}/post-hooks"));
+        if (launch.HomeFiles.Count > 0) env.Add(Env("CATALYST_HOME_FILES_DIR", HomeFilesMount));
+        foreach (var (name, value) in launch.Environment) env.Add(Env(name, value));
+        // The task token, never a key, and only from the Secret.
+        foreach (var name in config.Launch.CredentialVariables)
+            env.Add(FromSecret(name, "token"));
+        env.Add(FromSecret("CATALYST_BROKER_ADDRESS", "broker-address"));
+        if (config.Launch.BaseUrlVariable is { Length: > 0 } baseUrlVariable && launch.BaseUrl.Length > 0) env.Add(Env(baseUrlVariable, launch.BaseUrl));
+        if (config.Egress.AllowList.Count > 0 && config.Egress.ProxyAddress is { Length: > 0 } proxy)
+        {
+            foreach (var name in new[] { "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy" }) env.Add(Env(name, proxy));
+            var brokerHost = Uri.TryCreate(config.Egress.BrokerAddress, UriKind.Absolute, out var broker) ? broker.Host : "";
+            env.Add(Env("NO_PROXY", brokerHost));
+            env.Add(Env("no_proxy", brokerHost));
+        }
+
+        var volumes = new List<V1Volume>
+        {
+            new V1Volume { Name = "workspace", EmptyDir = new V1EmptyDirVolumeSource() },
+            new V1Volume { Name = "tmp", EmptyDir = new V1EmptyDirVolumeSource() },
+            new V1Volume { Name = "launch", Secret = new V1SecretVolumeSource
+            {
+                SecretName = TaskWorkspace.SecretName,
+                DefaultMode = Convert.ToInt32("0444", 8),
+                Items = launch.Files.Keys.Order(StringComparer.Ordinal).Select(k => new V1KeyToPath { Key = k, Path = k }).ToList(),
+            } },
+        };
+        var mounts = new List<V1VolumeMount>
+        {
+            new V1VolumeMount { MountPath = WorkspaceMount, Name = "workspace" },
+            new V1VolumeMount { MountPath = "/tmp", Name = "tmp" },
+            new V1VolumeMount { MountPath = LaunchMount, Name = "launch", ReadOnlyProperty = true },
+        };
+        if (launch.HomeFiles.Count > 0)
+        {
+            volumes.Add(new V1Volume { Name = "home-files", Secret = new V1SecretVolumeSource
+            {
+                SecretName = TaskWorkspace.SecretName,
+                DefaultMode = Convert.ToInt32("0444", 8),
+                Items = launch.HomeFiles.Select((file, index) => new V1KeyToPath { Key = $"home-{index}", Path = file.Path }).ToList(),
+            } });
+            mounts.Add(new V1VolumeMount { MountPath = HomeFilesMount, Name = "home-files", ReadOnlyProperty = true });
+        }
+
+        var labels = new Dictionary<string, string>(workspace.Labels);
+        return new V1Job
+        {
+            ApiVersion = "batch/v1",
+            Kind = "Job",
+            Metadata = Meta(workspace, TaskWorkspace.JobName),
+            Spec = new V1JobSpec
+            {
+                BackoffLimit = 0,
+                ActiveDeadlineSeconds = config.TimeoutSeconds > 0 ? config.TimeoutSeconds : null,
+                TtlSecondsAfterFinished = options.JobTtlSecondsAfterFinished,
+                Template = new V1PodTemplateSpec
+                {
+                    Metadata = new V1ObjectMeta { Labels = labels },
+                    Spec = new V1PodSpec
+                    {
+                        RestartPolicy = "Never",
+                        ServiceAccountName = TaskWorkspace.ServiceAccountName,
+                        AutomountServiceAccountToken = false,
+                        EnableServiceLinks = false,
+                        RuntimeClassName = config.RuntimeClassName ?? options.RuntimeClassName,
+                        TerminationGracePeriodSeconds = options.TerminationGraceSeconds,
+                        SecurityContext = new V1PodSecurityContext
+                        {
+                            RunAsNonRoot = true,
+                            RunAsUser = RunnerUid,
+                            RunAsGroup = RunnerUid,
+                            FsGroup = RunnerUid,
+                            SeccompProfile = new V1SeccompProfile { Type = "RuntimeDefault" },
+                        },
+                        Containers =
+                        [
+                            new V1Container
+                            {
+                                Name = TaskWorkspace.ContainerName,
+                                Image = config.RunnerImage,
+                                // Through bash: the script need not carry an executable bit.
+                                Command = ["/bin/bash", RunnerEntrypoint],
+                                WorkingDir = WorkspaceMount,
+                                Env = env,
+                                VolumeMounts = mounts,
+                                Resources = new V1ResourceRequirements { Requests = requests, Limits = limits },
+                                SecurityContext = new V1SecurityContext
+                                {
+                                    RunAsNonRoot = true,
+                                    ReadOnlyRootFilesystem = true,
+                                    AllowPrivilegeEscalation = false,
+                                    Privileged = false,
+                                    Capabilities = new V1Capabilities { Drop = ["ALL"] },
+                                    SeccompProfile = new V1SeccompProfile { Type = "RuntimeDefault" },
+                                },
+                            },
+                        ],
+                        Volumes = volumes,
+                    },
+                },
+            },
+        };
+    }
+
+    /// <summary>"2 GiB" for 2Gi: the figure a task's out-of-memory message names.</summary>
+    public static string DescribeMemory(TaskWorkspace workspace, KubernetesOperatorOptions options)
+    {
+        var (_, limits) = Resources(workspace, options);
+        if (!limits.TryGetValue("memory", out var memory)) return "its memory limit";
+        var bytes = memory.ToDecimal();
+        const decimal gib = 1024m * 1024 * 1024, mib = 1024m * 1024;
+        return bytes % gib == 0 ? $"{bytes / gib:0} GiB" : $"{Math.Round(bytes / mib):0} MiB";
+    }
+
+    internal static (Dictionary<string, ResourceQuantity> Requests, Dictionary<string, ResourceQuantity> Limits) Resources(TaskWorkspace workspace, KubernetesOperatorOptions options)
+    {
+        var resources = workspace.Environment.Spec.AgentConfig.Resources;
+        var limits = new Dictionary<string, ResourceQuantity> { ["memory"] = new(resources.Limits.Memory ?? options.DefaultMemoryLimit) };
+        if (resources.Limits.Cpu is { Length: > 0 } cpuLimit) limits["cpu"] = new(cpuLimit);
+        var requests = new Dictionary<string, ResourceQuantity>
+        {
+            ["memory"] = new(resources.Requests.Memory ?? resources.Limits.Memory ?? options.DefaultMemoryLimit),
+            ["cpu"] = new(resources.Requests.Cpu ?? "100m"),
+        };
+        return (requests, limits);
+    }
+
+    // ---- The launch: files, environment and the agent's argv, with the pod's own paths ----
+
+    public sealed record PodLaunch(IReadOnlyDictionary<string, string> Files, IReadOnlyList<(string Path, string Content)> HomeFiles,
+        IReadOnlyDictionary<string, string> Environment, string BaseUrl);
+
+    public static PodLaunch Launch(TaskWorkspace workspace)
+    {
+        var config = workspace.Environment.Spec.AgentConfig;
+        var launch = config.Launch;
+        var baseUrl = config.Egress.BrokerAddress is { Length: > 0 } broker ? broker.TrimEnd('/') + (launch.BaseUrlPath ?? "").TrimEnd('/') : "";
+        var values = new Dictionary<string, string>
+        {
+            ["prompt_file"] = $"{LaunchMount}/prompt.md",
+            ["model"] = launch.Model ?? "",
+            ["base_url"] = baseUrl,
+            ["home"] = $"{WorkspaceMount}/home",
+            ["workspace"] = $"{WorkspaceMount}/repo",
+            ["session_id"] = config.TaskId,
+        };
+        string Substitute(string text) => Placeholder().Replace(text, m => values[m.Groups[1].Value]);
+        static string Argv(IEnumerable<string> args, Func<string, string> map) => string.Concat(args.Select(a => map(a).Replace("\0", "") + "\0"));
+
+        var prompt = string.IsNullOrWhiteSpace(launch.Context) ? launch.Instructions : $"{launch.Instructions.TrimEnd()}\n\n{launch.Context.Trim()}";
+        var files = new Dictionary<string, string>
+        {
+            ["prompt.md"] = prompt.TrimEnd() + "\n",
+            ["agent-argv"] = Argv(launch.Command, Substitute),
+        };
+        if (launch.Phase != "execute")
+            foreach (var (index, step) in launch.Setup.Where(s => s.Count > 0).Index())
+                files[$"agent-setup-{index + 1}"] = Argv(step, Substitute);
+        if (launch.Hooks.Pre.Count > 0) files["pre-hooks"] = Argv(launch.Hooks.Pre, c => c);
+        if (launch.Hooks.Post.Count > 0) files["post-hooks"] = Argv(launch.Hooks.Post, c => c);
+
+        var home = new List<(string, string)>();
+        foreach (var (relative, content) in launch.HomeFiles.OrderBy(f => f.Key, StringComparer.Ordinal))
+        {
+            var normalized = relative.Replace('\\', '/').TrimStart('/');
+            if (normalized.Split('/').Any(part => part is ".." or "." or ""))
+                throw new InvalidOperationException($"The provider's home file '{relative}' is outside HOME.");
+            home.Add((normalized, Substitute(content)));
+        }
+        var environment = launch.Environment.ToDictionary(e => e.Key, e => Substitute(e.Value));
+        return new PodLaunch(files, home, environment, baseUrl);
+    }
+
+    private static V1EnvVar Env(string name, string value) => new() { Name = name, Value = value };
+
+    private static V1EnvVar FromSecret(string name, string key) => new()
+    {
+        Name = name,
+        ValueFrom = new V1EnvVarSource { SecretKeyRef = new V1SecretKeySelector { Name = TaskWorkspace.SecretName, Key = key } },
+    };
+
+    private static V1ObjectMeta Meta(TaskWorkspace workspace, string name) =>
+        new() { Name = name, NamespaceProperty = workspace.Namespace, Labels = workspace.Labels };
+
+    private static V1NetworkPolicyPeer Peer(string @namespace, IReadOnlyDictionary<string, string> podLabels) => new()
+    {
+        NamespaceSelector = new V1LabelSelector { MatchLabels = new Dictionary<string, string> { ["kubernetes.io/metadata.name"] = @namespace } },
+        PodSelector = new V1LabelSelector { MatchLabels = podLabels.ToDictionary() },
+    };
+
+    private static IntOrString PortOf(string address, int fallback) =>
+        Uri.TryCreate(address, UriKind.Absolute, out var uri) && !uri.IsDefaultPort ? uri.Port : Uri.TryCreate(address, UriKind.Absolute, out var known) ? known.Port : fallback;
+
+    [GeneratedRegex(@"\{(prompt_file|model|base_url|home|workspace|session_id)\}")]
+    private static partial Regex Placeholder();
+}
