@@ -109,6 +109,7 @@ public static class GetAgentTaskHandler
         ParallelRunEnded r => new TimelineEntry(r.At, $"Run {r.Number} ended: {r.Status.Name()}", r.Detail is null ? r.ProviderDisplayName : $"{r.ProviderDisplayName}: {r.Detail}"),
         ParallelRunsAwaitingChoice a => new TimelineEntry(a.At, "Awaiting choice", $"{a.Completed} of {a.Of} runs completed"),
         RunChosen c => new TimelineEntry(c.At, $"Run {c.Number} chosen", $"{c.ProviderDisplayName}: {c.Commits.Count} commit{(c.Commits.Count == 1 ? "" : "s")} on {c.Branch}"),
+        PullRequestRecorded p => new TimelineEntry(p.At, $"Pull request #{p.Number} opened", p.Url),
         PostHookFailed h => new TimelineEntry(h.At, "Post-hook failed", $"{h.Failure.Number}: `{h.Failure.Command}` exited with code {h.Failure.ExitCode}"),
         _ => null,
     }).OfType<TimelineEntry>().ToList();

@@ -59,7 +59,7 @@ public sealed class NewAgentTaskModel(IMessageBus bus) : CatalystPageModel
         if (Runs != 1) return await StartParallel(ct);
         var result = await bus.InvokeAsync<Result<AgentTaskCreatedResult>>(
             new CreateAgentTask(CurrentUserId, Slug, Type, Instructions, Provider ?? "", CredentialId, PlanFirst: PlanFirst,
-                Budget: BudgetTokens is null && BudgetUsd is null ? null : new TaskBudget(BudgetTokens, BudgetUsd)), ct);
+                Budget: BudgetTokens is null && BudgetUsd is null ? null : new TaskBudget(BudgetTokens, BudgetUsd), Origin: TaskOrigin.Page), ct);
         if (!result.Succeeded) return Rejected(result);
         return Redirect($"/projects/{Slug}/agents/{result.Value!.TaskId}");
     }

@@ -1,0 +1,32 @@
+using Catalyst.Tasks.Domain;
+using Catalyst.Tasks.Logs;
+using Marten;
+
+namespace Catalyst.Tasks;
+
+/// <summary>Tells other modules (GitHub's progress comment) where a task stands each time its status changes.</summary>
+public static class ReportAgentTaskProgressHandler
+{
+    public static async Task<object[]> Handle(AgentTaskStatusChanged message, IQuerySession session, CancellationToken ct)
+    {
+        var task = await session.LoadAsync<AgentTask>(message.TaskId, ct);
+        if (task is null) return [];
+        var report = task.Report();
+        return task.Status.IsFinished() ? [new AgentTaskEnded(report)] : [new AgentTaskMoved(report)];
+    }
+
+    public static async Task<AgentTaskReport?> Handle(FindAgentTaskReport query, IQuerySession session, CancellationToken ct) =>
+        (await session.LoadAsync<AgentTask>(query.TaskId, ct))?.Report();
+}
+
+/// <summary>The Integrations module opened a pull request for the task's branch: it goes on the task's history once.</summary>
+public static class RecordPullRequestHandler
+{
+    public static async Task Handle(PullRequestOpened message, IDocumentSession session, TaskLogWriter logs, CancellationToken ct)
+    {
+        var stream = await session.Events.FetchForWriting<AgentTask>(message.TaskId, ct);
+        if (stream.Aggregate is null || stream.Aggregate.PullRequestUrl == message.Url) return;
+        stream.AppendOne(new PullRequestRecorded(message.Number, message.Url, message.At));
+        await logs.SystemAsync(message.TaskId, $"Pull request #{message.Number} opened: {message.Url}", TaskLogLevel.Info, ct);
+    }
+}
