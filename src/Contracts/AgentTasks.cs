@@ -58,6 +58,9 @@ public sealed record CreateAgentTask(
 {
     public const int MaxInstructionsBytes = 100 * 1024;
 
+    /// <summary>The new task's id, chosen by the sender when it must know it first (GitHub's progress comment); new otherwise.</summary>
+    public Guid? TaskId { get; init; }
+
     /// <summary>What can be checked without asking anyone: the shape of the request.</summary>
     public IReadOnlyList<CommandError> Validate()
     {
@@ -89,7 +92,14 @@ public sealed record AgentTaskReport(
     Guid TaskId, Guid ProjectId, string ProjectSlug, string Type, TaskContext Context, TaskOrigin Origin, Guid CreatedBy,
     string ProviderDisplayName, AgentTaskStatus Status, string? Plan, string? Error, string? Summary, string WorkBranch, bool BranchPushed,
     IReadOnlyList<CommitInfo> Commits, string? PullRequestUrl, long TotalTokens, decimal? CostUsd,
-    DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? EndedAt);
+    DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? EndedAt)
+{
+    /// <summary>The first line of the instructions: a pull request's title.</summary>
+    public string Title { get; init; } = "";
+
+    /// <summary>What the agent said last (its answer, a review), when the task has ended.</summary>
+    public string? FinalMessage { get; init; }
+}
 
 /// <summary>Published by the Tasks module whenever a task changes status and has not ended (queued, running, plan waiting).</summary>
 public sealed record AgentTaskMoved(AgentTaskReport Task);

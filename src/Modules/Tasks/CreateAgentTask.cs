@@ -39,7 +39,7 @@ public static class CreateAgentTaskHandler
 
         if (TaskBudgets.Raises(project.TaskBudget, command.Budget) is { } raised) return (Result<AgentTaskCreatedResult>.Fail(raised), outgoing);
 
-        var taskId = Guid.CreateVersion7();
+        var taskId = command.TaskId ?? Guid.CreateVersion7();
         // Only a task its owner granted the credential to may have the key revealed to its workspace.
         if (await bus.InvokeAsync<CredentialRef?>(new GrantCredentialToTask(command.UserId, credential!.Id, taskId), ct) is null)
             return (Result<AgentTaskCreatedResult>.Fail(CheckCredential(null, provider)!), outgoing);

@@ -7,12 +7,14 @@ namespace Catalyst.Tasks;
 /// <summary>Tells other modules (GitHub's progress comment) where a task stands each time its status changes.</summary>
 public static class ReportAgentTaskProgressHandler
 {
-    public static async Task<object[]> Handle(AgentTaskStatusChanged message, IQuerySession session, CancellationToken ct)
+    public static async Task<object[]> Handle(AgentTaskStatusChanged message, IQuerySession session, TaskLogReader logs, CancellationToken ct)
     {
         var task = await session.LoadAsync<AgentTask>(message.TaskId, ct);
         if (task is null) return [];
         var report = task.Report();
-        return task.Status.IsFinished() ? [new AgentTaskEnded(report)] : [new AgentTaskMoved(report)];
+        if (!task.Status.IsFinished()) return [new AgentTaskMoved(report)];
+        var said = await logs.ReadAsync(task.Id, new TaskLogReader.Filter(Kinds: [TaskLogKinds.AgentMessage], Limit: 10_000), ct);
+        return [new AgentTaskEnded(report with { FinalMessage = said.LastOrDefault()?.Message })];
     }
 
     public static async Task<AgentTaskReport?> Handle(FindAgentTaskReport query, IQuerySession session, CancellationToken ct) =>

@@ -186,5 +186,8 @@ public sealed partial record AgentTask
 
     /// <summary>What other modules are told of the task when it moves or ends.</summary>
     public AgentTaskReport Report() => new(Id, ProjectId, ProjectSlug, Type, Context, Origin, CreatedBy, ProviderDisplayName, Status, Plan, Error,
-        Summary, WorkBranch, BranchPushed, Commits, PullRequestUrl, TotalTokens, CostUsd, CreatedAt, StartedAt, EndedAt);
+        Summary, WorkBranch, BranchPushed, Commits, PullRequestUrl, TotalTokens, CostUsd, CreatedAt, StartedAt, EndedAt)
+    {
+        Title = Instructions.Split('\n', 2)[0].Trim() is { Length: > 72 } first ? first[..71] + "…" : Instructions.Split('\n', 2)[0].Trim(),
+    };
 }
