@@ -48,12 +48,15 @@ public sealed record AgentTaskView(
     public decimal? BudgetUsd { get; init; }
     /// <summary>Why the broker stopped the task, when a budget did.</summary>
     public string? BudgetMessage { get; init; }
+    /// <summary>What the agent was given of the pull request or issue the task is about.</summary>
+    public string? ContextSnapshot { get; init; }
 
     public static AgentTaskView From(AgentTask t) => new(t.Id, t.ProjectSlug, t.Type, t.Context.ToString(), t.Provider, t.ProviderDisplayName,
         t.CredentialId, t.CredentialLabel, t.Instructions, t.Status.Name(), t.CreatedAt, t.StartedAt, t.EndedAt, t.Error, t.Summary, t.WorkBranch,
         t.BranchPushed, t.Commits, t.PullRequestUrl, t.CancelRequested, t.RetryOf, t.RetriedAs, t.CreatedBy, t.InputTokens, t.OutputTokens, t.CostUsd)
     {
         PlanFirst = t.PlanFirst,
+        ContextSnapshot = t.Context.Snapshot,
         Plan = t.Plan,
         PlanExpiresAt = t.Status == AgentTaskStatus.AwaitingApproval ? t.PlanExpiresAt : null,
         ParentId = t.ParentId, RunNumber = t.ParentId is null ? null : t.RunNumber, RunIds = t.RunIds, ChosenRunId = t.ChosenRunId,

@@ -44,7 +44,21 @@ public sealed partial class FakeGitHub
         public List<JsonObject> OpenedPullRequests { get; } = [];
     }
 
+    public const string WebhookSecret = "whsec-test-3c9d1f7a2b8e4d60";
+    public const string PublicUrl = "https://catalyst.example";
+
     public RepoState Repo { get; private set; } = new();
+
+    /// <summary>The Host's settings for the REST API and webhooks: Octokit adds /api/v3/ to this root, as for GitHub Enterprise Server.</summary>
+    public Dictionary<string, string?> ApiSettings() => new()
+    {
+        ["GitHub:ApiUrl"] = Address.ToString(),
+        ["GitHub:WebhookSecret"] = WebhookSecret,
+        ["Catalyst:PublicUrl"] = PublicUrl,
+    };
+
+    /// <summary>Every installation token handed out, to look for in logs and pages.</summary>
+    public IReadOnlyCollection<string> InstallationTokens => [.. _installationTokens.Keys];
 
     public List<Call> Calls { get; } = [];
 
@@ -55,7 +69,6 @@ public sealed partial class FakeGitHub
     {
         lock (Calls) Calls.Clear();
         Repo = new RepoState();
-        _installationTokens.Clear();
     }
 
     public long NextId() => Interlocked.Increment(ref _nextId);
