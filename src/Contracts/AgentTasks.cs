@@ -112,3 +112,16 @@ public sealed record FindAgentTaskReport(Guid TaskId);
 
 /// <summary>A fact: a pull request was opened for the task's work branch. The Tasks module records it on the task's history.</summary>
 public sealed record PullRequestOpened(Guid TaskId, int Number, string Url, DateTimeOffset At);
+
+/// <summary>
+/// Asked by the Tasks module when a task about a pull request or issue is created without a snapshot: what the agent
+/// is given of it (title, body, comments, diff, review threads). Null when the project has no GitHub connection.
+/// </summary>
+public sealed record TakeContextSnapshot(Guid ProjectId, string Kind, int Number);
+
+public sealed record ContextSnapshot(string Text);
+
+/// <summary>Asked by the pull request and issue pages: the project's tasks about pull requests (or issues), newest first.</summary>
+public sealed record ListContextTasks(Guid ProjectId, string Kind);
+
+public sealed record ContextTaskRef(Guid TaskId, int Number, string Type, AgentTaskStatus Status, DateTimeOffset CreatedAt);

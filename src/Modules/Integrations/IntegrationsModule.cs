@@ -27,6 +27,8 @@ public static class IntegrationsModule
         services.AddSingleton<LocalRepositoryRoots>();
         services.AddSingleton<GitHubOptions>();
         services.AddSingleton<GitHubClients>();
+        services.AddSingleton<GitHubBrowser>();
+        services.AddMemoryCache();
         services.ConfigureWolverine(opts =>
         {
             opts.Discovery.IncludeAssembly(typeof(IntegrationsModule).Assembly);

@@ -39,13 +39,17 @@ public static class CreateAgentTaskHandler
 
         if (TaskBudgets.Raises(project.TaskBudget, command.Budget) is { } raised) return (Result<AgentTaskCreatedResult>.Fail(raised), outgoing);
 
+        // A task about a pull request or issue gets what GitHub says of it, when the project is connected.
+        var context = command.Context ?? TaskContext.Manual;
+        if (context is { Kind: "pull_request" or "issue", Number: { } number, Snapshot: null })
+            context = context with { Snapshot = (await bus.InvokeAsync<ContextSnapshot?>(new TakeContextSnapshot(project.Id, context.Kind, number), ct))?.Text };
         var taskId = command.TaskId ?? Guid.CreateVersion7();
         // Only a task its owner granted the credential to may have the key revealed to its workspace.
         if (await bus.InvokeAsync<CredentialRef?>(new GrantCredentialToTask(command.UserId, credential!.Id, taskId), ct) is null)
             return (Result<AgentTaskCreatedResult>.Fail(CheckCredential(null, provider)!), outgoing);
         var now = clock.GetUtcNow();
         session.Events.StartStream<AgentTask>(taskId,
-            new AgentTaskCreated(taskId, project.Id, project.Slug, command.Type, command.Context ?? TaskContext.Manual, provider.Name,
+            new AgentTaskCreated(taskId, project.Id, project.Slug, command.Type, context, provider.Name,
                 provider.DisplayName, credential!.Id, credential.Label, command.Instructions, command.UserId, now, null, project.TimeoutSeconds, command.PlanFirst,
                 TaskBudgets.Lower(project.TaskBudget, command.Budget), command.Origin ?? TaskOrigin.Page),
             new AgentTaskQueued(now));

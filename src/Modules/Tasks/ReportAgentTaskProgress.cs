@@ -32,3 +32,17 @@ public static class RecordPullRequestHandler
         await logs.SystemAsync(message.TaskId, $"Pull request #{message.Number} opened: {message.Url}", TaskLogLevel.Info, ct);
     }
 }
+
+public static class ListContextTasksHandler
+{
+    public static async Task<IReadOnlyList<ContextTaskRef>> Handle(ListContextTasks query, IQuerySession session, CancellationToken ct)
+    {
+        var tasks = await session.Query<AgentTask>()
+            .Where(t => t.ProjectId == query.ProjectId && t.Context.Kind == query.Kind)
+            .OrderByDescending(t => t.CreatedAt)
+            .Take(500)
+            .ToListAsync(ct);
+        return tasks.Where(t => t.Context.Number is not null)
+            .Select(t => new ContextTaskRef(t.Id, t.Context.Number!.Value, t.Type, t.Status, t.CreatedAt)).ToList();
+    }
+}
