@@ -72,6 +72,9 @@ public sealed record AgentTaskDetails(AgentTaskView Task, IReadOnlyList<Timeline
 {
     /// <summary>On a parallel request: its runs as they are now, in order.</summary>
     public IReadOnlyList<AgentTaskView>? Runs { get; init; }
+
+    /// <summary>A completed task with pushed commits and no pull request yet, on a project linked to a GitHub repository.</summary>
+    public bool CanOpenPullRequest { get; init; }
 }
 
 public sealed record GetAgentTask(Guid UserId, Guid TaskId);
@@ -87,6 +90,8 @@ public static class GetAgentTaskHandler
         if (task.Status == AgentTaskStatus.Pending)
             position = await session.Query<AgentTask>().CountAsync(t => t.Status == AgentTaskStatus.Pending && t.CreatedAt < task.CreatedAt, ct) + 1;
         var details = new AgentTaskDetails(AgentTaskView.From(task), Timeline(events), position);
+        if (task is { Status: AgentTaskStatus.Completed, BranchPushed: true, PullRequestUrl: null, Commits.Count: > 0 } && task.Type != "pr-review" && !task.IsParallel)
+            details = details with { CanOpenPullRequest = (await bus.InvokeAsync<ProjectRef?>(new FindProjectById(task.ProjectId), ct))?.GitHubRepository is not null };
         return task.IsParallel ? details with { Runs = (await session.LoadManyAsync<AgentTask>(ct, task.RunIds)).OrderBy(r => r.RunNumber).Select(AgentTaskView.From).ToList() } : details;
     }
 
