@@ -58,6 +58,9 @@ public sealed record CreateAgentTask(
 {
     public const int MaxInstructionsBytes = 100 * 1024;
 
+    /// <summary>The branch the work starts from and a pull request targets (a pull request's head branch); the project's default branch when null.</summary>
+    public string? BaseBranch { get; init; }
+
     /// <summary>The new task's id, chosen by the sender when it must know it first (GitHub's progress comment); new otherwise.</summary>
     public Guid? TaskId { get; init; }
 
@@ -79,6 +82,8 @@ public sealed record CreateAgentTask(
             errors.Add(new(nameof(Context), "The context is manual, pull_request or issue."));
         else if (Context is { Kind: "pull_request" or "issue", Number: null or < 1 })
             errors.Add(new(nameof(Context), "A pull request or issue context needs its number."));
+        if (BaseBranch is not null && !System.Text.RegularExpressions.Regex.IsMatch(BaseBranch, @"^(?!-)(?!.*\.\.)[A-Za-z0-9._/-]{1,200}$"))
+            errors.Add(new(nameof(BaseBranch), "The base branch is a git branch name (letters, digits, . _ / -)."));
         if (Budget?.Tokens is <= 0) errors.Add(new("BudgetTokens", "Enter a number of tokens above zero, or leave it empty for the project's budget."));
         if (Budget?.Usd is <= 0) errors.Add(new("BudgetUsd", "Enter an amount in US dollars above zero, or leave it empty for the project's budget."));
         return errors;
@@ -99,6 +104,9 @@ public sealed record AgentTaskReport(
 
     /// <summary>What the agent said last (its answer, a review), when the task has ended.</summary>
     public string? FinalMessage { get; init; }
+
+    /// <summary>The branch the work started from, when it is not the project's default branch.</summary>
+    public string? BaseBranch { get; init; }
 }
 
 /// <summary>Published by the Tasks module whenever a task changes status and has not ended (queued, running, plan waiting).</summary>

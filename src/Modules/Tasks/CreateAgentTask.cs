@@ -51,7 +51,7 @@ public static class CreateAgentTaskHandler
         session.Events.StartStream<AgentTask>(taskId,
             new AgentTaskCreated(taskId, project.Id, project.Slug, command.Type, context, provider.Name,
                 provider.DisplayName, credential!.Id, credential.Label, command.Instructions, command.UserId, now, null, project.TimeoutSeconds, command.PlanFirst,
-                TaskBudgets.Lower(project.TaskBudget, command.Budget), command.Origin ?? TaskOrigin.Page),
+                TaskBudgets.Lower(project.TaskBudget, command.Budget), command.Origin ?? TaskOrigin.Page, command.BaseBranch),
             new AgentTaskQueued(now));
         outgoing.Add(new StartQueuedTasks());
         return (Result<AgentTaskCreatedResult>.Ok(new(taskId, project.Slug, AgentTaskStatus.Pending)), outgoing);

@@ -114,7 +114,7 @@ public sealed class a_comment_runs_a_task_to_a_draft_pull_request(AppFixture fix
         GitHub.AddFile(5, "src/cart.js", "@@ -1,3 +1,4 @@\n const items = [];\n+const total = items.reduce((a, b) => a + b.price, 0);\n export default items;", 1, 0);
         var root = GitHub.AddReviewComment(5, "reviewer", "src/cart.js", "@@ -1,3 +1,4 @@\n const items = [];\n+const total = items.reduce((a, b) => a + b.price, 0);", "What about an empty cart?");
         GitHub.AddReviewComment(5, "contributor", "src/cart.js", "@@ -1,3 +1,4 @@\n const items = [];\n+const total = items.reduce((a, b) => a + b.price, 0);", "reduce starts at 0", (long)root["id"]!);
-        var payload = Payload("issue_comment.created.json", body: "@catalyst-agent echo 'The total handles an empty cart; approve.'\nexit 0", number: 5);
+        var payload = Payload("issue_comment.created.json", body: "@catalyst-agent # review the cart total\necho 'The total handles an empty cart; approve.'\nexit 0", number: 5);
         payload["issue"]!["pull_request"] = new System.Text.Json.Nodes.JsonObject { ["url"] = "https://api.github.example/repos/acme/shop/pulls/5" };
 
         await Deliver("issue_comment", payload);
@@ -165,5 +165,33 @@ public sealed class a_comment_runs_a_task_to_a_draft_pull_request(AppFixture fix
             foreach (var secret in secrets)
                 text.ShouldNotContain(secret);
         seen[0].ShouldContain("stored: a PEM private key");
+    }
+
+    [Fact]
+    public async Task a_change_asked_on_a_pull_request_goes_on_a_branch_of_its_own_proposed_back_to_the_pull_requests_branch()
+    {
+        await ConnectedProject();
+        Sandbox.Git(Sandbox.Root, "--git-dir", Sandbox.Origin, "branch", "feature/cart", "main");
+        var head = Sandbox.OriginBranch("feature/cart");
+        GitHub.AddPullRequest(6, "Add a cart total", "Sums the cart.", "feature/cart");
+        var payload = Payload("issue_comment.created.json", body: "@catalyst-agent echo tidy >> README.md\ngit commit -qam 'Tidy the README'\nexit 0", number: 6);
+        payload["issue"]!["pull_request"] = new System.Text.Json.Nodes.JsonObject { ["url"] = "https://api.github.example/repos/acme/shop/pulls/6" };
+
+        await Deliver("issue_comment", payload);
+        await Eventually(() => Tasks().Result.Count == 1, "the task on the pull request");
+        var task = await Store.WaitUntilFinishedAsync((await Tasks()).Single().Id);
+        task.Status.ShouldBe(AgentTaskStatus.Completed, task.Error);
+        task.Type.ShouldBe("feature-dev");
+        task.BaseBranch.ShouldBe("feature/cart");
+
+        await Eventually(() => GitHub.Repo.OpenedPullRequests.Count == 1, "the pull request into the pull request's branch");
+        var pr = GitHub.Repo.OpenedPullRequests.Single();
+        ((string)pr["base"]!["ref"]!).ShouldBe("feature/cart");
+        ((string)pr["head"]!["ref"]!).ShouldBe(task.WorkBranch);
+        ((string)pr["body"]!).ShouldNotContain("Closes #");
+        // Someone else's branch is never pushed to.
+        Sandbox.OriginBranch("feature/cart").ShouldBe(head);
+        Sandbox.OriginBranch(task.WorkBranch).ShouldBe(task.Commits[^1].Sha);
+        GitHub.Repo.Reviews.ShouldBeEmpty();
     }
 }

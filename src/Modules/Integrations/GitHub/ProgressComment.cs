@@ -105,9 +105,11 @@ public static class ProgressCommentHandler
             });
             thread = thread with { ReviewPosted = true };
         }
-        if (OpensPullRequest(t) && thread.PullRequestUrl is null && !thread.IsPullRequest)
+        if (OpensPullRequest(t) && thread.PullRequestUrl is null && (!thread.IsPullRequest || thread.BaseBranch is not null))
         {
-            var pr = await PullRequests.OpenAsync(gh, t, $"Fix #{thread.Number}: {thread.Title}", thread.Number, options);
+            var pr = thread.IsPullRequest
+                ? await PullRequests.OpenAsync(gh, t, $"{t.Title} (for #{thread.Number})", null, options, thread.BaseBranch)
+                : await PullRequests.OpenAsync(gh, t, $"Fix #{thread.Number}: {thread.Title}", thread.Number, options);
             thread = thread with { PullRequestNumber = pr.Number, PullRequestUrl = pr.HtmlUrl };
             outgoing.Add(new PullRequestOpened(t.TaskId, pr.Number, pr.HtmlUrl, clock.GetUtcNow()));
         }
@@ -129,7 +131,7 @@ public static class ProgressCommentHandler
 /// <summary>A draft pull request from a task's work branch against the project's branch.</summary>
 public static class PullRequests
 {
-    public static Task<PullRequest> OpenAsync(GitHubRepositoryClient gh, AgentTaskReport t, string? title, int? issue, GitHubOptions options)
+    public static Task<PullRequest> OpenAsync(GitHubRepositoryClient gh, AgentTaskReport t, string? title, int? issue, GitHubOptions options, string? baseBranch = null)
     {
         var body = new StringBuilder();
         body.AppendLine(StartTaskFromGitHubHandler.Marker);
@@ -139,7 +141,7 @@ public static class PullRequests
         body.AppendLine();
         if (issue is { } n) body.AppendLine($"Closes #{n}").AppendLine();
         body.AppendLine($"Opened by Catalyst for [task {t.TaskId.ToString("N")[^8..]}]({options.TaskLink(t.ProjectSlug, t.TaskId)}) ({t.ProviderDisplayName}).");
-        return gh.Client.PullRequest.Create(gh.Owner, gh.Name, new NewPullRequest(title ?? (t.Title.Length > 0 ? t.Title : $"Catalyst task {t.TaskId}"), t.WorkBranch, gh.Project.DefaultBranch)
+        return gh.Client.PullRequest.Create(gh.Owner, gh.Name, new NewPullRequest(title ?? (t.Title.Length > 0 ? t.Title : $"Catalyst task {t.TaskId}"), t.WorkBranch, baseBranch ?? t.BaseBranch ?? gh.Project.DefaultBranch)
         {
             Body = body.ToString(),
             Draft = true,

@@ -21,6 +21,9 @@ public sealed record GitHubTaskThread
     public int? PullRequestNumber { get; init; }
     public string? PullRequestUrl { get; init; }
     public bool ReviewPosted { get; init; }
+
+    /// <summary>A task that changes a pull request: its head branch, which the task starts from and its own pull request targets.</summary>
+    public string? BaseBranch { get; init; }
 }
 
 /// <summary>
@@ -64,6 +67,15 @@ public static class StartTaskFromGitHubHandler
 
         await Acknowledge(gh, activity);
         var type = activity.IsPullRequest ? "pr-review" : "issue-fix";
+        string? baseBranch = null;
+        // On a pull request, asking for anything but a review changes it: on a branch of the task's own, started from
+        // the pull request's head and proposed back to it. A fork's branch is not in the repository: then a review.
+        if (activity.IsPullRequest && activity.CommentKind != "review" && !Regex.IsMatch(instructions, @"^\W*review\b", RegexOptions.IgnoreCase))
+        {
+            var pr = await gh.Client.PullRequest.Get(gh.Owner, gh.Name, activity.Number);
+            if (string.Equals(pr.Head?.Repository?.FullName ?? gh.FullName, gh.FullName, StringComparison.OrdinalIgnoreCase) && pr.Head?.Ref is { } head)
+                (type, baseBranch) = ("feature-dev", head);
+        }
         var snapshot = activity.IsPullRequest
             ? await GitHubContextSnapshot.ForPullRequestAsync(gh, activity.Number)
             : await GitHubContextSnapshot.ForIssueAsync(gh, activity.Number);
@@ -77,13 +89,13 @@ public static class StartTaskFromGitHubHandler
         session.Store(new GitHubTaskThread
         {
             Id = taskId, ProjectId = project.Id, Repository = gh.FullName, Number = activity.Number, IsPullRequest = activity.IsPullRequest,
-            Title = activity.Title, ProgressCommentId = comment.Id, RequestedBy = activity.SenderLogin,
+            Title = activity.Title, ProgressCommentId = comment.Id, RequestedBy = activity.SenderLogin, BaseBranch = baseBranch,
         });
         await session.SaveChangesAsync(ct);
 
         var result = await bus.InvokeAsync<Result<AgentTaskCreatedResult>>(new CreateAgentTask(user.Id, project.Slug, type, instructions,
             connection.DefaultAgent, credential.Id, Context: new TaskContext(activity.IsPullRequest ? "pull_request" : "issue", activity.Number, snapshot),
-            Origin: new TaskOrigin("github", activity.SenderLogin, gh.FullName)) { TaskId = taskId }, ct);
+            Origin: new TaskOrigin("github", activity.SenderLogin, gh.FullName)) { TaskId = taskId, BaseBranch = baseBranch }, ct);
         if (!result.Succeeded)
         {
             session.Delete<GitHubTaskThread>(taskId);

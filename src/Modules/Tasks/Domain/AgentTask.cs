@@ -32,7 +32,7 @@ public static class AgentTaskStatusNames
 public sealed record AgentTaskCreated(
     Guid TaskId, Guid ProjectId, string ProjectSlug, string Type, TaskContext Context, string Provider, string ProviderDisplayName,
     Guid CredentialId, string CredentialLabel, string Instructions, Guid CreatedBy, DateTimeOffset At, Guid? RetryOf, int TimeoutSeconds,
-    bool PlanFirst = false, TaskBudget? Budget = null, TaskOrigin? Origin = null);
+    bool PlanFirst = false, TaskBudget? Budget = null, TaskOrigin? Origin = null, string? BaseBranch = null);
 
 public sealed record AgentTaskQueued(DateTimeOffset At);
 
@@ -93,6 +93,8 @@ public sealed partial record AgentTask
     public Guid CreatedBy { get; init; }
     /// <summary>Where the request came from: a page, MCP or a GitHub comment.</summary>
     public TaskOrigin Origin { get; init; } = TaskOrigin.Page;
+    /// <summary>The branch the work starts from, when not the project's default branch (a pull request's head branch).</summary>
+    public string? BaseBranch { get; init; }
     public AgentTaskStatus Status { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset? StartedAt { get; init; }
@@ -158,6 +160,7 @@ public sealed partial record AgentTask
         PlanFirst = e.PlanFirst,
         Budget = e.Budget ?? TaskBudget.None,
         Origin = e.Origin ?? TaskOrigin.Page,
+        BaseBranch = e.BaseBranch,
     };
 
     public AgentTask Apply(AgentTaskQueued _) => this;
@@ -188,6 +191,7 @@ public sealed partial record AgentTask
     public AgentTaskReport Report() => new(Id, ProjectId, ProjectSlug, Type, Context, Origin, CreatedBy, ProviderDisplayName, Status, Plan, Error,
         Summary, WorkBranch, BranchPushed, Commits, PullRequestUrl, TotalTokens, CostUsd, CreatedAt, StartedAt, EndedAt)
     {
+        BaseBranch = BaseBranch,
         Title = Instructions.Split('\n', 2)[0].Trim() is { Length: > 72 } first ? first[..71] + "…" : Instructions.Split('\n', 2)[0].Trim(),
     };
 }
