@@ -25,6 +25,15 @@ public sealed class the_progress_comment_says_where_the_task_is
     }
 
     [Fact]
+    public void the_first_comment_names_the_agent_the_requester_and_links_the_task()
+    {
+        var first = ProgressComment.Starting(TaskId, "shop", "Claude Code", "ada", Options);
+        first.ShouldContain("**Catalyst is working on this** · Claude Code · requested by @ada");
+        first.ShouldContain("[task c71149ba](https://catalyst.example/projects/shop/agents/01a229c6-1235-7a35-a899-6fdec71149ba)");
+        StartTaskFromGitHubHandler.MentionOf(first, "@ada").ShouldBeNull(); // never read back as a request
+    }
+
+    [Fact]
     public void a_plan_waiting_for_approval_is_folded_into_the_comment_and_cut_when_long()
     {
         var plan = ProgressComment.Render(Report(AgentTaskStatus.AwaitingApproval) with { Plan = "1. Read the README\n2. Fix the typo" }, Thread, Options);

@@ -11,8 +11,8 @@ public static class ProgressComment
 {
     public const int MaxPlanChars = 20_000;
 
-    public static string Starting(Guid taskId, string slug, string requestedBy, GitHubOptions options) =>
-        $"{StartGitHubMarker(taskId)}\n**Catalyst is working on this** · requested by @{requestedBy} · [task {Short(taskId)}]({options.TaskLink(slug, taskId)})\n\n⏳ Starting…";
+    public static string Starting(Guid taskId, string slug, string agent, string requestedBy, GitHubOptions options) =>
+        $"{StartGitHubMarker(taskId)}\n**Catalyst is working on this** · {agent} · requested by @{requestedBy} · [task {Short(taskId)}]({options.TaskLink(slug, taskId)})\n\n⏳ Starting…";
 
     public static string Render(AgentTaskReport t, GitHubTaskThread thread, GitHubOptions options)
     {

@@ -83,8 +83,9 @@ public static class StartTaskFromGitHubHandler
             snapshot += $"\n\n## The review comment that asked for this\n{activity.Text.Trim()}";
 
         var taskId = Guid.CreateVersion7();
+        var agent = await bus.InvokeAsync<AgentProviderInfo?>(new GetAgentProvider(connection.DefaultAgent), ct);
         var comment = await gh.Client.Issue.Comment.Create(gh.Owner, gh.Name, activity.Number,
-            ProgressComment.Starting(taskId, project!.Slug, activity.SenderLogin, options));
+            ProgressComment.Starting(taskId, project!.Slug, agent?.DisplayName ?? connection.DefaultAgent, activity.SenderLogin, options));
         // The thread is stored before the task exists, so that no status change of the task can miss it.
         session.Store(new GitHubTaskThread
         {
