@@ -24,6 +24,16 @@ public sealed class github_rules
         StartTaskFromGitHubHandler.MentionOf($"{StartTaskFromGitHubHandler.Marker}\nTry `@catalyst-agent fix it`", "@catalyst-agent").ShouldBeNull();
 
     [Fact]
+    public void a_snapshot_longer_than_its_limit_is_cut_with_a_note()
+    {
+        var cut = GitHubContextSnapshot.Cap("# Issue\n" + new string('é', 80_000));
+        Encoding.UTF8.GetByteCount(cut).ShouldBeLessThanOrEqualTo(GitHubContextSnapshot.MaxSnapshotBytes);
+        cut.ShouldStartWith("# Issue\n");
+        cut.ShouldEndWith("[The context was cut at 60 KB; read the rest on GitHub or in the repository.]");
+        GitHubContextSnapshot.Cap("short").ShouldBe("short");
+    }
+
+    [Fact]
     public void a_review_comment_is_on_the_last_line_of_its_diff_hunk() =>
         GitHubContextSnapshot.LineOf("@@ -10,4 +12,5 @@ class Cart\n a\n-b\n+c\n+d\n e").ShouldBe(15);
 

@@ -9,7 +9,10 @@ namespace Catalyst.Integrations.GitHub;
 /// </summary>
 public static class GitHubContextSnapshot
 {
-    public const int MaxDiffBytes = 60 * 1024;
+    public const int MaxDiffBytes = 40 * 1024;
+
+    /// <summary>The whole snapshot's limit: it goes on the agent's command line with the instructions (a task takes at most 64 KB of context).</summary>
+    public const int MaxSnapshotBytes = 60 * 1024;
     public const int MaxComments = 100;
 
     public static async Task<string> ForIssueAsync(GitHubRepositoryClient gh, int number)
@@ -21,7 +24,7 @@ public static class GitHubContextSnapshot
         Head(text, issue.User?.Login, issue.Labels.Select(l => l.Name), issue.HtmlUrl);
         Body(text, issue.Body);
         Comments(text, comments.Select(c => (c.User?.Login, c.CreatedAt, (string?)c.Body)));
-        return text.ToString();
+        return Cap(text.ToString());
     }
 
     public static async Task<string> ForPullRequestAsync(GitHubRepositoryClient gh, int number)
@@ -38,7 +41,18 @@ public static class GitHubContextSnapshot
         Comments(text, comments.Select(c => (c.User?.Login, c.CreatedAt, (string?)c.Body)));
         Threads(text, reviewComments);
         Diff(text, files);
-        return text.ToString();
+        return Cap(text.ToString());
+    }
+
+    /// <summary>At most <see cref="MaxSnapshotBytes"/>, with a note saying what was left out.</summary>
+    public static string Cap(string snapshot)
+    {
+        const string note = "\n\n[The context was cut at 60 KB; read the rest on GitHub or in the repository.]";
+        if (Encoding.UTF8.GetByteCount(snapshot) <= MaxSnapshotBytes) return snapshot;
+        var keep = snapshot.Length;
+        while (keep > 0 && Encoding.UTF8.GetByteCount(snapshot.AsSpan(0, keep)) > MaxSnapshotBytes - Encoding.UTF8.GetByteCount(note)) keep -= Math.Max(1, (keep - MaxSnapshotBytes / 2) / 8);
+        if (keep > 0 && char.IsHighSurrogate(snapshot[keep - 1])) keep--;
+        return snapshot[..keep] + note;
     }
 
     private static void Head(StringBuilder text, string? author, IEnumerable<string> labels, string? url)
