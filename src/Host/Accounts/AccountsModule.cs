@@ -101,6 +101,7 @@ public static class AccountsModule
                 new SignInWithGitHub(root.GetProperty("id").GetInt64(), Text("login") ?? "github-user", Text("email"), Text("name")),
                 context.HttpContext.RequestAborted);
             context.Principal = new ClaimsPrincipal(Identity(account, CookieAuthenticationDefaults.AuthenticationScheme));
+            await bus.InvokeAsync(new AcceptProjectInvitations(account.Id, account.Email), context.HttpContext.RequestAborted);
         };
     }
 
@@ -123,10 +124,15 @@ public static class AccountsModule
         return new ClaimsIdentity(claims, scheme);
     }
 
-    public static Task SignInAsync(HttpContext context, AccountSummary account) =>
-        context.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme,
+    public static async Task SignInAsync(HttpContext context, AccountSummary account)
+    {
+        await context.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme,
             new ClaimsPrincipal(Identity(account, CookieAuthenticationDefaults.AuthenticationScheme)),
             new AuthenticationProperties { IsPersistent = true });
+        // Projects that invited this address take the person in now.
+        await context.RequestServices.GetRequiredService<IMessageBus>()
+            .InvokeAsync(new AcceptProjectInvitations(account.Id, account.Email), context.RequestAborted);
+    }
 
     public static void MapAccounts(this WebApplication app)
     {

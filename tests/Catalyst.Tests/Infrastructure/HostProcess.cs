@@ -21,7 +21,7 @@ public sealed class HostProcess : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    public static async Task<HostProcess> StartAsync(string dataDirectory, int port)
+    public static async Task<HostProcess> StartAsync(string dataDirectory, int port, IReadOnlyDictionary<string, string>? environment = null)
     {
         var hostDirectory = HostBuildOutput();
         var start = new ProcessStartInfo("dotnet", [Path.Combine(hostDirectory, "Catalyst.Host.dll")])
@@ -37,6 +37,7 @@ public sealed class HostProcess : IAsyncDisposable
         start.Environment["CATALYST_DATA_DIR"] = dataDirectory;
         start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) start.Environment[key] = value;
         var host = new HostProcess(Process.Start(start)!);
         host._process.OutputDataReceived += (_, e) => { lock (host._output) host._output.AppendLine(e.Data); };
         host._process.ErrorDataReceived += (_, e) => { lock (host._output) host._output.AppendLine(e.Data); };

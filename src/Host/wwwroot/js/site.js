@@ -10,4 +10,14 @@
     { code: "...", swap: false, error: true },
   ];
   htmx.config.historyCacheSize = 10;
+  // The page's Content-Security-Policy allows no inline style: htmx's indicator rules are in site.css instead.
+  htmx.config.includeIndicatorStyles = false;
+  // Nor may a swap copy a style attribute across (htmx would set it with setAttribute, an inline style).
+  htmx.config.attributesToSettle = ["class", "width", "height"];
 })();
+
+// Inline handlers are refused by the Content-Security-Policy: a select marked data-submit-on-change submits its form here.
+document.addEventListener("change", function (event) {
+  var target = event.target;
+  if (target instanceof HTMLElement && target.hasAttribute("data-submit-on-change") && target.form) target.form.requestSubmit();
+});
