@@ -25,6 +25,8 @@ public sealed partial class FormInputGuard : IAsyncPageFilter
     public static readonly HashSet<string> MultiLine = new(StringComparer.OrdinalIgnoreCase)
     {
         "Instructions", "Notes", "Reason", "PreHooks", "PostHooks", "AllowedHosts", "ContextDetails", "Key", "Hooks",
+        // A GitHub App's private key is a PEM file of many lines.
+        "PrivateKey",
     };
 
     public Task OnPageHandlerSelectionAsync(PageHandlerSelectedContext context) => Task.CompletedTask;

@@ -85,7 +85,7 @@ public sealed class AgentTaskTools
         var credentialId = Guid.TryParse(credential, out var id) ? id : (Guid?)null;
         var command = new CreateAgentTask(user.UserId(), project, type, instructions, provider, credentialId,
             credentialId is null ? credential : null, new TaskContext(McpSpellings.ContextToDomain(context), context_number, context_details), plan_first,
-            budget_tokens is null && budget_usd is null ? null : new TaskBudget(budget_tokens, budget_usd));
+            budget_tokens is null && budget_usd is null ? null : new TaskBudget(budget_tokens, budget_usd), TaskOrigin.Mcp);
         return McpAnswer.From(await bus.InvokeAsync<Result<AgentTaskCreatedResult>>(command, ct), McpCreatedTask.From);
     }
 

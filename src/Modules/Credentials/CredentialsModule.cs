@@ -22,6 +22,7 @@ public static class CredentialsModule
             opts.Schema.For<CredentialGrant>().DatabaseSchemaName(Schema).Index(g => g.CredentialId);
             opts.Schema.For<TaskToken>().DatabaseSchemaName(Schema).Index(t => t.TaskId);
             opts.Schema.For<UserBudget>().DatabaseSchemaName(Schema);
+            opts.Schema.For<ProjectSecret>().DatabaseSchemaName(Schema).Index(s => s.Name);
             opts.Storage.ExtendedSchemaObjects.Add(LlmSpend.Table());
         });
 

@@ -1,4 +1,5 @@
 using Catalyst.Contracts;
+using Catalyst.Integrations.GitHub;
 using Catalyst.Integrations.Projects;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -12,21 +13,39 @@ namespace Catalyst.Integrations;
 public static class IntegrationsModule
 {
     public const string Schema = "integrations";
+    private const string GitHubProgressQueue = "github-progress";
 
     public static IServiceCollection AddIntegrationsModule(this IServiceCollection services)
     {
         services.ConfigureMarten(opts =>
         {
             opts.Schema.For<Project>().DatabaseSchemaName(Schema).UniqueIndex(p => p.Slug).GinIndexJsonData();
+            opts.Schema.For<GitHubConnection>().DatabaseSchemaName(Schema);
+            opts.Schema.For<GitHubDelivery>().DatabaseSchemaName(Schema);
+            opts.Schema.For<GitHubTaskThread>().DatabaseSchemaName(Schema);
         });
         services.AddSingleton<LocalRepositoryRoots>();
-        services.ConfigureWolverine(opts => opts.Discovery.IncludeAssembly(typeof(IntegrationsModule).Assembly));
+        services.AddSingleton<GitHubOptions>();
+        services.AddSingleton<GitHubClients>();
+        services.AddSingleton<GitHubBrowser>();
+        services.AddMemoryCache();
+        services.ConfigureWolverine(opts =>
+        {
+            opts.Discovery.IncludeAssembly(typeof(IntegrationsModule).Assembly);
+            // A task's progress comment is edited in the order the task moved: one message at a time.
+            opts.PublishMessage<AgentTaskMoved>().ToLocalQueue(GitHubProgressQueue);
+            opts.PublishMessage<AgentTaskEnded>().ToLocalQueue(GitHubProgressQueue);
+            opts.LocalQueue(GitHubProgressQueue).Sequential();
+        });
         return services;
     }
 
     /// <summary>JSON for scripts: a personal API token (Bearer) or a session cookie.</summary>
     public static void MapIntegrationsEndpoints(this IEndpointRouteBuilder app)
     {
+        // GitHub signs its deliveries; the signature is the only authentication (no session, no antiforgery).
+        app.MapPost("/webhooks/github", GitHubWebhookEndpoint.Post).AllowAnonymous().DisableAntiforgery();
+
         var api = app.MapGroup("/api/projects").RequireAuthorization();
         api.MapGet("", async (System.Security.Claims.ClaimsPrincipal user, IMessageBus bus, CancellationToken ct) =>
             Results.Ok(await bus.InvokeAsync<IReadOnlyList<ProjectView>>(new ListProjects(user.UserId()), ct)));

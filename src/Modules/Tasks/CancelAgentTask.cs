@@ -99,7 +99,7 @@ public static class RetryAgentTaskHandler
         session.Events.StartStream<AgentTask>(retryId,
             new AgentTaskCreated(retryId, task.ProjectId, task.ProjectSlug, task.Type, task.Context, task.Provider, task.ProviderDisplayName,
                 task.CredentialId, credential!.Label, task.Instructions, command.UserId, now, task.Id, project.TimeoutSeconds, task.PlanFirst,
-                TaskBudgets.Lower(project.TaskBudget, task.Budget)),
+                TaskBudgets.Lower(project.TaskBudget, task.Budget), BaseBranch: task.BaseBranch),
             new AgentTaskQueued(now));
         stream.AppendOne(new AgentTaskRetried(retryId, command.UserId, now));
         await logs.SystemAsync(task.Id, $"Retried as task {retryId}.", TaskLogLevel.Info, ct);

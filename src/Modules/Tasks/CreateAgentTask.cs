@@ -1,4 +1,3 @@
-using System.Text;
 using Catalyst.Contracts;
 using Catalyst.Tasks.Domain;
 using Catalyst.Tasks.Queue;
@@ -6,63 +5,6 @@ using Marten;
 using Wolverine;
 
 namespace Catalyst.Tasks;
-
-/// <summary>A person (page), another agent (MCP) or GitHub (webhook) asks for an agent run.</summary>
-public sealed record CreateAgentTask(
-    Guid UserId,
-    string ProjectSlug,
-    string Type,
-    string Instructions,
-    string Provider,
-    Guid? CredentialId,
-    string? CredentialLabel = null,
-    TaskContext? Context = null,
-    bool PlanFirst = false,
-    TaskBudget? Budget = null)
-{
-    public const int MaxInstructionsBytes = 100 * 1024;
-    /// <summary>The context given with the instructions: the agent gets both on its command line, which has a limit.</summary>
-    public const int MaxContextDetailsBytes = 64 * 1024;
-    public const int MaxNameLength = 100;
-
-    /// <summary>What can be checked without asking anyone: the shape of the request.</summary>
-    public IReadOnlyList<CommandError> Validate()
-    {
-        var errors = new List<CommandError>();
-        // Characters no field takes (PostgreSQL refuses NUL), before any other rule reads the text.
-        foreach (var error in new[]
-                 {
-                     TextInput.Check(nameof(ProjectSlug), "The project", ProjectSlug, MaxNameLength),
-                     TextInput.Check(nameof(Instructions), "The instructions", Instructions, int.MaxValue, multiLine: true),
-                     TextInput.Check(nameof(Provider), "The agent provider", Provider, MaxNameLength),
-                     TextInput.Check("CredentialId", "The credential", CredentialLabel, MaxNameLength),
-                     TextInput.Check("ContextDetails", "The context details", Context?.Snapshot, int.MaxValue, multiLine: true),
-                 }.OfType<CommandError>())
-            errors.Add(error);
-        if (errors.Count > 0) return errors;
-        if (Context?.Snapshot is { } details && Encoding.UTF8.GetByteCount(details) > MaxContextDetailsBytes)
-            errors.Add(new("ContextDetails", $"The context details are {Encoding.UTF8.GetByteCount(details) / 1024} KB; keep them to 64 KB (quote the parts the agent needs)."));
-        if (string.IsNullOrWhiteSpace(ProjectSlug)) errors.Add(new(nameof(ProjectSlug), "Name the project (its slug)."));
-        if (!AgentTaskTypes.All.Contains(Type ?? ""))
-            errors.Add(new(nameof(Type), $"Choose a task type: {string.Join(", ", AgentTaskTypes.All)}."));
-        if (string.IsNullOrWhiteSpace(Instructions))
-            errors.Add(new(nameof(Instructions), "Write the instructions: what should the agent do?"));
-        else if (Encoding.UTF8.GetByteCount(Instructions) > MaxInstructionsBytes)
-            errors.Add(new(nameof(Instructions), $"The instructions are {Encoding.UTF8.GetByteCount(Instructions) / 1024} KB; keep them under 100 KB."));
-        if (string.IsNullOrWhiteSpace(Provider)) errors.Add(new(nameof(Provider), "Choose an agent provider."));
-        if (CredentialId is null && string.IsNullOrWhiteSpace(CredentialLabel))
-            errors.Add(new("CredentialId", "Choose one of your credentials for this provider (add one under Agent credentials)."));
-        if (Context is { Kind: not ("manual" or "pull_request" or "issue") })
-            errors.Add(new(nameof(Context), "The context is manual, pull_request or issue."));
-        else if (Context is { Kind: "pull_request" or "issue", Number: null or < 1 })
-            errors.Add(new(nameof(Context), "A pull request or issue context needs its number."));
-        if (Budget?.Tokens is <= 0) errors.Add(new("BudgetTokens", "Enter a number of tokens above zero, or leave it empty for the project's budget."));
-        if (Budget?.Usd is <= 0) errors.Add(new("BudgetUsd", "Enter an amount in US dollars above zero, or leave it empty for the project's budget."));
-        return errors;
-    }
-}
-
-public sealed record AgentTaskCreatedResult(Guid TaskId, string ProjectSlug, AgentTaskStatus Status);
 
 public static class CreateAgentTaskHandler
 {
@@ -97,15 +39,19 @@ public static class CreateAgentTaskHandler
 
         if (TaskBudgets.Raises(project.TaskBudget, command.Budget) is { } raised) return (Result<AgentTaskCreatedResult>.Fail(raised), outgoing);
 
-        var taskId = Guid.CreateVersion7();
+        // A task about a pull request or issue gets what GitHub says of it, when the project is connected.
+        var context = command.Context ?? TaskContext.Manual;
+        if (context is { Kind: "pull_request" or "issue", Number: { } number, Snapshot: null })
+            context = context with { Snapshot = (await bus.InvokeAsync<ContextSnapshot?>(new TakeContextSnapshot(project.Id, context.Kind, number), ct))?.Text };
+        var taskId = command.TaskId ?? Guid.CreateVersion7();
         // Only a task its owner granted the credential to may have the key revealed to its workspace.
         if (await bus.InvokeAsync<CredentialRef?>(new GrantCredentialToTask(command.UserId, credential!.Id, taskId), ct) is null)
             return (Result<AgentTaskCreatedResult>.Fail(CheckCredential(null, provider)!), outgoing);
         var now = clock.GetUtcNow();
         session.Events.StartStream<AgentTask>(taskId,
-            new AgentTaskCreated(taskId, project.Id, project.Slug, command.Type, command.Context ?? TaskContext.Manual, provider.Name,
+            new AgentTaskCreated(taskId, project.Id, project.Slug, command.Type, context, provider.Name,
                 provider.DisplayName, credential!.Id, credential.Label, command.Instructions, command.UserId, now, null, project.TimeoutSeconds, command.PlanFirst,
-                TaskBudgets.Lower(project.TaskBudget, command.Budget)),
+                TaskBudgets.Lower(project.TaskBudget, command.Budget), command.Origin ?? TaskOrigin.Page, command.BaseBranch),
             new AgentTaskQueued(now));
         outgoing.Add(new StartQueuedTasks());
         return (Result<AgentTaskCreatedResult>.Ok(new(taskId, project.Slug, AgentTaskStatus.Pending)), outgoing);

@@ -48,12 +48,15 @@ public sealed record AgentTaskView(
     public decimal? BudgetUsd { get; init; }
     /// <summary>Why the broker stopped the task, when a budget did.</summary>
     public string? BudgetMessage { get; init; }
+    /// <summary>What the agent was given of the pull request or issue the task is about.</summary>
+    public string? ContextSnapshot { get; init; }
 
     public static AgentTaskView From(AgentTask t) => new(t.Id, t.ProjectSlug, t.Type, t.Context.ToString(), t.Provider, t.ProviderDisplayName,
         t.CredentialId, t.CredentialLabel, t.Instructions, t.Status.Name(), t.CreatedAt, t.StartedAt, t.EndedAt, t.Error, t.Summary, t.WorkBranch,
         t.BranchPushed, t.Commits, t.PullRequestUrl, t.CancelRequested, t.RetryOf, t.RetriedAs, t.CreatedBy, t.InputTokens, t.OutputTokens, t.CostUsd)
     {
         PlanFirst = t.PlanFirst,
+        ContextSnapshot = t.Context.Snapshot,
         Plan = t.Plan,
         PlanExpiresAt = t.Status == AgentTaskStatus.AwaitingApproval ? t.PlanExpiresAt : null,
         ParentId = t.ParentId, RunNumber = t.ParentId is null ? null : t.RunNumber, RunIds = t.RunIds, ChosenRunId = t.ChosenRunId,
@@ -69,6 +72,9 @@ public sealed record AgentTaskDetails(AgentTaskView Task, IReadOnlyList<Timeline
 {
     /// <summary>On a parallel request: its runs as they are now, in order.</summary>
     public IReadOnlyList<AgentTaskView>? Runs { get; init; }
+
+    /// <summary>A completed task with pushed commits and no pull request yet, on a project linked to a GitHub repository.</summary>
+    public bool CanOpenPullRequest { get; init; }
 }
 
 public sealed record GetAgentTask(Guid UserId, Guid TaskId);
@@ -84,6 +90,8 @@ public static class GetAgentTaskHandler
         if (task.Status == AgentTaskStatus.Pending)
             position = await session.Query<AgentTask>().CountAsync(t => t.Status == AgentTaskStatus.Pending && t.CreatedAt < task.CreatedAt, ct) + 1;
         var details = new AgentTaskDetails(AgentTaskView.From(task), Timeline(events), position);
+        if (task is { Status: AgentTaskStatus.Completed, BranchPushed: true, PullRequestUrl: null, Commits.Count: > 0 } && task.Type != "pr-review" && !task.IsParallel)
+            details = details with { CanOpenPullRequest = (await bus.InvokeAsync<ProjectRef?>(new FindProjectById(task.ProjectId), ct))?.GitHubRepository is not null };
         return task.IsParallel ? details with { Runs = (await session.LoadManyAsync<AgentTask>(ct, task.RunIds)).OrderBy(r => r.RunNumber).Select(AgentTaskView.From).ToList() } : details;
     }
 
@@ -109,6 +117,7 @@ public static class GetAgentTaskHandler
         ParallelRunEnded r => new TimelineEntry(r.At, $"Run {r.Number} ended: {r.Status.Name()}", r.Detail is null ? r.ProviderDisplayName : $"{r.ProviderDisplayName}: {r.Detail}"),
         ParallelRunsAwaitingChoice a => new TimelineEntry(a.At, "Awaiting choice", $"{a.Completed} of {a.Of} runs completed"),
         RunChosen c => new TimelineEntry(c.At, $"Run {c.Number} chosen", $"{c.ProviderDisplayName}: {c.Commits.Count} commit{(c.Commits.Count == 1 ? "" : "s")} on {c.Branch}"),
+        PullRequestRecorded p => new TimelineEntry(p.At, $"Pull request #{p.Number} opened", p.Url),
         PostHookFailed h => new TimelineEntry(h.At, "Post-hook failed", $"{h.Failure.Number}: `{h.Failure.Command}` exited with code {h.Failure.ExitCode}"),
         _ => null,
     }).OfType<TimelineEntry>().ToList();

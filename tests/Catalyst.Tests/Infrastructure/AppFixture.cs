@@ -31,6 +31,7 @@ public sealed class AppFixture(TestDatabase database) : IAsyncLifetime
             web.UseSetting("ConnectionStrings:Catalyst", connection);
             web.UseSetting("CATALYST_DATA_DIR", DataDirectory);
             foreach (var (key, value) in GitHub.OAuthSettings()) web.UseSetting(key, value);
+            foreach (var (key, value) in GitHub.ApiSettings()) web.UseSetting(key, value);
             foreach (var (key, value) in TestSettings.Values) web.UseSetting(key, value);
             web.ConfigureLogging(logging =>
             {

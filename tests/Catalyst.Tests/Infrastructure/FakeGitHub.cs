@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Http;
 namespace Catalyst.Tests.Infrastructure;
 
 /// <summary>GitHub's OAuth web flow and REST API, as far as Catalyst uses them, on 127.0.0.1.</summary>
-public sealed class FakeGitHub : IAsyncDisposable
+public sealed partial class FakeGitHub : IAsyncDisposable
 {
     public const string ClientId = "test-client-id";
     public const string ClientSecret = "test-client-secret-7f3a";
@@ -68,6 +68,8 @@ public sealed class FakeGitHub : IAsyncDisposable
             if (!_tokens.TryGetValue(token, out var account)) return Results.Json(new { message = "Bad credentials" }, statusCode: 401);
             return Results.Json(new { id = account.Id, login = account.Login, email = account.Email, name = account.Name });
         });
+
+        MapRest(app);
     }
 
     public ValueTask DisposeAsync() => _server.DisposeAsync();

@@ -35,6 +35,12 @@ public static class EncryptionKeyRotation
             var key = keys.Decrypt(credential.Secret!, aad);
             session.Store(credential with { Secret = CredentialCipher.Seal(fresh, key, aad) });
         }
+        // Projects' secrets for outside services (GitHub) are sealed with the same keys.
+        foreach (var secret in await session.Query<ProjectSecret>().ToListAsync(ct))
+        {
+            var aad = secret.AssociatedData();
+            session.Store(secret with { Secret = CredentialCipher.Seal(fresh, keys.Decrypt(secret.Secret, aad), aad) });
+        }
         await session.SaveChangesAsync(ct);
         return new KeyRotationReport(fresh.Id, previous.Select(k => k.Id).ToList(), credentials.Count, keys.KeyFile, fresh);
     }

@@ -2,27 +2,6 @@ using Catalyst.Contracts;
 
 namespace Catalyst.Tasks.Domain;
 
-public enum AgentTaskStatus
-{
-    Pending,
-    Provisioning,
-    Running,
-    Completed,
-    Failed,
-    Cancelled,
-    TimedOut,
-    // Appended, not inserted: the values of the statuses above stay what stored snapshots hold.
-    /// <summary>The agent wrote a plan and stopped; the task waits for its owner to approve or reject it.</summary>
-    AwaitingApproval,
-    /// <summary>The runs of a parallel request have ended; the task waits for its owner to pick one.</summary>
-    AwaitingChoice,
-}
-
-public static class AgentTaskTypes
-{
-    public static readonly IReadOnlyList<string> All = ["pr-review", "issue-fix", "feature-dev", "refactor"];
-}
-
 public static class AgentTaskStatusNames
 {
     /// <summary>The word users see and filter by: the status names of the product ("timeout", not "TimedOut").</summary>
@@ -49,18 +28,11 @@ public static class AgentTaskStatusNames
     public static bool IsActive(this AgentTaskStatus status) => status is AgentTaskStatus.Provisioning or AgentTaskStatus.Running;
 }
 
-/// <summary>Where the instructions came from: typed by hand, or a pull request or an issue (with a snapshot of what the agent was given).</summary>
-public sealed record TaskContext(string Kind, int? Number = null, string? Snapshot = null)
-{
-    public static readonly TaskContext Manual = new("manual");
-    public override string ToString() => Number is null ? Kind : $"{Kind} #{Number}";
-}
-
 // The task's history: its event stream, and what its page shows as the timeline.
 public sealed record AgentTaskCreated(
     Guid TaskId, Guid ProjectId, string ProjectSlug, string Type, TaskContext Context, string Provider, string ProviderDisplayName,
     Guid CredentialId, string CredentialLabel, string Instructions, Guid CreatedBy, DateTimeOffset At, Guid? RetryOf, int TimeoutSeconds,
-    bool PlanFirst = false, TaskBudget? Budget = null);
+    bool PlanFirst = false, TaskBudget? Budget = null, TaskOrigin? Origin = null, string? BaseBranch = null);
 
 public sealed record AgentTaskQueued(DateTimeOffset At);
 
@@ -98,6 +70,9 @@ public sealed record TokenUsageRecorded(long InputTokens, long OutputTokens, dec
 /// <summary>The broker refused the task's next model request: it spent its budget (or its owner's month's). The task ends failed with <see cref="Message"/>.</summary>
 public sealed record BudgetReached(string Message, DateTimeOffset At);
 
+/// <summary>A pull request was opened for the task's work branch (by the Integrations module).</summary>
+public sealed record PullRequestRecorded(int Number, string Url, DateTimeOffset At);
+
 /// <summary>A project post-hook failed after the agent exited. The task still ends as the agent's exit decides.</summary>
 public sealed record PostHookFailed(HookFailure Failure, DateTimeOffset At);
 
@@ -116,6 +91,10 @@ public sealed partial record AgentTask
     public string CredentialLabel { get; init; } = "";
     public string Instructions { get; init; } = "";
     public Guid CreatedBy { get; init; }
+    /// <summary>Where the request came from: a page, MCP or a GitHub comment.</summary>
+    public TaskOrigin Origin { get; init; } = TaskOrigin.Page;
+    /// <summary>The branch the work starts from, when not the project's default branch (a pull request's head branch).</summary>
+    public string? BaseBranch { get; init; }
     public AgentTaskStatus Status { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset? StartedAt { get; init; }
@@ -183,6 +162,8 @@ public sealed partial record AgentTask
         TimeoutSeconds = e.TimeoutSeconds,
         PlanFirst = e.PlanFirst,
         Budget = e.Budget ?? TaskBudget.None,
+        Origin = e.Origin ?? TaskOrigin.Page,
+        BaseBranch = e.BaseBranch,
     };
 
     public AgentTask Apply(AgentTaskQueued e) => this with { QueuedAt = e.At };
@@ -207,4 +188,13 @@ public sealed partial record AgentTask
     };
     public AgentTask Apply(PostHookFailed e) => this with { PostHookFailure = e.Failure };
     public AgentTask Apply(BudgetReached e) => this with { BudgetMessage = e.Message };
+    public AgentTask Apply(PullRequestRecorded e) => this with { PullRequestUrl = e.Url };
+
+    /// <summary>What other modules are told of the task when it moves or ends.</summary>
+    public AgentTaskReport Report() => new(Id, ProjectId, ProjectSlug, Type, Context, Origin, CreatedBy, ProviderDisplayName, Status, Plan, Error,
+        Summary, WorkBranch, BranchPushed, Commits, PullRequestUrl, TotalTokens, CostUsd, CreatedAt, StartedAt, EndedAt)
+    {
+        BaseBranch = BaseBranch,
+        Title = Instructions.Split('\n', 2)[0].Trim() is { Length: > 72 } first ? first[..71] + "…" : Instructions.Split('\n', 2)[0].Trim(),
+    };
 }

@@ -32,4 +32,4 @@ public sealed record AgentTaskLog(Guid TaskId, long Sequence, DateTimeOffset Tim
 public sealed record NewLogEntry(DateTimeOffset At, TaskLogLevel Level, string Kind, string Message, string? Metadata = null);
 
 /// <summary>Sent after a task's status changed and the change is committed: live views refresh, other modules may react.</summary>
-public sealed record AgentTaskStatusChanged(Guid TaskId, Catalyst.Tasks.Domain.AgentTaskStatus Status);
+public sealed record AgentTaskStatusChanged(Guid TaskId, Catalyst.Contracts.AgentTaskStatus Status);

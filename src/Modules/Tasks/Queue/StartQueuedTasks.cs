@@ -111,7 +111,7 @@ public static class StartQueuedTasksHandler
                 _ => $"Starting: asking for a workspace ({provider.DisplayName}, timeout {project.TimeoutSeconds} s).",
             }, TaskLogLevel.Info, ct);
             outgoing.Add(new ProvisionWorkspace(new WorkspaceSpec(
-                task.Id, project.RepositoryUrl, project.DefaultBranch, task.WorkBranch,
+                task.Id, project.RepositoryUrl, task.BaseBranch ?? project.DefaultBranch, task.WorkBranch,
                 phase switch
                 {
                     WorkspacePhase.Plan => PlanPhase.PlanInstructions(task.Instructions),

@@ -8,10 +8,14 @@ namespace Catalyst.Tasks.Pages.Agents;
 public sealed class NewAgentTaskModel(IMessageBus bus) : CatalystPageModel
 {
     [BindProperty(SupportsGet = true)] public string Slug { get; set; } = "";
-    [BindProperty] public string Type { get; set; } = "feature-dev";
+    [BindProperty(SupportsGet = true)] public string Type { get; set; } = "feature-dev";
     [BindProperty(SupportsGet = true)] public string? Provider { get; set; }
     [BindProperty] public Guid? CredentialId { get; set; }
-    [BindProperty] public string Instructions { get; set; } = "";
+    [BindProperty(SupportsGet = true)] public string Instructions { get; set; } = "";
+    /// <summary>"Invoke agent" on a pull request or issue page: the task is about it, and the agent gets its snapshot.</summary>
+    [BindProperty(SupportsGet = true)] public string? ContextKind { get; set; }
+    [BindProperty(SupportsGet = true)] public int? ContextNumber { get; set; }
+    public TaskContext? Context => ContextKind is "pull_request" or "issue" ? new TaskContext(ContextKind, ContextNumber) : null;
     [BindProperty] public bool PlanFirst { get; set; }
     /// <summary>Lower than the project's per-task budget, for this task only; empty: the project's.</summary>
     [BindProperty] public long? BudgetTokens { get; set; }
@@ -58,8 +62,8 @@ public sealed class NewAgentTaskModel(IMessageBus bus) : CatalystPageModel
         }
         if (Runs != 1) return await StartParallel(ct);
         var result = await bus.InvokeAsync<Result<AgentTaskCreatedResult>>(
-            new CreateAgentTask(CurrentUserId, Slug, Type, Instructions, Provider ?? "", CredentialId, PlanFirst: PlanFirst,
-                Budget: BudgetTokens is null && BudgetUsd is null ? null : new TaskBudget(BudgetTokens, BudgetUsd)), ct);
+            new CreateAgentTask(CurrentUserId, Slug, Type, Instructions, Provider ?? "", CredentialId, Context: Context, PlanFirst: PlanFirst,
+                Budget: BudgetTokens is null && BudgetUsd is null ? null : new TaskBudget(BudgetTokens, BudgetUsd), Origin: TaskOrigin.Page), ct);
         if (!result.Succeeded) return Rejected(result);
         return Redirect($"/projects/{Slug}/agents/{result.Value!.TaskId}");
     }
