@@ -1,5 +1,5 @@
 using Catalyst.Contracts;
-using Catalyst.Contracts.Web;
+using Catalyst.Web;
 using Catalyst.Integrations.GitHub;
 using Catalyst.Integrations.Projects;
 using Microsoft.AspNetCore.Mvc;
