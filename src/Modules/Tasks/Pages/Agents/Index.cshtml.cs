@@ -15,7 +15,9 @@ public sealed class AgentTasksIndexModel(IMessageBus bus) : CatalystPageModel
     [BindProperty(SupportsGet = true)] public string Slug { get; set; } = "";
     [BindProperty(SupportsGet = true, Name = "status")] public string? Status { get; set; }
     [BindProperty(SupportsGet = true, Name = "type")] public string? Type { get; set; }
-    [BindProperty(SupportsGet = true, Name = "page")] public int PageNumber { get; set; } = 1;
+    /// <summary>`?p=2`: not `page`, which Razor Pages keeps for the page's own route value ("/Agents/Index").</summary>
+    [BindProperty(SupportsGet = true, Name = PageParameter)] public int PageNumber { get; set; } = 1;
+    public const string PageParameter = "p";
     public AgentTaskPage Tasks { get; private set; } = null!;
 
     public async Task<IActionResult> OnGetAsync(CancellationToken ct)
