@@ -76,6 +76,18 @@ public static class Platform
         if (!app.Environment.IsDevelopment()) app.UseExceptionHandler("/error");
         app.UseStatusCodePagesWithReExecute("/error/{0}");
         app.UseStaticFiles();
+        // Everything past the static files is someone's data: no browser or proxy keeps it, so Back after sign-out
+        // asks the server again (and is sent to sign in) instead of showing the signed-out person's pages.
+        app.Use((context, next) =>
+        {
+            context.Response.OnStarting(() =>
+            {
+                if (!context.Response.Headers.ContainsKey(Microsoft.Net.Http.Headers.HeaderNames.CacheControl))
+                    context.Response.Headers.CacheControl = "no-store";
+                return Task.CompletedTask;
+            });
+            return next(context);
+        });
         app.UseRouting();
         app.UseAuthentication();
         app.UseAuthorization();

@@ -26,6 +26,7 @@ public static class AccountsModule
                 .UniqueIndex(u => u.Email).Index(u => u.GitHubId);
             opts.Schema.For<ApiToken>().DatabaseSchemaName("accounts")
                 .UniqueIndex(t => t.Hash).Index(t => t.UserId);
+            opts.Schema.For<AccountSession>().DatabaseSchemaName("accounts").Index(s => s.UserId);
         });
 
         var auth = services.AddAuthentication(o =>
@@ -48,6 +49,7 @@ public static class AccountsModule
                 o.Cookie.SameSite = SameSiteMode.Lax;
                 o.SlidingExpiration = true;
                 o.ExpireTimeSpan = TimeSpan.FromDays(14);
+                o.Events.OnValidatePrincipal = AccountSessions.ValidateAsync;
                 // Machine endpoints answer 401, never a redirect to a sign-in page.
                 o.Events.OnRedirectToLogin = context =>
                 {
@@ -100,7 +102,9 @@ public static class AccountsModule
             var account = await bus.InvokeAsync<AccountSummary>(
                 new SignInWithGitHub(root.GetProperty("id").GetInt64(), Text("login") ?? "github-user", Text("email"), Text("name")),
                 context.HttpContext.RequestAborted);
-            context.Principal = new ClaimsPrincipal(Identity(account, CookieAuthenticationDefaults.AuthenticationScheme));
+            var identity = Identity(account, CookieAuthenticationDefaults.AuthenticationScheme);
+            identity.AddClaim(await AccountSessions.StartAsync(context.HttpContext, account.Id));
+            context.Principal = new ClaimsPrincipal(identity);
         };
     }
 
@@ -123,10 +127,12 @@ public static class AccountsModule
         return new ClaimsIdentity(claims, scheme);
     }
 
-    public static Task SignInAsync(HttpContext context, AccountSummary account) =>
-        context.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme,
-            new ClaimsPrincipal(Identity(account, CookieAuthenticationDefaults.AuthenticationScheme)),
-            new AuthenticationProperties { IsPersistent = true });
+    public static async Task SignInAsync(HttpContext context, AccountSummary account)
+    {
+        var identity = Identity(account, CookieAuthenticationDefaults.AuthenticationScheme);
+        identity.AddClaim(await AccountSessions.StartAsync(context, account.Id));
+        await context.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, new ClaimsPrincipal(identity), new AuthenticationProperties { IsPersistent = true });
+    }
 
     public static void MapAccounts(this WebApplication app)
     {

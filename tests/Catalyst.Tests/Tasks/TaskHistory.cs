@@ -12,7 +12,7 @@ namespace Catalyst.Tests.Tasks;
 public static class TaskHistory
 {
     public sealed record Past(string Instructions, DateTimeOffset CreatedAt, AgentTaskStatus Status = AgentTaskStatus.Completed,
-        int Commits = 0, TimeSpan? Ran = null, decimal? CostUsd = null, string? Error = null, bool CancelledByOwner = false, Guid? Id = null);
+        int Commits = 0, TimeSpan? Ran = null, decimal? CostUsd = null, string? Error = null, bool CancelledByOwner = false, Guid? Id = null, Guid? RetryOf = null);
 
     public static async Task<Project> ProjectAsync(this IDocumentStore store, string slug)
     {
@@ -28,7 +28,7 @@ public static class TaskHistory
         var events = new List<object>
         {
             new AgentTaskCreated(id, project.Id, project.Slug, "feature-dev", TaskContext.Manual, "claude-code", "Claude Code", Guid.NewGuid(), "work",
-                past.Instructions, createdBy, past.CreatedAt, null, 600),
+                past.Instructions, createdBy, past.CreatedAt, past.RetryOf, 600),
             new WorkspaceRequested(past.CreatedAt.AddSeconds(1)),
             new AgentRunStarted(started),
         };
@@ -40,6 +40,7 @@ public static class TaskHistory
         if (past.Status.IsFinished()) events.Add(new AgentTaskFinished(past.Status, past.Error, past.Status == AgentTaskStatus.Completed ? "Done." : null, 0, ended));
         await using var session = store.LightweightSession();
         session.Events.StartStream<AgentTask>(id, events.ToArray());
+        if (past.RetryOf is { } original) session.Events.Append(original, new AgentTaskRetried(id, createdBy, past.CreatedAt));
         await session.SaveChangesAsync();
         return id;
     }

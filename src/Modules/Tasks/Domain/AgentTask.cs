@@ -158,7 +158,10 @@ public sealed partial record AgentTask
     /// The task's branch: its id's last 8 hex digits. Task ids are version-7 GUIDs whose leading digits are a timestamp
     /// (the first 8 change only every ~65 s), so the branch is taken from the random end.
     /// </summary>
-    public static string BranchFor(Guid taskId) => $"catalyst/{taskId.ToString("N")[^8..]}";
+    public static string BranchFor(Guid taskId) => $"catalyst/{ShortId(taskId)}";
+
+    /// <summary>How a page names a task in a line: the same 8 random hex digits as its branch, so two tasks made together differ.</summary>
+    public static string ShortId(Guid taskId) => taskId.ToString("N")[^8..];
 
     public static AgentTask Create(AgentTaskCreated e) => new()
     {

@@ -60,7 +60,7 @@ public sealed class AgentTaskModel(IMessageBus bus, TaskLogReader reader) : Cata
             if (page.Count < 5000) break;
             after = page[^1].Sequence;
         }
-        return File(Encoding.UTF8.GetBytes(text.ToString()), "text/plain; charset=utf-8", $"task-{TaskId.ToString()[..8]}.log");
+        return File(Encoding.UTF8.GetBytes(text.ToString()), "text/plain; charset=utf-8", $"task-{Catalyst.Tasks.Domain.AgentTask.ShortId(TaskId)}.log");
     }
 
     public async Task<IActionResult> OnPostCancelAsync(CancellationToken ct)
