@@ -21,6 +21,7 @@ public sealed partial class static_assets_answer_in_production : IAsyncLifetime
         "/_content/Catalyst.Providers/providers.css",
         "/_content/Catalyst.Credentials/credentials.css",
         "/_content/Catalyst.Tasks/parallel-runs.css",
+        "/_content/Catalyst.Tasks/diff.css",
     ];
 
     [Fact]

@@ -35,7 +35,7 @@ public static class TaskHistory
         if (past.CostUsd is { } cost) events.Add(new TokenUsageRecorded(1_200, 300, cost, ended.AddSeconds(-1)));
         if (past.Commits > 0)
             events.Add(new CommitsCaptured(AgentTask.BranchFor(id),
-                Enumerable.Range(1, past.Commits).Select(n => new CommitInfo($"{n:x2}{Guid.NewGuid():N}"[..40], $"Change {n}", 1, 3, 1)).ToList(), true, null, ended));
+                Enumerable.Range(1, past.Commits).Select(n => new CommitInfo($"{n:x2}{Guid.NewGuid():N}{Guid.NewGuid():N}"[..40], $"Change {n}", 1, 3, 1)).ToList(), true, null, ended));
         if (past.CancelledByOwner) events.Add(new CancellationRequested(createdBy, ended.AddSeconds(-1)));
         if (past.Status.IsFinished()) events.Add(new AgentTaskFinished(past.Status, past.Error, past.Status == AgentTaskStatus.Completed ? "Done." : null, 0, ended));
         await using var session = store.LightweightSession();

@@ -49,3 +49,95 @@
   document.addEventListener("DOMContentLoaded", function () { wire(document); });
   document.addEventListener("htmx:load", function (e) { wire(e.target); });
 })();
+
+// Times: exact, in the reader's own time zone, on hover; "3 min ago" where a time is marked relative.
+(function () {
+  var ago = function (date) {
+    var s = Math.round((Date.now() - date.getTime()) / 1000);
+    if (s < 0) s = 0;
+    if (s < 45) return "just now";
+    if (s < 3600) return Math.round(s / 60) + " min ago";
+    if (s < 86400) return Math.round(s / 3600) + " h ago";
+    if (s < 86400 * 30) return Math.round(s / 86400) + " d ago";
+    return date.toLocaleDateString();
+  };
+  var render = function (root) {
+    (root.querySelectorAll ? root : document).querySelectorAll("time[datetime]").forEach(function (t) {
+      var date = new Date(t.getAttribute("datetime"));
+      if (isNaN(date.getTime())) return;
+      t.title = date.toLocaleString(undefined, { dateStyle: "full", timeStyle: "long" });
+      if (t.hasAttribute("data-relative")) t.textContent = ago(date);
+    });
+  };
+  document.addEventListener("DOMContentLoaded", function () { render(document); });
+  document.addEventListener("htmx:load", function (e) { render(e.target.parentNode || document); });
+  setInterval(function () { render(document); }, 60000);
+})();
+
+// Copy buttons: data-copy holds the text (a task id, a branch, a commit).
+(function () {
+  document.addEventListener("click", function (e) {
+    var button = e.target.closest && e.target.closest("button[data-copy]");
+    if (!button) return;
+    var done = function () {
+      var label = button.getAttribute("aria-label") || "Copy";
+      button.classList.add("copied");
+      button.setAttribute("aria-label", "Copied");
+      setTimeout(function () { button.classList.remove("copied"); button.setAttribute("aria-label", label); }, 1500);
+    };
+    if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(button.dataset.copy).then(done);
+    else {
+      var area = document.createElement("textarea");
+      area.value = button.dataset.copy;
+      document.body.appendChild(area);
+      area.select();
+      document.execCommand("copy");
+      area.remove();
+      done();
+    }
+  });
+})();
+
+// The log: search within it, and tool calls with their results folded to one line until opened.
+(function () {
+  var apply = function (box, query) {
+    var q = (query || "").trim().toLowerCase();
+    var shown = 0;
+    box.querySelectorAll(".logline").forEach(function (line) {
+      var match = !q || line.textContent.toLowerCase().indexOf(q) >= 0;
+      line.classList.toggle("filtered-out", !match);
+      if (match) shown++;
+    });
+    var count = document.getElementById("log-search-count");
+    if (count) count.textContent = q ? shown + " matching line" + (shown === 1 ? "" : "s") : "";
+  };
+  document.addEventListener("input", function (e) {
+    if (e.target.id !== "log-search") return;
+    var box = document.getElementById("logs");
+    if (box) apply(box, e.target.value);
+  });
+  document.addEventListener("htmx:load", function (e) {
+    var search = document.getElementById("log-search");
+    var line = e.target;
+    if (search && search.value && line.classList && line.classList.contains("logline")) {
+      line.classList.toggle("filtered-out", line.textContent.toLowerCase().indexOf(search.value.trim().toLowerCase()) < 0);
+    }
+  });
+  var toggle = function (line) {
+    var open = line.classList.toggle("open");
+    line.setAttribute("aria-expanded", open ? "true" : "false");
+  };
+  document.addEventListener("click", function (e) {
+    var line = e.target.closest && e.target.closest(".logline.foldable");
+    if (line && !window.getSelection().toString()) toggle(line);
+  });
+  document.addEventListener("keydown", function (e) {
+    var line = e.target.closest && e.target.closest(".logline.foldable");
+    if (line && (e.key === "Enter" || e.key === " ")) { e.preventDefault(); toggle(line); }
+  });
+  document.addEventListener("change", function (e) {
+    if (e.target.id !== "log-tools") return;
+    var box = document.getElementById("logs");
+    if (box) box.classList.toggle("hide-tools", !e.target.checked);
+  });
+})();

@@ -39,6 +39,19 @@ public sealed class AgentTasksIndexModel(IMessageBus bus) : CatalystPageModel
         return Request.IsHtmx() && !Request.IsHtmxBoosted() ? Partial("_TaskTable", this) : Page();
     }
 
+    /// <summary>How long the agent ran (so far, while it runs): "1 min 35 s".</summary>
+    public static string Duration(AgentTaskView t, DateTimeOffset now)
+    {
+        if (t.StartedAt is not { } started) return "";
+        var took = (t.EndedAt ?? now) - started;
+        if (took < TimeSpan.Zero) took = TimeSpan.Zero;
+        return took.TotalHours >= 1 ? $"{(int)took.TotalHours} h {took.Minutes} min"
+            : took.TotalMinutes >= 1 ? $"{(int)took.TotalMinutes} min {took.Seconds} s"
+            : $"{took.Seconds} s";
+    }
+
+    public static string Cost(AgentTaskView t) => t.CostUsd is { } cost ? $"${cost:0.00##}" : "";
+
     public static string Headline(string instructions)
     {
         var first = instructions.Split('\n', 2)[0].Trim();

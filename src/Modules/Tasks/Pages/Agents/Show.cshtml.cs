@@ -104,7 +104,8 @@ public sealed class AgentTaskModel(IMessageBus bus, TaskLogReader reader) : Cata
     {
         var details = await bus.InvokeAsync<AgentTaskDetails?>(new GetAgentTask(CurrentUserId, TaskId), ct);
         if (details is null || details.Task.ProjectSlug != Slug) return false;
-        Details = details;
+        // The project says where the branch and commits link to: its GitHub repository, or the diff pages here.
+        Details = details with { Project = await bus.InvokeAsync<ProjectRef?>(new FindMemberProject(CurrentUserId, Slug), ct) };
         return true;
     }
 }
