@@ -141,3 +141,17 @@
     if (box) box.classList.toggle("hide-tools", !e.target.checked);
   });
 })();
+
+// A slug suggested from the name as it is typed, until the person writes their own.
+(function () {
+  var slugify = function (text) {
+    return text.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase()
+      .replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 60).replace(/-+$/, "");
+  };
+  document.addEventListener("input", function (e) {
+    var slug = e.target.matches && e.target.matches("input[data-slug-from]") ? e.target : null;
+    if (slug) { slug.dataset.edited = slug.value ? "true" : ""; return; }
+    var target = e.target.id && document.querySelector("input[data-slug-from='" + e.target.id + "']");
+    if (target && !target.dataset.edited) target.value = slugify(e.target.value);
+  });
+})();
