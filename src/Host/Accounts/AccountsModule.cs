@@ -27,7 +27,10 @@ public static class AccountsModule
             opts.Schema.For<ApiToken>().DatabaseSchemaName("accounts")
                 .UniqueIndex(t => t.Hash).Index(t => t.UserId);
             opts.Schema.For<AccountSession>().DatabaseSchemaName("accounts").Index(s => s.UserId);
+            opts.Schema.For<Catalyst.Host.Notifications.NotificationSettings>().DatabaseSchemaName("accounts");
         });
+        services.AddSingleton<Catalyst.Host.Notifications.SmtpSettings>();
+        services.AddHttpClient(Catalyst.Host.Notifications.SendAgentTaskNotificationHandler.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(10));
 
         var auth = services.AddAuthentication(o =>
             {

@@ -81,6 +81,8 @@ public static class AgentTaskStatusChangedHandler
         feed.StatusChanged(message.TaskId, message.Status);
         if (message.Status.IsFinished()) logs.Forget(message.TaskId);
         // Every way a task ends (or stops to wait for its plan's approval) sends this message: its broker token dies with it.
-        return message.Status.IsFinished() || message.Status == AgentTaskStatus.AwaitingApproval ? [new RevokeTaskToken(message.TaskId)] : [];
+        return message.Status.IsFinished() || message.Status == AgentTaskStatus.AwaitingApproval
+            ? [new RevokeTaskToken(message.TaskId), new NotifyTaskOwner(message.TaskId, message.Status)]
+            : [];
     }
 }
