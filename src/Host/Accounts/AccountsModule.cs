@@ -28,7 +28,9 @@ public static class AccountsModule
                 .UniqueIndex(t => t.Hash).Index(t => t.UserId);
             opts.Schema.For<AccountSession>().DatabaseSchemaName("accounts").Index(s => s.UserId);
             opts.Schema.For<Catalyst.Host.Notifications.NotificationSettings>().DatabaseSchemaName("accounts");
+            opts.Schema.For<Invitation>().DatabaseSchemaName("accounts").UniqueIndex(i => i.Hash);
         });
+        services.AddSingleton<SignUpPolicy>();
         services.AddSingleton<Catalyst.Host.Notifications.SmtpSettings>();
         services.AddHttpClient(Catalyst.Host.Notifications.SendAgentTaskNotificationHandler.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(10));
 
@@ -102,9 +104,15 @@ public static class AccountsModule
             string? Text(string name) => root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 
             var bus = context.HttpContext.RequestServices.GetRequiredService<IMessageBus>();
-            var account = await bus.InvokeAsync<AccountSummary>(
+            var account = await bus.InvokeAsync<AccountSummary?>(
                 new SignInWithGitHub(root.GetProperty("id").GetInt64(), Text("login") ?? "github-user", Text("email"), Text("name")),
                 context.HttpContext.RequestAborted);
+            if (account is null)
+            {
+                // A new person while sign-up is not open: GitHub is no way around the policy.
+                context.Fail(SignUpHandler.Closed);
+                return;
+            }
             var identity = Identity(account, CookieAuthenticationDefaults.AuthenticationScheme);
             identity.AddClaim(await AccountSessions.StartAsync(context.HttpContext, account.Id));
             context.Principal = new ClaimsPrincipal(identity);

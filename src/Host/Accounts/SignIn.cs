@@ -27,7 +27,7 @@ public sealed record SignInWithGitHub(long GitHubId, string Login, string? Email
 
 public static class SignInWithGitHubHandler
 {
-    public static async Task<AccountSummary> Handle(SignInWithGitHub command, IDocumentSession session, TimeProvider clock, CancellationToken ct)
+    public static async Task<AccountSummary?> Handle(SignInWithGitHub command, IDocumentSession session, TimeProvider clock, SignUpPolicy policy, CancellationToken ct)
     {
         var user = await session.Query<CatalystUser>().FirstOrDefaultAsync(u => u.GitHubId == command.GitHubId, ct);
         var email = CatalystUser.Normalise(command.Email ?? $"{command.Login}@users.noreply.github.com");
@@ -36,6 +36,7 @@ public static class SignInWithGitHubHandler
             // An existing local account with the same verified email gets the GitHub identity linked to it.
             user = await session.Query<CatalystUser>().FirstOrDefaultAsync(u => u.Email == email, ct);
             var first = user is null && !await session.Query<CatalystUser>().AnyAsync(ct);
+            if (user is null && !first && !policy.Open) return null;
             user = (user ?? new CatalystUser
             {
                 Id = Guid.CreateVersion7(),

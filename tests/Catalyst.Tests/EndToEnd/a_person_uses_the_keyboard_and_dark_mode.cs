@@ -41,6 +41,7 @@ public sealed class a_person_uses_the_keyboard_and_dark_mode(BrowserFixture fixt
                      {
                          "/projects", "/projects/new", $"/projects/{slug}", $"/projects/{slug}/edit", $"/projects/{slug}/agents",
                          $"/projects/{slug}/agents/new", $"/projects/{slug}/agents/compare", "/settings/agents", "/settings/agents/new", "/settings/tokens",
+                         "/settings/account", "/settings/notifications", "/tasks",
                      })
             {
                 await page.GotoAsync(url);

@@ -64,7 +64,8 @@ public sealed class every_page_fits_a_phone(BrowserFixture fixture) : BrowserCon
                      {
                          "/projects", "/projects/new", $"/projects/{slug}", $"/projects/{slug}/edit", $"/projects/{slug}/agents",
                          $"/projects/{slug}/agents/new", $"/projects/{slug}/agents/compare", task, runs,
-                         "/settings/agents", "/settings/agents/new", "/settings/tokens",
+                         "/settings/agents", "/settings/agents/new", "/settings/tokens", "/settings/account", "/settings/notifications", "/tasks",
+                         $"{task}/diff",
                      })
                 await Check(page, url);
             wide.ShouldBeEmpty();

@@ -118,6 +118,7 @@ public sealed partial class static_assets_answer_in_production : IAsyncLifetime
                      "/projects", "/projects/new", "/projects/site", "/projects/site/edit", "/projects/site/agents",
                      "/projects/site/agents/new", "/projects/site/agents/compare", single.Headers.Location!.ToString(),
                      parallel.Headers.Location!.ToString(), "/settings/agents", "/settings/agents/new", "/settings/tokens", "/settings/budgets",
+                     "/settings/users", "/settings/account", "/settings/notifications", "/tasks", single.Headers.Location + "/diff",
                  })
             await Read(url);
 

@@ -7,9 +7,24 @@ using Wolverine;
 namespace Catalyst.Host.Pages.Settings;
 
 /// <summary>The accounts of this Catalyst, for its admins: disable one, make one an admin.</summary>
-public sealed class UsersModel(IMessageBus bus) : CatalystPageModel
+public sealed class UsersModel(IMessageBus bus, SignUpPolicy policy) : CatalystPageModel
 {
     public IReadOnlyList<AccountView> Accounts { get; private set; } = [];
+    [BindProperty] public string? InviteEmail { get; set; }
+    public CreatedInvitation? Invited { get; private set; }
+    public string InvitationLink => Invited is null ? "" : $"{Request.Scheme}://{Request.Host}/signup?invite={Invited.Token}";
+    public string SignUpMode => policy.Mode;
+
+    public async Task<IActionResult> OnPostInviteAsync(CancellationToken ct)
+    {
+        var result = await bus.InvokeAsync<Result<CreatedInvitation>>(new CreateInvitation(CurrentUserId, InviteEmail), ct);
+        if (result.IsNotFound || !await Load(ct)) return NotFound();
+        if (!result.Succeeded) return Rejected(result);
+        Invited = result.Value;
+        InviteEmail = null;
+        ModelState.Clear();
+        return Page();
+    }
 
     public async Task<IActionResult> OnGetAsync(CancellationToken ct) => await Load(ct) ? Page() : NotFound();
 
