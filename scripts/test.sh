@@ -33,6 +33,8 @@ PATH=/usr/local/bin:/usr/bin:/bin python3 -c 'import venv, ensurepip' 2>/dev/nul
 
 # Agent CLIs from npm, cached outside the repository.
 if [ -x scripts/install-agent-clis.sh ]; then scripts/install-agent-clis.sh; fi
+# The MCP TypeScript SDK, which the MCP tests drive /mcp with (also cached outside the repository).
+if [ -x scripts/install-mcp-sdk.sh ]; then scripts/install-mcp-sdk.sh >/dev/null || log "the MCP TypeScript SDK could not be installed"; fi
 
 results="$(pwd)/artifacts/test-results"
 rm -rf "$results"

@@ -3,6 +3,9 @@ namespace Catalyst.Contracts;
 /// <summary>Asked by other modules: the project with this slug, if the user is a member; null otherwise.</summary>
 public sealed record FindMemberProject(Guid UserId, string Slug);
 
+/// <summary>Sent when someone signs in or up: the projects that invited their email address take them in as a member.</summary>
+public sealed record AcceptProjectInvitations(Guid UserId, string Email);
+
 /// <summary>Asked by system processes (the queue, the workspace backend): the project by id, whoever asks.</summary>
 public sealed record FindProjectById(Guid ProjectId);
 

@@ -53,7 +53,21 @@ public static class Platform
 
         services.AddRazorPages(o => o.Conventions.AuthorizeFolder("/"))
             // Commands validate their own input and say what to fix; MVC only reports values it cannot parse.
-            .AddMvcOptions(o => o.SuppressImplicitRequiredAttributeForNonNullableReferenceTypes = true);
+            .AddMvcOptions(o =>
+            {
+                o.SuppressImplicitRequiredAttributeForNonNullableReferenceTypes = true;
+                o.Filters.Add(new FormInputGuard());
+                // An empty number field is said once, in words, beside the field (not "The value '' is invalid." twice).
+                o.ModelBindingMessageProvider.SetValueMustNotBeNullAccessor(_ => "Enter a number here, or leave the field empty where that is allowed.");
+                o.ModelBindingMessageProvider.SetAttemptedValueIsInvalidAccessor((value, field) => $"“{value}” is not a valid value for {FormInputGuard.Label(field)}; enter a number.");
+                o.ModelBindingMessageProvider.SetValueIsInvalidAccessor(value => $"“{value}” is not valid here; enter a number.");
+                o.ModelBindingMessageProvider.SetNonPropertyAttemptedValueIsInvalidAccessor(value => $"“{value}” is not valid here; enter a number.");
+                o.ModelBindingMessageProvider.SetUnknownValueIsInvalidAccessor(field => $"{FormInputGuard.Label(field)} is not valid; enter a number.");
+                o.ModelBindingMessageProvider.SetNonPropertyUnknownValueIsInvalidAccessor(() => "A value is not valid; enter a number.");
+                o.ModelBindingMessageProvider.SetMissingBindRequiredValueAccessor(field => $"{FormInputGuard.Label(field)} is required.");
+                o.ModelBindingMessageProvider.SetValueMustBeANumberAccessor(field => $"{FormInputGuard.Label(field)} must be a number.");
+            });
+        services.AddSingleton<Microsoft.AspNetCore.Mvc.ViewFeatures.IHtmlGenerator, CatalystHtmlGenerator>();
         services.AddAntiforgery(o =>
         {
             o.HeaderName = "RequestVerificationToken";
@@ -75,6 +89,9 @@ public static class Platform
         });
         if (!app.Environment.IsDevelopment()) app.UseExceptionHandler("/error");
         app.UseStatusCodePagesWithReExecute("/error/{0}");
+        app.UseMiddleware<SecurityHeaders>();
+        app.UseMiddleware<Mcp.McpHttpGuard>();
+        app.UseMiddleware<RequestInputGuard>();
         app.UseStaticFiles();
         // Everything past the static files is someone's data: no browser or proxy keeps it, so Back after sign-out
         // asks the server again (and is sent to sign in) instead of showing the signed-out person's pages.

@@ -17,6 +17,7 @@ PrivateDataDirectory.Apply(builder.Configuration);
 await using var database = await CatalystDatabase.OpenAsync(builder.Configuration);
 
 builder.AddCatalystPlatform(database);
+builder.AddCatalystObservability();
 builder.Services.AddAccounts(builder.Configuration);
 builder.Services.AddProvidersModule();
 builder.Services.AddCredentialsModule();
@@ -27,6 +28,8 @@ builder.Services.AddCatalystMcp();
 
 var app = builder.Build();
 
+// Before the pipeline: the management port's guard runs ahead of sign-in redirects and error pages.
+app.MapCatalystMetrics();
 app.UseCatalystPipeline();
 app.MapAccounts();
 app.MapCatalystPages();

@@ -16,6 +16,7 @@ public static class LocalWorkspacesModule
         services.AddSingleton<AgentCliCache>();
         services.AddSingleton<LocalWorkspaces>();
         services.AddHostedService<LocalWorkspacesLifetime>();
+        services.AddHostedService<WorkspaceMetrics>();
         services.ConfigureWolverine(opts => opts.Discovery.IncludeAssembly(typeof(LocalWorkspacesModule).Assembly));
         return services;
     }

@@ -116,6 +116,7 @@ public static class AccountsModule
             var identity = Identity(account, CookieAuthenticationDefaults.AuthenticationScheme);
             identity.AddClaim(await AccountSessions.StartAsync(context.HttpContext, account.Id));
             context.Principal = new ClaimsPrincipal(identity);
+            await bus.InvokeAsync(new AcceptProjectInvitations(account.Id, account.Email), context.HttpContext.RequestAborted);
         };
     }
 
@@ -143,6 +144,9 @@ public static class AccountsModule
         var identity = Identity(account, CookieAuthenticationDefaults.AuthenticationScheme);
         identity.AddClaim(await AccountSessions.StartAsync(context, account.Id));
         await context.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, new ClaimsPrincipal(identity), new AuthenticationProperties { IsPersistent = true });
+        // Projects that invited this address take the person in now.
+        await context.RequestServices.GetRequiredService<IMessageBus>()
+            .InvokeAsync(new AcceptProjectInvitations(account.Id, account.Email), context.RequestAborted);
     }
 
     public static void MapAccounts(this WebApplication app)

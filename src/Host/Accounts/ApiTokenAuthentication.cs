@@ -42,15 +42,22 @@ public sealed class ApiTokenAuthenticationHandler(
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }
 
-    /// <summary>A machine client gets a 401 that says what to send, in plain text (not the sign-in page a browser gets).</summary>
+    /// <summary>A machine client gets a 401 that says what to send, in plain text, or as a JSON-RPC error on /mcp (not the sign-in page a browser gets).</summary>
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
         var failure = (await HandleAuthenticateOnceSafeAsync()).Failure?.Message;
         Response.StatusCode = StatusCodes.Status401Unauthorized;
         // RFC 6750: a token that was sent but is not good is invalid_token; no token at all gets the bare challenge.
         Response.Headers.WWWAuthenticate = failure is null ? "Bearer realm=\"catalyst\"" : "Bearer realm=\"catalyst\", error=\"invalid_token\"";
+        var message = (failure is null ? "" : failure + " ") +
+            "Send a personal API token as “Authorization: Bearer cat_…”; create one in Catalyst under API tokens (/settings/tokens).";
+        // An MCP client reads every answer of /mcp as JSON-RPC.
+        if (Request.Path.StartsWithSegments("/mcp"))
+        {
+            await Catalyst.Host.Mcp.McpHttpGuard.Write(Context, StatusCodes.Status401Unauthorized, Catalyst.Host.Mcp.McpHttpGuard.InvalidRequest, message, null);
+            return;
+        }
         Response.ContentType = "text/plain; charset=utf-8";
-        await Response.WriteAsync((failure is null ? "" : failure + " ") +
-            "Send a personal API token as “Authorization: Bearer cat_…”; create one in Catalyst under API tokens (/settings/tokens).");
+        await Response.WriteAsync(message);
     }
 }

@@ -8,7 +8,8 @@ namespace Catalyst.Host.Accounts;
 public sealed record CreateApiToken(Guid UserId, string Name)
 {
     public IReadOnlyList<CommandError> Validate() =>
-        string.IsNullOrWhiteSpace(Name) ? [new(nameof(Name), "Give the token a name, such as the machine or tool that will use it.")]
+        TextInput.Check(nameof(Name), "The name", Name, 100) is { } refused ? [refused]
+        : string.IsNullOrWhiteSpace(Name) ? [new(nameof(Name), "Give the token a name, such as the machine or tool that will use it.")]
         : Name.Trim().Length > 100 ? [new(nameof(Name), "Keep the name under 100 characters.")]
         : [];
 }

@@ -9,14 +9,17 @@ namespace Catalyst.Host.Accounts;
 public sealed record RegisterAccount(string Email, string Password, string? DisplayName = null, bool MakeAdmin = false)
 {
     public const int MinimumPasswordLength = 8;
+    public const int MaximumPasswordLength = 1024;
 
     public IReadOnlyList<CommandError> Validate()
     {
         var errors = new List<CommandError>();
-        if (string.IsNullOrWhiteSpace(Email) || !MailAddress.TryCreate(Email.Trim(), out var parsed) || parsed.Address != Email.Trim())
+        if (string.IsNullOrWhiteSpace(Email) || Email.Length > 254 || TextInput.ProblemCharacter(Email, false) is not null || !MailAddress.TryCreate(Email.Trim(), out var parsed) || parsed.Address != Email.Trim())
             errors.Add(new(nameof(Email), "Enter an email address such as ada@example.com."));
         if (string.IsNullOrEmpty(Password) || Password.Length < MinimumPasswordLength)
             errors.Add(new(nameof(Password), $"Choose a password of at least {MinimumPasswordLength} characters."));
+        else if (Password.Length > MaximumPasswordLength)
+            errors.Add(new(nameof(Password), $"Choose a password of at most {MaximumPasswordLength} characters."));
         if (DisplayName is { Length: > 100 })
             errors.Add(new(nameof(DisplayName), "Keep the name under 100 characters."));
         return errors;

@@ -12,7 +12,8 @@ namespace Catalyst.Host.Mcp;
 [McpServerToolType]
 public sealed class AgentPlanTools
 {
-    private const string TaskIdDescription = "The task's id (a UUID). Its status must be `awaiting approval`; get_agent_task shows the plan.";
+    private const string TaskIdDescription = "The task's id (a UUID). Its status must be `awaiting-approval`; get_agent_task shows the plan and plan_expires_at, after which " +
+        "the task ends `cancelled` by itself.";
 
     [McpServerTool(Name = "approve_agent_plan", Title = "Approve an agent's plan", Destructive = false, OpenWorld = true,
         UseStructuredContent = true, OutputSchemaType = typeof(AgentTaskView))]
@@ -30,7 +31,8 @@ public sealed class AgentPlanTools
 
     [McpServerTool(Name = "reject_agent_plan", Title = "Reject an agent's plan", Destructive = true, OpenWorld = false,
         UseStructuredContent = true, OutputSchemaType = typeof(AgentTaskView))]
-    [Description("Rejects the plan: the task ends `cancelled` with nothing changed, and its workspace is released. Retry the task to plan again.")]
+    [Description("Rejects the plan: the task ends `cancelled` with nothing changed, and its workspace is released. Retry the task to plan again. " +
+                 "Destructive: the plan and the agent's session are discarded.")]
     public static async Task<CallToolResult> RejectAgentPlan(
         ClaimsPrincipal user, IMessageBus bus,
         [Description(TaskIdDescription)] string task_id,

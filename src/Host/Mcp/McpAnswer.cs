@@ -12,10 +12,14 @@ public static class McpAnswer
 {
     public static CallToolResult Ok<T>(T value)
     {
-        var json = JsonSerializer.SerializeToElement(value, CatalystMcp.Json);
+        var node = JsonSerializer.SerializeToNode(value, CatalystMcp.Json);
+        McpSpellings.InAnswer(node);
+        // Plain UTF-8 JSON: the same encoder as the serializer, so an apostrophe or a non-ASCII letter is not escaped.
+        var text = node?.ToJsonString(CatalystMcp.Json) ?? "null";
+        var json = JsonDocument.Parse(text).RootElement.Clone();
         return new CallToolResult
         {
-            Content = [new TextContentBlock { Text = json.GetRawText() }],
+            Content = [new TextContentBlock { Text = text }],
             StructuredContent = json,
         };
     }

@@ -26,9 +26,9 @@ public sealed class ProjectTools
     public static async Task<CallToolResult> CreateProject(
         ClaimsPrincipal user, IMessageBus bus,
         [Description("Display name, up to 100 characters, e.g. \"Billing service\".")] string name,
-        [Description("Short id used in URLs and by the other tools: 1 to 50 lowercase letters, digits and dashes, not starting or ending with a dash, e.g. \"billing-service\". Must be unused.")] string slug,
+        [Description("Short id used in URLs and by the other tools: 1 to 50 lowercase letters, digits and dashes, not starting or ending with a dash, e.g. \"billing-service\". Slugs are unique on the server; a used or reserved one is \"not available\".")] string slug,
         [Description("The git repository agents clone: https://host/owner/repo.git, git@host:owner/repo.git, ssh://…, or, where the server allows local repositories, file:///path or an absolute local path.")] string repository_url,
-        [Description("The branch tasks start from and open pull requests against. Default: main.")] string? default_branch = null,
+        [Description("The branch tasks start from and open pull requests against: a git branch name, not starting with a dash. Default: main.")] string? default_branch = null,
         [Description("The GitHub repository as owner/name, to link pull requests and issues. Optional.")] string? github_repository = null,
         [Description("How long one task may run before it is stopped, in seconds: 5 to 86400. Default: 3600.")] int? timeout_seconds = null,
         [Description("How many of the project's tasks may run at once: 1 to 100. Default: 2.")] int? max_concurrent_tasks = null,

@@ -27,6 +27,8 @@ public sealed class ErrorModel : PageModel
             null => (Title, Message),
             _ => ($"Error {code}", Message),
         };
+        // A field the input guard refused: its message names the field and says what to do.
+        if (code == 400 && HttpContext.Items[FormInputGuard.RefusalKey] is string refusal) (Title, Message) = ("Part of the form cannot be accepted", refusal);
         if (code is not null) Response.StatusCode = code.Value;
     }
 }

@@ -40,6 +40,7 @@ public static class CredentialsModule
         services.AddSingleton<LlmSpend>();
         services.AddSingleton<LlmPrices>();
         services.AddSingleton<LlmBroker>();
+        services.AddSingleton<BrokerMetrics>();
         services.AddSingleton<LlmBrokerEndpoint>();
         services.AddHostedService<LlmBrokerServer>();
 

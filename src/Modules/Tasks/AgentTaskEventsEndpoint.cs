@@ -20,7 +20,7 @@ public static class AgentTaskEventsEndpoint
     private static readonly TimeSpan StatusRecheck = TimeSpan.FromSeconds(2);
 
     public static async Task Get(string slug, Guid taskId, HttpContext http, ClaimsPrincipal user, IMessageBus bus, IQuerySession session,
-        TaskLiveFeed feed, TaskLogReader reader)
+        TaskLiveFeed feed, TaskLogReader reader, Metrics.TaskMetrics metrics)
     {
         var ct = http.RequestAborted;
         var project = await bus.InvokeAsync<ProjectRef?>(new FindMemberProject(user.UserId(), slug), ct);
@@ -44,6 +44,7 @@ public static class AgentTaskEventsEndpoint
         http.Response.Headers.CacheControl = "no-cache";
         http.Response.Headers["X-Accel-Buffering"] = "no";
         var writer = new SseWriter(http.Response, json);
+        using var client = metrics.FollowingLive();
 
         // Watch before reading the backlog, so nothing written in between is missed; duplicates are skipped by sequence.
         using var subscription = feed.Subscribe(taskId);
@@ -85,6 +86,10 @@ public static class AgentTaskEventsEndpoint
                     if (changed.Status.IsFinished()) last = await Backfill(writer, reader, taskId, last, levels, ct);
                     await writer.Status(status = changed.Status, ct,
                         changed.Status.IsFinished() ? await session.LoadAsync<AgentTask>(taskId, ct) : null);
+                    break;
+                case LinesStoredElsewhere elsewhere:
+                    last = await Backfill(writer, reader, taskId, last, levels, ct);
+                    await writer.Flush(ct);
                     break;
                 case UsageChangedItem:
                     await writer.Usage(ct);

@@ -16,6 +16,8 @@ public static class CancelAgentTaskHandler
         TaskLogWriter logs, TimeProvider clock, CancellationToken ct)
     {
         var outgoing = new OutgoingMessages();
+        // The all-zero id is no task's (and Marten refuses it as a stream id).
+        if (command.TaskId == Guid.Empty) return (Result<AgentTaskView>.NotFound("The task"), outgoing);
         var stream = await session.Events.FetchForWriting<AgentTask>(command.TaskId, ct);
         var task = stream.Aggregate;
         if (task is null || !await TaskAccess.CanSee(bus, command.UserId, task, ct)) return (Result<AgentTaskView>.NotFound("The task"), outgoing);
@@ -67,6 +69,7 @@ public static class RetryAgentTaskHandler
         IMessageBus bus, TaskLogWriter logs, TimeProvider clock, CancellationToken ct)
     {
         var outgoing = new OutgoingMessages();
+        if (command.TaskId == Guid.Empty) return (Result<AgentTaskCreatedResult>.NotFound("The task"), outgoing);
         var stream = await session.Events.FetchForWriting<AgentTask>(command.TaskId, ct);
         var task = stream.Aggregate;
         if (task is null || !await TaskAccess.CanSee(bus, command.UserId, task, ct)) return (Result<AgentTaskCreatedResult>.NotFound("The task"), outgoing);

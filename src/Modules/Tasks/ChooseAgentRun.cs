@@ -18,6 +18,7 @@ public static class ChooseAgentRunHandler
         TaskLogWriter logs, TimeProvider clock, CancellationToken ct)
     {
         var outgoing = new OutgoingMessages();
+        if (command.TaskId == Guid.Empty) return (Result<AgentTaskView>.NotFound("The task"), outgoing);
         var stream = await session.Events.FetchForWriting<AgentTask>(command.TaskId, ct);
         var parent = stream.Aggregate;
         if (parent is null || !await TaskAccess.CanSee(bus, command.UserId, parent, ct)) return (Result<AgentTaskView>.NotFound("The task"), outgoing);

@@ -21,11 +21,27 @@ public sealed record CreateAgentTask(
     TaskBudget? Budget = null)
 {
     public const int MaxInstructionsBytes = 100 * 1024;
+    /// <summary>The context given with the instructions: the agent gets both on its command line, which has a limit.</summary>
+    public const int MaxContextDetailsBytes = 64 * 1024;
+    public const int MaxNameLength = 100;
 
     /// <summary>What can be checked without asking anyone: the shape of the request.</summary>
     public IReadOnlyList<CommandError> Validate()
     {
         var errors = new List<CommandError>();
+        // Characters no field takes (PostgreSQL refuses NUL), before any other rule reads the text.
+        foreach (var error in new[]
+                 {
+                     TextInput.Check(nameof(ProjectSlug), "The project", ProjectSlug, MaxNameLength),
+                     TextInput.Check(nameof(Instructions), "The instructions", Instructions, int.MaxValue, multiLine: true),
+                     TextInput.Check(nameof(Provider), "The agent provider", Provider, MaxNameLength),
+                     TextInput.Check("CredentialId", "The credential", CredentialLabel, MaxNameLength),
+                     TextInput.Check("ContextDetails", "The context details", Context?.Snapshot, int.MaxValue, multiLine: true),
+                 }.OfType<CommandError>())
+            errors.Add(error);
+        if (errors.Count > 0) return errors;
+        if (Context?.Snapshot is { } details && Encoding.UTF8.GetByteCount(details) > MaxContextDetailsBytes)
+            errors.Add(new("ContextDetails", $"The context details are {Encoding.UTF8.GetByteCount(details) / 1024} KB; keep them to 64 KB (quote the parts the agent needs)."));
         if (string.IsNullOrWhiteSpace(ProjectSlug)) errors.Add(new(nameof(ProjectSlug), "Name the project (its slug)."));
         if (!AgentTaskTypes.All.Contains(Type ?? ""))
             errors.Add(new(nameof(Type), $"Choose a task type: {string.Join(", ", AgentTaskTypes.All)}."));

@@ -84,7 +84,7 @@ public static class GetAgentTaskHandler
 {
     public static async Task<AgentTaskDetails?> Handle(GetAgentTask query, IQuerySession session, IMessageBus bus, CancellationToken ct)
     {
-        var task = await session.LoadAsync<AgentTask>(query.TaskId, ct);
+        var task = query.TaskId == Guid.Empty ? null : await session.LoadAsync<AgentTask>(query.TaskId, ct);
         if (task is null || !await TaskAccess.CanSee(bus, query.UserId, task, ct)) return null;
         var events = await session.Events.FetchStreamAsync(task.Id, token: ct);
         int? position = null;
@@ -168,7 +168,7 @@ public static class GetAgentTaskLogsHandler
 {
     public static async Task<Result<AgentTaskLogPage>> Handle(GetAgentTaskLogs query, IQuerySession session, IMessageBus bus, TaskLogReader reader, CancellationToken ct)
     {
-        var task = await session.LoadAsync<AgentTask>(query.TaskId, ct);
+        var task = query.TaskId == Guid.Empty ? null : await session.LoadAsync<AgentTask>(query.TaskId, ct);
         if (task is null || !await TaskAccess.CanSee(bus, query.UserId, task, ct)) return Result<AgentTaskLogPage>.NotFound("The task");
 
         var levels = ParseLevels(query.Level, out var levelError);
@@ -180,7 +180,9 @@ public static class GetAgentTaskLogsHandler
         if (errors.Count > 0) return Result<AgentTaskLogPage>.Fail(errors);
 
         var lines = await reader.ReadAsync(task.Id, new TaskLogReader.Filter(query.AfterSequence, levels, query.Since, query.Until, query.Limit), ct);
-        return Result<AgentTaskLogPage>.Ok(new(task.Id, task.Status.Name(), lines, lines.Count > 0 ? lines[^1].Sequence : query.AfterSequence, task.Status.IsFinished()));
+        // Asked from beyond the end: the real end, so that a client following the task does not skip the lines still to come.
+        var last = lines.Count > 0 ? lines[^1].Sequence : Math.Min(query.AfterSequence, await reader.CountAsync(task.Id, ct));
+        return Result<AgentTaskLogPage>.Ok(new(task.Id, task.Status.Name(), lines, last, task.Status.IsFinished()));
     }
 
     /// <summary>"warn" means warn and worse: a level filter shows that level and the ones above it.</summary>

@@ -85,6 +85,8 @@ public static class PlanApprovalHandler
         var outgoing = new OutgoingMessages();
         var (stream, error) = await WaitingTask(session, bus, command.UserId, command.TaskId, ct);
         if (error is not null) return (error, outgoing);
+        if (TextInput.Check("Notes", "The notes", command.Notes, int.MaxValue, multiLine: true) is { } refused)
+            return (Result<AgentTaskView>.Fail(refused), outgoing);
         if (command.Notes is { Length: > PlanPhase.MaxNotesChars })
             return (Result<AgentTaskView>.Fail(new CommandError("Notes", $"Keep the notes for the agent under {PlanPhase.MaxNotesChars:N0} characters.")), outgoing);
 
@@ -104,6 +106,8 @@ public static class PlanApprovalHandler
         var outgoing = new OutgoingMessages();
         var (stream, error) = await WaitingTask(session, bus, command.UserId, command.TaskId, ct);
         if (error is not null) return (error, outgoing);
+        if (TextInput.Check("Reason", "The reason", command.Reason, int.MaxValue, multiLine: true) is { } refusedReason)
+            return (Result<AgentTaskView>.Fail(refusedReason), outgoing);
         if (command.Reason is { Length: > PlanPhase.MaxNotesChars })
             return (Result<AgentTaskView>.Fail(new CommandError("Reason", $"Keep the reason under {PlanPhase.MaxNotesChars:N0} characters.")), outgoing);
 
@@ -133,6 +137,7 @@ public static class PlanApprovalHandler
     private static async Task<(IEventStream<AgentTask>?, Result<AgentTaskView>?)> WaitingTask(IDocumentSession session, IMessageBus bus, Guid userId, Guid taskId,
         CancellationToken ct)
     {
+        if (taskId == Guid.Empty) return (null, Result<AgentTaskView>.NotFound("The task"));
         var stream = await session.Events.FetchForWriting<AgentTask>(taskId, ct);
         if (stream.Aggregate is not { } task || !await TaskAccess.CanSee(bus, userId, task, ct)) return (null, Result<AgentTaskView>.NotFound("The task"));
         if (task.Status != AgentTaskStatus.AwaitingApproval)

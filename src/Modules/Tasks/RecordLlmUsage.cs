@@ -29,5 +29,9 @@ public static class LlmUsageMeteredHandler
         Model = m.Model,
     };
 
-    public static void Handle(AgentTaskUsageChanged message, TaskLiveFeed feed) => feed.UsageChanged(message.TaskId);
+    public static async Task Handle(AgentTaskUsageChanged message, TaskLiveFeed feed, TaskFeedAcrossNodes nodes, CancellationToken ct)
+    {
+        feed.UsageChanged(message.TaskId);
+        await nodes.UsageChangedAsync(message.TaskId, ct);
+    }
 }

@@ -27,8 +27,15 @@ public static class TasksModule
                 .Index(t => t.ProjectId).Index(t => t.Status).Index(t => t.CreatedAt);
             opts.Storage.ExtendedSchemaObjects.Add(LogTable());
         });
+        services.ConfigureMarten((sp, opts) => opts.Listeners.Add(sp.GetRequiredService<Metrics.TaskMetricsListener>()));
+        services.AddSingleton<Metrics.TaskMetricsListener>();
+        services.AddSingleton<Metrics.TaskGauges>();
+        services.AddHostedService(sp => sp.GetRequiredService<Metrics.TaskGauges>());
+        services.AddSingleton<Metrics.TaskMetrics>();
 
         services.AddSingleton<TaskLiveFeed>();
+        services.AddSingleton<TaskFeedAcrossNodes>();
+        services.AddHostedService(sp => sp.GetRequiredService<TaskFeedAcrossNodes>());
         services.AddSingleton<TaskLogWriter>();
         services.AddSingleton<TaskLogReader>();
         services.AddSingleton<OutputInterpreter>();

@@ -68,7 +68,9 @@ public sealed class account_administration(AppFixture fixture) : IntegrationCont
         using var ada = await SignedUp("ada@example.com");
         using var bob = await SignedUp("bob@example.com");
         await ada.CreateProjectAsync("shared", "https://git.example.com/acme/shared.git");
-        (await ada.PostFormAsync("/projects/shared?handler=AddMember", new() { ["Email"] = "bob@example.com" })).StatusCode.ShouldBe(HttpStatusCode.Redirect);
+        (await ada.PostFormAsync("/projects/shared?handler=AddMember", new() { ["Email"] = "bob@example.com" }, formPage: "/projects/shared")).StatusCode.ShouldBe(HttpStatusCode.Redirect);
+        // The invitation is taken up at bob's next sign-in.
+        (await bob.PostFormAsync("/signin", new() { ["Email"] = "bob@example.com", ["Password"] = "correct horse battery" })).StatusCode.ShouldBe(HttpStatusCode.Redirect);
         (await bob.GetAsync("/projects/shared")).StatusCode.ShouldBe(HttpStatusCode.OK);
 
         var bobId = await UserId("bob@example.com");

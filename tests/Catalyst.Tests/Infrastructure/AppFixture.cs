@@ -70,6 +70,9 @@ public static class TestSettings
         ["Catalyst:Projects:LocalRepositoryRoots"] = Path.GetTempPath(),
         // Two test runs on one machine (two checkouts) must not hand the same sandbox user to two workspaces.
         ["Catalyst:Workspaces:SandboxUidBase"] = Environment.GetEnvironmentVariable("CATALYST_TEST_UID_BASE"),
+        // /metrics on the app's port to this bearer token; gauges read the database often enough for a test to see them move.
+        ["Catalyst:Metrics:Token"] = Catalyst.Tests.Operations.PrometheusScrape.Token,
+        ["Catalyst:Metrics:SampleSeconds"] = "0.2",
     };
 }
 

@@ -21,9 +21,9 @@ public sealed class HostProcess : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    /// <param name="settings">Extra environment variables (settings) for the Host.</param>
+    /// <param name="environment">Extra environment variables (settings) for the Host.</param>
     /// <param name="hostDirectory">Where Catalyst.Host.dll is (a published build); default: the Host's build output.</param>
-    public static async Task<HostProcess> StartAsync(string dataDirectory, int port, IReadOnlyDictionary<string, string>? settings = null, string? hostDirectory = null)
+    public static async Task<HostProcess> StartAsync(string dataDirectory, int port, IReadOnlyDictionary<string, string>? environment = null, string? hostDirectory = null)
     {
         hostDirectory ??= HostBuildOutput();
         var start = new ProcessStartInfo("dotnet", [Path.Combine(hostDirectory, "Catalyst.Host.dll")])
@@ -39,7 +39,7 @@ public sealed class HostProcess : IAsyncDisposable
         start.Environment["CATALYST_DATA_DIR"] = dataDirectory;
         start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        foreach (var (key, value) in settings ?? new Dictionary<string, string>()) start.Environment[key] = value;
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) start.Environment[key] = value;
         var host = new HostProcess(Process.Start(start)!);
         host._process.OutputDataReceived += (_, e) => { lock (host._output) host._output.AppendLine(e.Data); };
         host._process.ErrorDataReceived += (_, e) => { lock (host._output) host._output.AppendLine(e.Data); };

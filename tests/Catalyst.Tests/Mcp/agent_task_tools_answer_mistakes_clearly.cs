@@ -24,15 +24,17 @@ public sealed class agent_task_tools_answer_mistakes_clearly(BrowserFixture fixt
         await using var client = await Connect(person);
         var slug = await NewProject(client);
 
-        var error = await CallFails(client, "create_agent_task", Task(slug, instructions: "   ", type: "cleanup"));
-        error.ShouldContain("Write the instructions: what should the agent do?");
-        error.ShouldContain("Choose a task type: pr-review, issue-fix, feature-dev, refactor.");
+        (await CallFails(client, "create_agent_task", Task(slug, instructions: "   ")))
+            .ShouldBe("Write the instructions: what should the agent do?");
+        (await CallFails(client, "create_agent_task", Task(slug, type: "cleanup")))
+            .ShouldBe("Invalid arguments for create_agent_task: “type” must be one of pr-review, issue-fix, feature-dev, refactor; “cleanup” is not.");
 
         var noNumber = Task(slug);
         noNumber["context"] = "issue";
         (await CallFails(client, "create_agent_task", noNumber)).ShouldBe("A pull request or issue context needs its number.");
         noNumber["context"] = "slack";
-        (await CallFails(client, "create_agent_task", noNumber)).ShouldBe("The context is manual, pull_request or issue.");
+        (await CallFails(client, "create_agent_task", noNumber))
+            .ShouldBe("Invalid arguments for create_agent_task: “context” must be one of manual, pull-request, issue; “slack” is not.");
     }
 
     [Fact]
@@ -78,9 +80,12 @@ public sealed class agent_task_tools_answer_mistakes_clearly(BrowserFixture fixt
         var person = await SignedUpWithToken();
         await using var client = await Connect(person);
 
-        foreach (var id in new[] { Guid.NewGuid().ToString(), "not-a-task-id" })
-        foreach (var tool in new[] { "get_agent_task", "cancel_agent_task", "retry_agent_task", "get_agent_task_logs" })
-            (await CallFails(client, tool, new() { ["task_id"] = id })).ShouldBe("The task was not found.", $"{tool} {id}");
+        foreach (var tool in new[] { "get_agent_task", "cancel_agent_task", "retry_agent_task", "get_agent_task_logs", "wait_for_agent_task", "approve_agent_plan", "reject_agent_plan" })
+        {
+            (await CallFails(client, tool, new() { ["task_id"] = Guid.NewGuid().ToString() })).ShouldBe("The task was not found.", tool);
+            (await CallFails(client, tool, new() { ["task_id"] = "not-a-task-id" }))
+                .ShouldBe($"Invalid arguments for {tool}: “task_id” must be a UUID such as 0192f0c4-5b7e-7c3a-9d2e-4f6a8b1c2d3e, as the tools return it.", tool);
+        }
     }
 
     [Fact]
@@ -91,8 +96,12 @@ public sealed class agent_task_tools_answer_mistakes_clearly(BrowserFixture fixt
         var slug = await NewProject(client);
 
         var error = await CallFails(client, "list_agent_tasks", new() { ["project"] = slug, ["status"] = "done", ["type"] = "chore" });
-        error.ShouldContain("Unknown status “done”: use pending, provisioning, running, awaiting approval, awaiting choice, completed, failed, cancelled or timeout.");
-        error.ShouldContain("Unknown type “chore”: use pr-review, issue-fix, feature-dev, refactor.");
+        error.ShouldContain("“status” must be one of pending, provisioning, running, awaiting-approval, awaiting-choice, completed, failed, cancelled, timeout; “done” is not.");
+        error.ShouldContain("“type” must be one of pr-review, issue-fix, feature-dev, refactor; “chore” is not.");
+
+        // The spellings of the prose that came before are still understood.
+        (await Call(client, "list_agent_tasks", new() { ["project"] = slug, ["status"] = "awaiting approval" })).GetProperty("total").GetInt32().ShouldBe(0);
+        (await Call(client, "list_agent_tasks", new() { ["project"] = slug, ["status"] = "Awaiting_Choice", ["type"] = "feature_dev" })).GetProperty("total").GetInt32().ShouldBe(0);
 
         var empty = await Call(client, "list_agent_tasks", new() { ["project"] = slug, ["status"] = "running" });
         empty.GetProperty("tasks").GetArrayLength().ShouldBe(0);

@@ -102,11 +102,11 @@ public sealed class an_agent_task_is_followed_to_the_end_over_mcp(BrowserFixture
         (since.Count + until.Count).ShouldBeGreaterThanOrEqualTo(all.Count);
 
         (await CallFails(client, "get_agent_task_logs", new() { ["task_id"] = taskId.ToString(), ["level"] = "loud" }))
-            .ShouldBe("Unknown level “loud”: use debug, info, warn or error.");
+            .ShouldBe("Invalid arguments for get_agent_task_logs: “level” must be one of debug, info, warn, error; “loud” is not.");
         (await CallFails(client, "get_agent_task_logs", new() { ["task_id"] = taskId.ToString(), ["since"] = "yesterday" }))
-            .ShouldBe("“since” is not a time: use ISO 8601, such as 2026-11-25T10:00:00Z.");
+            .ShouldBe("Invalid arguments for get_agent_task_logs: “since” is not a time: use ISO 8601, such as 2026-11-25T10:00:00Z.");
         (await CallFails(client, "get_agent_task_logs", new() { ["task_id"] = taskId.ToString(), ["limit"] = 5000 }))
-            .ShouldBe("The limit is between 1 and 1000 lines.");
+            .ShouldBe("Invalid arguments for get_agent_task_logs: “limit” must be between 1 and 1,000; 5000 is not.");
         (await CallFails(client, "get_agent_task_logs", new()
         {
             ["task_id"] = taskId.ToString(), ["since"] = "2026-11-25T10:00:00Z", ["until"] = "2026-11-25T09:00:00Z",

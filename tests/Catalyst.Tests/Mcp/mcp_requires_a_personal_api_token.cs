@@ -40,9 +40,10 @@ public sealed class mcp_requires_a_personal_api_token(BrowserFixture fixture) : 
         var response = await PostInitialize(null);
         response.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
         response.Headers.WwwAuthenticate.ToString().ShouldStartWith("Bearer");
-        // Said in words a developer reading a client's error can act on, not a sign-in page.
-        response.Content.Headers.ContentType!.MediaType.ShouldBe("text/plain");
-        (await response.Content.ReadAsStringAsync()).ShouldContain("Authorization: Bearer cat_");
+        // A JSON-RPC error an MCP client can read, in words a developer can act on, not a sign-in page.
+        response.Content.Headers.ContentType!.MediaType.ShouldBe("application/json");
+        using var error = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        error.RootElement.GetProperty("error").GetProperty("message").GetString()!.ShouldContain("Authorization: Bearer cat_");
     }
 
     [Fact]
@@ -51,7 +52,8 @@ public sealed class mcp_requires_a_personal_api_token(BrowserFixture fixture) : 
         var person = await SignedUpWithToken();
         var wrong = await PostInitialize($"Bearer {person.Token}x");
         wrong.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
-        (await wrong.Content.ReadAsStringAsync()).ShouldStartWith("The API token is unknown or revoked.");
+        using (var error = System.Text.Json.JsonDocument.Parse(await wrong.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)))
+            error.RootElement.GetProperty("error").GetProperty("message").GetString()!.ShouldStartWith("The API token is unknown or revoked.");
         (await PostInitialize("Bearer cat_not-a-token")).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
         (await PostInitialize("Bearer ")).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
 

@@ -24,8 +24,8 @@ public sealed class parallel_runs_over_mcp(BrowserFixture fixture) : McpContext(
         created.GetProperty("status").GetString().ShouldBe("running");
         var requestId = created.GetProperty("task_id").GetGuid();
 
-        var request = await WaitForStatus(client, requestId, "awaiting choice", "failed", "completed");
-        request.GetProperty("status").GetString().ShouldBe("awaiting choice", request.GetProperty("error").ToString());
+        var request = await WaitForStatus(client, requestId, "awaiting-choice", "failed", "completed");
+        request.GetProperty("status").GetString().ShouldBe("awaiting-choice", request.GetProperty("error").ToString());
         request.GetProperty("is_parallel").GetBoolean().ShouldBeTrue();
         request.GetProperty("can_retry").GetBoolean().ShouldBeFalse();
         var details = await Call(client, "get_agent_task", new() { ["task_id"] = requestId.ToString() });
@@ -70,7 +70,7 @@ public sealed class parallel_runs_over_mcp(BrowserFixture fixture) : McpContext(
         (await CallFails(client, "create_parallel_agent_task", new()
         {
             ["project"] = project, ["type"] = "feature-dev", ["instructions"] = "x", ["runs"] = new[] { Run() },
-        })).ShouldBe("Ask for 2 to 5 runs; this asks for 1. A single run is a plain task: start it without runs.");
+        })).ShouldBe("Invalid arguments for create_parallel_agent_task: “runs” has 1 item; give 2 to 5 items.");
         (await CallFails(client, "create_parallel_agent_task", new()
         {
             ["project"] = project, ["type"] = "feature-dev", ["instructions"] = "x", ["runs"] = new[] { Run(), Run("nope") },
@@ -90,6 +90,6 @@ public sealed class parallel_runs_over_mcp(BrowserFixture fixture) : McpContext(
         (await CallFails(bobs, "get_agent_task", new() { ["task_id"] = request })).ShouldBe("The task was not found.");
         (await CallFails(client, "choose_agent_run", new() { ["task_id"] = request, ["run_id"] = Guid.NewGuid().ToString() }))
             .ShouldBe("That run is not one of this request's runs.");
-        await WaitForStatus(client, Guid.Parse(request), "awaiting choice", "failed");
+        await WaitForStatus(client, Guid.Parse(request), "awaiting-choice", "failed");
     }
 }

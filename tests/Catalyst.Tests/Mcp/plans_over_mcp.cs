@@ -28,8 +28,8 @@ public sealed class plans_over_mcp(BrowserFixture fixture) : McpContext(fixture)
         var project = await NewRepositoryProject(client);
 
         var taskId = await StartPlanFirst(client, project);
-        var waiting = await WaitForStatus(client, taskId, "awaiting approval", "failed", "completed");
-        waiting.GetProperty("status").GetString().ShouldBe("awaiting approval", waiting.GetProperty("error").ToString());
+        var waiting = await WaitForStatus(client, taskId, "awaiting-approval", "failed", "completed");
+        waiting.GetProperty("status").GetString().ShouldBe("awaiting-approval", waiting.GetProperty("error").ToString());
         waiting.GetProperty("plan").GetString().ShouldBe("1. Add CHANGES.md");
         waiting.GetProperty("plan_first").GetBoolean().ShouldBeTrue();
         waiting.GetProperty("can_decide_plan").GetBoolean().ShouldBeTrue();
@@ -48,7 +48,7 @@ public sealed class plans_over_mcp(BrowserFixture fixture) : McpContext(fixture)
             .ShouldBe("Its plan is not waiting for approval: the task is completed.");
 
         var second = await StartPlanFirst(client, project);
-        await WaitForStatus(client, second, "awaiting approval");
+        await WaitForStatus(client, second, "awaiting-approval");
         var rejected = await Call(client, "reject_agent_plan", new() { ["task_id"] = second.ToString(), ["reason"] = "Not now." });
         rejected.GetProperty("status").GetString().ShouldBe("cancelled");
         rejected.GetProperty("error").GetString().ShouldBe("The plan was rejected: Not now.");
@@ -64,6 +64,8 @@ public sealed class plans_over_mcp(BrowserFixture fixture) : McpContext(fixture)
         {
             ["project"] = project, ["type"] = "feature-dev", ["instructions"] = "Fix it.", ["provider"] = "aider", ["credential"] = "work", ["plan_first"] = true,
         })).ShouldContain("Aider cannot write a plan for approval first.");
-        (await CallFails(client, "approve_agent_plan", new() { ["task_id"] = "not-a-task" })).ShouldBe("The task was not found.");
+        (await CallFails(client, "approve_agent_plan", new() { ["task_id"] = Guid.NewGuid().ToString() })).ShouldBe("The task was not found.");
+        (await CallFails(client, "approve_agent_plan", new() { ["task_id"] = "not-a-task" }))
+            .ShouldBe("Invalid arguments for approve_agent_plan: “task_id” must be a UUID such as 0192f0c4-5b7e-7c3a-9d2e-4f6a8b1c2d3e, as the tools return it.");
     }
 }

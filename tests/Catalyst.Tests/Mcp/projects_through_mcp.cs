@@ -44,14 +44,16 @@ public sealed class projects_through_mcp(BrowserFixture fixture) : McpContext(fi
             ["repository_url"] = "not a repository",
             ["timeout_seconds"] = 2,
         });
-        error.ShouldContain("Give the project a name.");
-        error.ShouldContain("The slug is what appears in URLs");
-        error.ShouldContain("Enter a git repository");
-        error.ShouldContain("The task timeout must be between 5 and 86400 seconds.");
+        error.ShouldContain("“name” is empty; give a value.");
+        error.ShouldContain("“slug” must be 1 to 50 lowercase letters, digits and dashes");
+        error.ShouldContain("“timeout_seconds” must be between 5 and 86,400; 2 is not.");
+        // What only the project rules know is said in their words.
+        (await CallFails(client, "create_project", new() { ["name"] = "Name", ["slug"] = "fine-slug", ["repository_url"] = "not a repository" }))
+            .ShouldContain("Enter a git repository");
 
         var slug = await NewProject(client);
         var taken = await CallFails(client, "create_project", new() { ["name"] = "Again", ["slug"] = slug, ["repository_url"] = "https://git.example.com/acme/app.git" });
-        taken.ShouldBe($"The slug “{slug}” is taken; choose another.");
+        taken.ShouldBe($"The slug “{slug}” is not available; choose another.");
     }
 
     [Fact]

@@ -56,7 +56,10 @@ public sealed class projects_pages(AppFixture fixture) : IntegrationContext(fixt
         (await ada.PostFormAsync("/projects/new", Form("One", "taken"))).StatusCode.ShouldBe(HttpStatusCode.Redirect);
         var duplicate = await ada.PostFormAsync("/projects/new", Form("Two", "taken"));
         duplicate.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
-        FieldError(await duplicate.Content.ReadAsStringAsync(), "Form.Slug").ShouldContain("is taken");
+        FieldError(await duplicate.Content.ReadAsStringAsync(), "Form.Slug").ShouldContain("is not available");
+        // A reserved slug gets the very same words, so the answer never tells whether someone else's project exists.
+        var reserved = await ada.PostFormAsync("/projects/new", Form("Four", "settings"));
+        FieldError(await reserved.Content.ReadAsStringAsync(), "Form.Slug").ShouldBe(FieldError(await duplicate.Content.ReadAsStringAsync(), "Form.Slug").Replace("taken", "settings"));
 
         var badNumber = Form("Three", "three");
         badNumber["Form.TimeoutSeconds"] = "soon";
@@ -81,19 +84,42 @@ public sealed class projects_pages(AppFixture fixture) : IntegrationContext(fixt
     }
 
     [Fact]
-    public async Task a_member_added_by_email_sees_the_project()
+    public async Task a_member_added_by_email_sees_the_project_after_signing_in()
     {
         using var ada = await SignedUp("ada@example.com");
         using var bob = await SignedUp("bob@example.com");
         (await ada.PostFormAsync("/projects/new", Form("Shared", "shared"))).StatusCode.ShouldBe(HttpStatusCode.Redirect);
 
-        var unknown = await ada.PostFormAsync("/projects/shared?handler=AddMember", new() { ["Email"] = "nobody@example.com" }, formPage: "/projects/shared");
-        unknown.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
-        (await unknown.Content.ReadAsStringAsync()).ShouldContain("ask them to sign up first");
-
-        var added = await ada.PostFormAsync("/projects/shared?handler=AddMember", new() { ["Email"] = "bob@example.com" }, formPage: "/projects/shared");
+        var added = await ada.PostFormAsync("/projects/shared?handler=AddMember", new() { ["Email"] = "Bob@example.com" }, formPage: "/projects/shared");
         added.StatusCode.ShouldBe(HttpStatusCode.Redirect);
+        (await ada.GetHtmlAsync("/projects/shared")).ShouldContain("bob@example.com");
+
+        // The invitation is taken up at bob's next sign-in.
+        (await bob.PostFormAsync("/signin", new() { ["Email"] = "bob@example.com", ["Password"] = "correct horse battery" })).StatusCode.ShouldBe(HttpStatusCode.Redirect);
         (await bob.GetHtmlAsync("/projects")).ShouldContain("Shared");
         (await bob.GetHtmlAsync("/projects/shared")).ShouldContain("ada@example.com");
+    }
+
+    [Fact]
+    public async Task adding_a_member_answers_the_same_whether_or_not_the_email_has_an_account()
+    {
+        using var ada = await SignedUp("ada@example.com");
+        using var bob = await SignedUp("bob@example.com");
+        (await ada.PostFormAsync("/projects/new", Form("Shared", "shared"))).StatusCode.ShouldBe(HttpStatusCode.Redirect);
+
+        var known = await ada.PostFormAsync("/projects/shared?handler=AddMember", new() { ["Email"] = "bob@example.com" }, formPage: "/projects/shared");
+        var unknown = await ada.PostFormAsync("/projects/shared?handler=AddMember", new() { ["Email"] = "nobody@example.com" }, formPage: "/projects/shared");
+
+        unknown.StatusCode.ShouldBe(known.StatusCode);
+        unknown.StatusCode.ShouldBe(HttpStatusCode.Redirect);
+        unknown.Headers.Location.ShouldBe(known.Headers.Location);
+        var page = await ada.GetHtmlAsync("/projects/shared");
+        page.ShouldContain("bob@example.com");
+        page.ShouldContain("nobody@example.com");
+        page.ShouldNotContain("sign up first");
+
+        // Someone who signs up later with the invited address joins then.
+        using var nobody = await SignedUp("nobody@example.com");
+        (await nobody.GetHtmlAsync("/projects")).ShouldContain("Shared");
     }
 }

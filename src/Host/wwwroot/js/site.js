@@ -9,6 +9,10 @@
     { code: "4..", swap: true, error: true },
     { code: "...", swap: false, error: true },
   ];
+  // The page's Content-Security-Policy allows no inline style: htmx's indicator rules are in site.css instead.
+  htmx.config.includeIndicatorStyles = false;
+  // Nor may a swap copy a style attribute across (htmx would set it with setAttribute, an inline style).
+  htmx.config.attributesToSettle = ["class", "width", "height"];
   // No copy of a page in the browser's storage: Back asks the server, which sends a signed-out person to sign in.
   htmx.config.historyCacheSize = 0;
   htmx.config.refreshOnHistoryMiss = true;
@@ -16,12 +20,6 @@
 
 // Behaviours of the pages, wired by data attributes (no inline handlers: the Content-Security-Policy forbids them).
 (function () {
-  // A select that submits its form when it changes (the log's level filter).
-  document.addEventListener("change", function (e) {
-    var select = e.target.closest && e.target.closest("select[data-autosubmit]");
-    if (select && select.form) select.form.requestSubmit();
-  });
-
   // A log box follows new lines while its reader is at the bottom; scrolled up, it stays put and offers "Jump to latest".
   var nearBottom = function (box) { return box.scrollHeight - box.scrollTop - box.clientHeight < 24; };
   var follow = function (box) {
@@ -155,3 +153,9 @@
     if (target && !target.dataset.edited) target.value = slugify(e.target.value);
   });
 })();
+
+// Inline handlers are refused by the Content-Security-Policy: a select marked data-submit-on-change submits its form here.
+document.addEventListener("change", function (event) {
+  var target = event.target;
+  if (target instanceof HTMLElement && target.hasAttribute("data-submit-on-change") && target.form) target.form.requestSubmit();
+});

@@ -31,7 +31,7 @@ public sealed class LlmBrokerEndpoint
 /// loopback port by default) and on the Unix socket that local sandboxes get, and answers nothing but broker calls.
 /// It logs nothing of its own: a request line would carry a token (Gemini's <c>?key=</c>).
 /// </summary>
-public sealed class LlmBrokerServer(IConfiguration configuration, LlmBroker broker, LlmBrokerEndpoint endpoint, ILogger<LlmBrokerServer> logger)
+public sealed class LlmBrokerServer(IConfiguration configuration, LlmBroker broker, BrokerMetrics metrics, LlmBrokerEndpoint endpoint, ILogger<LlmBrokerServer> logger)
     : IHostedService, IAsyncDisposable
 {
     public const string UrlsKey = "Catalyst:Broker:Urls";
@@ -65,6 +65,7 @@ public sealed class LlmBrokerServer(IConfiguration configuration, LlmBroker brok
             kestrel.ListenUnixSocket(_socket);
         });
         _app = builder.Build();
+        _app.Use((context, next) => metrics.Measure(context, next));
         _app.Run(broker.HandleAsync);
         await _app.StartAsync(cancellationToken);
 

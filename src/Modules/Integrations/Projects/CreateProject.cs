@@ -14,7 +14,7 @@ public static class CreateProjectHandler
         var errors = settings.Validate(localRepositories);
         if (errors.Count > 0) return Result<ProjectView>.Fail(errors);
         if (await session.Query<Project>().AnyAsync(p => p.Slug == settings.Slug, ct))
-            return Result<ProjectView>.Fail(new CommandError(nameof(settings.Slug), $"The slug “{settings.Slug}” is taken; choose another.", ErrorKind.Conflict));
+            return Result<ProjectView>.Fail(new CommandError(nameof(settings.Slug), ProjectSettings.SlugNotAvailable(settings.Slug), ErrorKind.Conflict));
 
         var now = clock.GetUtcNow();
         var project = new Project

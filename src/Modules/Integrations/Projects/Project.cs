@@ -12,6 +12,8 @@ public sealed record Project
     public required string DefaultBranch { get; init; }
     public string? GitHubRepository { get; init; }
     public List<Guid> MemberIds { get; init; } = [];
+    /// <summary>Email addresses (lower case) invited to the project; each becomes a member when that person next signs in or up.</summary>
+    public List<string> InvitedEmails { get; init; } = [];
     public ProjectLimits Limits { get; init; } = new();
     public ProjectHooks Hooks { get; init; } = ProjectHooks.None;
     public ProjectSandbox Sandbox { get; init; } = ProjectSandbox.None;
@@ -36,10 +38,11 @@ public sealed record ProjectView(
     Guid Id, string Name, string Slug, string RepositoryUrl, string DefaultBranch, string? GitHubRepository,
     int TimeoutSeconds, int MaxConcurrentTasks, IReadOnlyList<Guid> MemberIds, Guid CreatedBy, DateTimeOffset CreatedAt)
 {
+    public IReadOnlyList<string> InvitedEmails { get; init; } = [];
     public ProjectHooks Hooks { get; init; } = ProjectHooks.None;
     public ProjectSandbox Sandbox { get; init; } = ProjectSandbox.None;
     public TaskBudget TaskBudget { get; init; } = TaskBudget.None;
 
     public static ProjectView From(Project p) => new(p.Id, p.Name, p.Slug, p.RepositoryUrl, p.DefaultBranch, p.GitHubRepository,
-        p.Limits.TimeoutSeconds, p.Limits.MaxConcurrentTasks, p.MemberIds, p.CreatedBy, p.CreatedAt) { Hooks = p.Hooks, Sandbox = p.Sandbox, TaskBudget = p.TaskBudget };
+        p.Limits.TimeoutSeconds, p.Limits.MaxConcurrentTasks, p.MemberIds, p.CreatedBy, p.CreatedAt) { Hooks = p.Hooks, Sandbox = p.Sandbox, TaskBudget = p.TaskBudget, InvitedEmails = p.InvitedEmails };
 }

@@ -27,6 +27,9 @@ public sealed partial record ProjectSettings(
     [GeneratedRegex(@"^[A-Za-z0-9-]+/[A-Za-z0-9._-]+$")]
     private static partial Regex GitHubPattern();
 
+    /// <summary>One answer for a slug that is reserved and one that a project (anyone's) has: the form never tells that another user's project exists.</summary>
+    public static string SlugNotAvailable(string slug) => $"The slug “{slug}” is not available; choose another.";
+
     public string Branch => string.IsNullOrWhiteSpace(DefaultBranch) ? "main" : DefaultBranch.Trim();
 
     /// <summary>Shell commands run in the clone before the agent, one per entry; blank entries are dropped.</summary>
@@ -60,21 +63,32 @@ public sealed partial record ProjectSettings(
     public IReadOnlyList<CommandError> Validate(LocalRepositoryRoots localRepositories)
     {
         var errors = new List<CommandError>();
+        // Characters no field takes, before any other rule reads the text.
+        foreach (var error in new[]
+                 {
+                     TextInput.Check(nameof(Name), "The name", Name, int.MaxValue),
+                     TextInput.Check(nameof(RepositoryUrl), "The repository", RepositoryUrl, MaxRepositoryUrlLength),
+                     TextInput.Check(nameof(DefaultBranch), "The default branch", DefaultBranch, MaxBranchLength),
+                     TextInput.Check(nameof(GitHubRepository), "The GitHub repository", GitHubRepository, 140),
+                 }.OfType<CommandError>())
+            errors.Add(error);
+        if (errors.Count > 0) return errors;
+
         if (string.IsNullOrWhiteSpace(Name)) errors.Add(new(nameof(Name), "Give the project a name."));
         else if (Name.Trim().Length > 100) errors.Add(new(nameof(Name), "Keep the name under 100 characters."));
 
         if (string.IsNullOrWhiteSpace(Slug) || !SlugPattern().IsMatch(Slug))
             errors.Add(new(nameof(Slug), "The slug is what appears in URLs: 1 to 50 lowercase letters, digits and dashes, not starting or ending with a dash (e.g. my-service)."));
         else if (ReservedSlugs.Contains(Slug))
-            errors.Add(new(nameof(Slug), $"“{Slug}” is reserved; choose another slug."));
+            errors.Add(new(nameof(Slug), SlugNotAvailable(Slug)));
 
         if (!IsRepository(RepositoryUrl))
             errors.Add(new(nameof(RepositoryUrl), "Enter a git repository: https://host/owner/repo.git, git@host:owner/repo.git, ssh://…, file:///path or an absolute local path."));
         else if (localRepositories.Refusal(RepositoryUrl) is { } refusal)
             errors.Add(new(nameof(RepositoryUrl), refusal));
 
-        if (!BranchPattern().IsMatch(Branch) || Branch.Contains("..") || Branch.StartsWith('/') || Branch.EndsWith('/'))
-            errors.Add(new(nameof(DefaultBranch), "Enter a branch name such as main."));
+        if (!IsBranchName(Branch))
+            errors.Add(new(nameof(DefaultBranch), "Enter a branch name such as main: letters, digits and . _ / -, not starting with a dash, a dot or a slash."));
 
         if (!string.IsNullOrWhiteSpace(GitHubRepository) && !GitHubPattern().IsMatch(GitHubRepository.Trim()))
             errors.Add(new(nameof(GitHubRepository), "Enter the GitHub repository as owner/name, or leave it empty."));
@@ -122,6 +136,16 @@ public sealed partial record ProjectSettings(
             }
         }
     }
+
+    public const int MaxBranchLength = 200;
+    public const int MaxRepositoryUrlLength = 2000;
+
+    /// <summary>A name git takes as a branch (git check-ref-format), and that no git command can read as an option (no leading dash).</summary>
+    public static bool IsBranchName(string branch) =>
+        branch.Length <= MaxBranchLength && BranchPattern().IsMatch(branch)
+        && !branch.StartsWith('-') && !branch.StartsWith('.') && !branch.StartsWith('/') && !branch.EndsWith('/') && !branch.EndsWith('.')
+        && !branch.Contains("..") && !branch.Contains("//") && !branch.Contains("/.") && !branch.Contains("/-")
+        && !branch.EndsWith(".lock", StringComparison.Ordinal) && branch != "HEAD";
 
     public static bool IsRepository(string? url)
     {

@@ -119,6 +119,9 @@ public sealed partial record AgentTask
     public AgentTaskStatus Status { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset? StartedAt { get; init; }
+    /// <summary>When the task last joined the queue, and when its workspace was last asked for (metrics and alerts read them).</summary>
+    public DateTimeOffset? QueuedAt { get; init; }
+    public DateTimeOffset? WorkspaceRequestedAt { get; init; }
     public DateTimeOffset? EndedAt { get; init; }
     public string? Error { get; init; }
     public string? Summary { get; init; }
@@ -195,8 +198,8 @@ public sealed partial record AgentTask
         Budget = e.Budget ?? TaskBudget.None,
     };
 
-    public AgentTask Apply(AgentTaskQueued _) => this;
-    public AgentTask Apply(WorkspaceRequested _) => this with { Status = AgentTaskStatus.Provisioning };
+    public AgentTask Apply(AgentTaskQueued e) => this with { QueuedAt = e.At };
+    public AgentTask Apply(WorkspaceRequested e) => this with { Status = AgentTaskStatus.Provisioning, WorkspaceRequestedAt = e.At };
     public AgentTask Apply(WorkspaceReady _) => this;
     // A plan-first task starts twice (plan, then execution); it started when its first phase did.
     public AgentTask Apply(AgentRunStarted e) => this with { Status = AgentTaskStatus.Running, StartedAt = StartedAt ?? e.At };

@@ -9,6 +9,8 @@ public abstract record FeedItem;
 public sealed record LogsWritten(IReadOnlyList<AgentTaskLog> Lines) : FeedItem;
 public sealed record StatusChangedItem(AgentTaskStatus Status) : FeedItem;
 public sealed record UsageChangedItem : FeedItem;
+/// <summary>Another node stored the task's lines up to <see cref="UpTo"/> (0: unknown, re-read): read them from the database.</summary>
+public sealed record LinesStoredElsewhere(long UpTo) : FeedItem;
 
 /// <summary>
 /// In-process fan-out of a task's new log lines and status changes to whoever watches it (SSE streams).
@@ -31,6 +33,14 @@ public sealed class TaskLiveFeed
 
     /// <summary>The broker metered a request of the task: its page refreshes the usage and budget it shows.</summary>
     public void UsageChanged(Guid taskId) => Send(taskId, new UsageChangedItem());
+
+    public void StoredElsewhere(Guid taskId, long upTo) => Send(taskId, new LinesStoredElsewhere(upTo));
+
+    /// <summary>Notices may have been missed (the link to the database dropped): every viewer re-reads its task.</summary>
+    public void ResyncAll()
+    {
+        foreach (var taskId in _watchers.Keys) Send(taskId, new LinesStoredElsewhere(0));
+    }
 
     public int WatcherCount(Guid taskId) => _watchers.TryGetValue(taskId, out var set) ? set.Count : 0;
 
@@ -76,9 +86,11 @@ public sealed class TaskLiveFeed
 
 public static class AgentTaskStatusChangedHandler
 {
-    public static object[] Handle(AgentTaskStatusChanged message, TaskLiveFeed feed, TaskLogWriter logs)
+    public static async Task<object[]> Handle(AgentTaskStatusChanged message, TaskLiveFeed feed, TaskFeedAcrossNodes nodes, TaskLogWriter logs,
+        CancellationToken ct)
     {
         feed.StatusChanged(message.TaskId, message.Status);
+        await nodes.StatusChangedAsync(message.TaskId, message.Status, ct);
         if (message.Status.IsFinished()) logs.Forget(message.TaskId);
         // Every way a task ends (or stops to wait for its plan's approval) sends this message: its broker token dies with it.
         return message.Status.IsFinished() || message.Status == AgentTaskStatus.AwaitingApproval

@@ -7,19 +7,14 @@ namespace Catalyst.Tasks.Logs;
 
 /// <summary>
 /// Numbers and stores log lines (binary COPY: hundreds of thousands of lines a second), then hands them to live viewers.
-/// One writer per task at a time keeps the sequence gap-free.
+/// The numbers come from the database in the transaction that stores the lines, under a lock of the task's own, so Hosts
+/// sharing one database never hand out the same number or leave a gap; within a node, one writer per task at a time.
 /// </summary>
-public sealed class TaskLogWriter(IDocumentStore store, TaskLiveFeed feed, TimeProvider clock)
+public sealed class TaskLogWriter(IDocumentStore store, TaskLiveFeed feed, TaskFeedAcrossNodes nodes, TimeProvider clock, Metrics.TaskMetrics metrics)
 {
     public const string Table = "tasks.agent_task_logs";
 
-    private readonly ConcurrentDictionary<Guid, TaskSequence> _sequences = new();
-
-    private sealed class TaskSequence
-    {
-        public readonly SemaphoreSlim Lock = new(1, 1);
-        public long? Last;
-    }
+    private readonly ConcurrentDictionary<Guid, SemaphoreSlim> _writers = new();
 
     public Task SystemAsync(Guid taskId, string message, TaskLogLevel level, CancellationToken ct) =>
         WriteAsync(taskId, [new NewLogEntry(clock.GetUtcNow(), level, TaskLogKinds.System, message)], ct);
@@ -27,42 +22,45 @@ public sealed class TaskLogWriter(IDocumentStore store, TaskLiveFeed feed, TimeP
     public async Task<IReadOnlyList<AgentTaskLog>> WriteAsync(Guid taskId, IReadOnlyList<NewLogEntry> entries, CancellationToken ct)
     {
         if (entries.Count == 0) return [];
-        var sequence = _sequences.GetOrAdd(taskId, _ => new TaskSequence());
-        await sequence.Lock.WaitAsync(ct);
+        var writer = _writers.GetOrAdd(taskId, _ => new SemaphoreSlim(1, 1));
+        await writer.WaitAsync(ct);
         try
         {
             await using var connection = store.Storage.Database.CreateConnection();
             await connection.OpenAsync(ct);
-            sequence.Last ??= await LastSequenceAsync(connection, taskId, ct);
+            await using var transaction = await connection.BeginTransactionAsync(ct);
+            await LockTaskAsync(connection, transaction, taskId, ct);
+            var next = await LastSequenceAsync(connection, transaction, taskId, ct);
 
             var stored = new List<AgentTaskLog>(entries.Count);
-            var next = sequence.Last.Value;
             foreach (var e in entries) stored.Add(new AgentTaskLog(taskId, ++next, e.At, e.Level, e.Kind, e.Message, e.Metadata));
-            try
-            {
-                await CopyAsync(connection, stored, ct);
-            }
-            catch
-            {
-                sequence.Last = null; // re-read on the next write, so a failed write leaves no gap
-                throw;
-            }
-            sequence.Last = next;
+            await CopyAsync(connection, stored, ct);
+            await nodes.LinesStoredAsync(connection, transaction, taskId, next, ct);
+            await transaction.CommitAsync(ct);
+            metrics.LogLines.Add(stored.Count);
             feed.Publish(taskId, stored);
             return stored;
         }
         finally
         {
-            sequence.Lock.Release();
+            writer.Release();
         }
     }
 
     /// <summary>A finished task writes no more: drop its counter.</summary>
-    public void Forget(Guid taskId) => _sequences.TryRemove(taskId, out _);
+    public void Forget(Guid taskId) => _writers.TryRemove(taskId, out _);
 
-    private static async Task<long> LastSequenceAsync(NpgsqlConnection connection, Guid taskId, CancellationToken ct)
+    /// <summary>Held until the transaction ends: the task's next numbers are this writer's, on whichever node.</summary>
+    private static async Task LockTaskAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid taskId, CancellationToken ct)
     {
-        await using var command = new NpgsqlCommand($"select coalesce(max(seq), 0) from {Table} where task_id = $1", connection);
+        await using var command = new NpgsqlCommand("select pg_advisory_xact_lock($1)", connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter { Value = BitConverter.ToInt64(taskId.ToByteArray(), 8) });
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    private static async Task<long> LastSequenceAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid taskId, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand($"select coalesce(max(seq), 0) from {Table} where task_id = $1", connection, transaction);
         command.Parameters.Add(new NpgsqlParameter { Value = taskId });
         return (long)(await command.ExecuteScalarAsync(ct))!;
     }

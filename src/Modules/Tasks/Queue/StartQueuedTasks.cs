@@ -2,6 +2,7 @@ using Catalyst.Contracts;
 using Catalyst.Tasks.Domain;
 using Catalyst.Tasks.Logs;
 using Marten;
+using Npgsql;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Wolverine;
@@ -32,6 +33,9 @@ public sealed class TaskLimits
 
 public static class StartQueuedTasksHandler
 {
+    /// <summary>The advisory lock key of the scheduler ("catalyst" in ASCII).</summary>
+    public const long SchedulerLock = 0x63_61_74_61_6c_79_73_74;
+
     /// <summary>
     /// The pure part: given what runs now and what waits (oldest first), which waiting tasks may start.
     /// </summary>
@@ -61,6 +65,14 @@ public static class StartQueuedTasksHandler
         var outgoing = new OutgoingMessages();
         // A Host on its way down starts nothing: waiting tasks stay queued for the next start.
         if (lifetime.ApplicationStopping.IsCancellationRequested) return outgoing;
+        // One pass at a time across every Host of this database: the lock is held until this pass's changes commit, so
+        // the next pass (on any node) counts what this one started, and the limits hold for the whole installation.
+        await session.BeginTransactionAsync(ct);
+        await using (var command = new NpgsqlCommand("select pg_advisory_xact_lock($1)", session.Connection))
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = SchedulerLock });
+            await command.ExecuteNonQueryAsync(ct);
+        }
         var active = (await session.Query<AgentTask>()
             .Where(t => t.Status == AgentTaskStatus.Provisioning || t.Status == AgentTaskStatus.Running).ToListAsync(ct))
             .Where(t => !t.IsParallel).ToList(); // a parallel request runs nothing itself: only its runs hold slots

@@ -10,8 +10,9 @@ public sealed class ProjectForm
     public string RepositoryUrl { get; set; } = "";
     public string? DefaultBranch { get; set; } = "main";
     public string? GitHubRepository { get; set; }
-    public int TimeoutSeconds { get; set; } = ProjectLimits.DefaultTimeoutSeconds;
-    public int MaxConcurrentTasks { get; set; } = 2;
+    // Nullable so that an emptied field reaches the project rules, which say once, in words, what to enter.
+    public int? TimeoutSeconds { get; set; } = ProjectLimits.DefaultTimeoutSeconds;
+    public int? MaxConcurrentTasks { get; set; } = 2;
     public bool SlugEditable { get; set; } = true;
 
     /// <summary>One shell command per line.</summary>
@@ -29,7 +30,7 @@ public sealed class ProjectForm
 
     public decimal? TaskBudgetUsd { get; set; }
 
-    public ProjectSettings ToSettings() => new(Name ?? "", Slug ?? "", RepositoryUrl ?? "", DefaultBranch, GitHubRepository, TimeoutSeconds, MaxConcurrentTasks)
+    public ProjectSettings ToSettings() => new(Name ?? "", Slug ?? "", RepositoryUrl ?? "", DefaultBranch, GitHubRepository, TimeoutSeconds ?? 0, MaxConcurrentTasks ?? 0)
     {
         PreHooks = Lines(PreHooks),
         PostHooks = Lines(PostHooks),

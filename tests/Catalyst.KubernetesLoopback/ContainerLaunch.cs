@@ -1,0 +1,172 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+
+namespace Catalyst.KubernetesLoopback;
+
+/// <summary>
+/// How the kubelet stand-in turns a pod's single container into a local process: environment resolved from
+/// values, Secrets and ConfigMaps; volumes as directories under the pod's root; and, since a process cannot
+/// mount, every mountPath (and the directories an image carries, see <see cref="ImageMount"/>) rewritten to
+/// its local directory in the command, the arguments, the literal environment values and the working directory.
+/// </summary>
+internal sealed class ContainerLaunch
+{
+    public required string FileName { get; init; }
+    public required IReadOnlyList<string> Arguments { get; init; }
+    public required IReadOnlyDictionary<string, string> Environment { get; init; }
+    public required string WorkingDirectory { get; init; }
+    public required IReadOnlyList<(string MountPath, string HostPath)> Mounts { get; init; }
+
+    /// <summary>A reason the container cannot be created (CreateContainerConfigError and its message), or the launch.</summary>
+    public static (ContainerLaunch? Launch, string? Reason, string? Message) Prepare(ObjectStore store, LoopbackOptions options, JsonObject pod, string root)
+    {
+        var ns = (string)pod["metadata"]!["namespace"]!;
+        var spec = pod["spec"]!;
+        var container = spec["containers"]![0]!;
+        var image = (string?)container["image"] ?? "";
+
+        var volumes = new Dictionary<string, string>();
+        foreach (var volume in spec["volumes"] as JsonArray ?? [])
+        {
+            var name = (string)volume!["name"]!;
+            var directory = Directory.CreateDirectory(Path.Combine(root, "volumes", name)).FullName;
+            volumes[name] = directory;
+            if (volume["secret"] is { } secretVolume)
+            {
+                var secret = store.Get(ResourceCatalog.Secrets, ns, (string)secretVolume["secretName"]!);
+                if (secret is null && secretVolume["optional"]?.GetValue<bool>() != true)
+                    return (null, "CreateContainerConfigError", $"secret \"{secretVolume["secretName"]}\" not found");
+                foreach (var (key, value) in secret?["data"] as JsonObject ?? [])
+                    File.WriteAllBytes(Path.Combine(directory, key), Convert.FromBase64String((string)value!));
+            }
+            else if (volume["configMap"] is { } configMapVolume)
+            {
+                var configMap = store.Get(ResourceCatalog.ConfigMaps, ns, (string)configMapVolume["name"]!);
+                if (configMap is null && configMapVolume["optional"]?.GetValue<bool>() != true)
+                    return (null, "CreateContainerConfigError", $"configmap \"{configMapVolume["name"]}\" not found");
+                foreach (var (key, value) in configMap?["data"] as JsonObject ?? [])
+                    File.WriteAllText(Path.Combine(directory, key), (string?)value ?? "");
+            }
+        }
+
+        var mounts = new List<(string MountPath, string HostPath)>();
+        foreach (var carried in options.Images.Where(i => i.Matches(image)))
+            mounts.Add((carried.MountPath.TrimEnd('/'), Path.GetFullPath(carried.HostDirectory)));
+        foreach (var mount in container["volumeMounts"] as JsonArray ?? [])
+        {
+            var name = (string)mount!["name"]!;
+            if (!volumes.TryGetValue(name, out var directory))
+                return (null, "CreateContainerConfigError", $"volume \"{name}\" of volumeMount not found in the pod's volumes");
+            if ((string?)mount["subPath"] is { Length: > 0 } subPath) directory = Directory.CreateDirectory(Path.Combine(directory, subPath)).FullName;
+            mounts.Add((((string)mount["mountPath"]!).TrimEnd('/'), directory));
+        }
+        mounts.Sort((a, b) => b.MountPath.Length.CompareTo(a.MountPath.Length));
+        string Rewrite(string text) => ContainerLaunch.Rewrite(text, mounts);
+
+        var environment = new Dictionary<string, string>();
+        foreach (var source in container["envFrom"] as JsonArray ?? [])
+        {
+            var prefix = (string?)source!["prefix"] ?? "";
+            if (source["secretRef"] is { } secretRef)
+            {
+                var secret = store.Get(ResourceCatalog.Secrets, ns, (string)secretRef["name"]!);
+                if (secret is null && secretRef["optional"]?.GetValue<bool>() != true)
+                    return (null, "CreateContainerConfigError", $"secret \"{secretRef["name"]}\" not found");
+                foreach (var (key, value) in secret?["data"] as JsonObject ?? [])
+                    environment[prefix + key] = Encoding.UTF8.GetString(Convert.FromBase64String((string)value!));
+            }
+            else if (source["configMapRef"] is { } configMapRef)
+            {
+                var configMap = store.Get(ResourceCatalog.ConfigMaps, ns, (string)configMapRef["name"]!);
+                if (configMap is null && configMapRef["optional"]?.GetValue<bool>() != true)
+                    return (null, "CreateContainerConfigError", $"configmap \"{configMapRef["name"]}\" not found");
+                foreach (var (key, value) in configMap?["data"] as JsonObject ?? [])
+                    environment[prefix + key] = Rewrite((string?)value ?? "");
+            }
+        }
+        foreach (var variable in container["env"] as JsonArray ?? [])
+        {
+            var name = (string)variable!["name"]!;
+            if (variable["valueFrom"] is not { } from)
+            {
+                environment[name] = Rewrite(Expand((string?)variable["value"] ?? "", environment));
+                continue;
+            }
+            if (from["secretKeyRef"] is { } secretKey)
+            {
+                var secret = store.Get(ResourceCatalog.Secrets, ns, (string)secretKey["name"]!);
+                var optional = secretKey["optional"]?.GetValue<bool>() == true;
+                if (secret is null)
+                {
+                    if (optional) continue;
+                    return (null, "CreateContainerConfigError", $"secret \"{secretKey["name"]}\" not found");
+                }
+                if (secret["data"]?[(string)secretKey["key"]!] is not { } encoded)
+                {
+                    if (optional) continue;
+                    return (null, "CreateContainerConfigError", $"couldn't find key {secretKey["key"]} in Secret {ns}/{secretKey["name"]}");
+                }
+                environment[name] = Encoding.UTF8.GetString(Convert.FromBase64String((string)encoded!));
+            }
+            else if (from["configMapKeyRef"] is { } configMapKey)
+            {
+                var configMap = store.Get(ResourceCatalog.ConfigMaps, ns, (string)configMapKey["name"]!);
+                if ((string?)configMap?["data"]?[(string)configMapKey["key"]!] is { } value) environment[name] = Rewrite(value);
+                else if (configMapKey["optional"]?.GetValue<bool>() != true)
+                    return (null, "CreateContainerConfigError", $"couldn't find key {configMapKey["key"]} in ConfigMap {ns}/{configMapKey["name"]}");
+            }
+            else if ((string?)from["fieldRef"]?["fieldPath"] is { } fieldPath)
+            {
+                JsonNode? node = pod;
+                foreach (var part in fieldPath.Split('.')) node = node?[part];
+                environment[name] = fieldPath == "status.podIP" ? "127.0.0.1" : node?.ToString() ?? "";
+            }
+        }
+
+        var command = (container["command"] as JsonArray ?? []).Select(c => Rewrite(Expand((string)c!, environment))).ToList();
+        var args = (container["args"] as JsonArray ?? []).Select(a => Rewrite(Expand((string)a!, environment))).ToList();
+        if (command.Count == 0)
+        {
+            var entrypoint = options.Images.FirstOrDefault(i => i.Matches(image))?.Entrypoint;
+            if (entrypoint is null) return (null, "CreateContainerError", $"the loopback kubelet knows no entrypoint of image \"{image}\": give the container a command");
+            command = entrypoint.Select(Rewrite).ToList();
+        }
+
+        var workingDirectory = (string?)container["workingDir"] is { Length: > 0 } dir ? Rewrite(dir) : Directory.CreateDirectory(Path.Combine(root, "root")).FullName;
+        Directory.CreateDirectory(workingDirectory);
+        var processEnvironment = new Dictionary<string, string>
+        {
+            ["PATH"] = System.Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/bin:/usr/bin:/bin",
+            ["HOSTNAME"] = (string)pod["metadata"]!["name"]!,
+            ["HOME"] = Directory.CreateDirectory(Path.Combine(root, "home")).FullName,
+        };
+        foreach (var (key, value) in options.ProcessEnvironment) processEnvironment[key] = value;
+        foreach (var (key, value) in environment) processEnvironment[key] = value;
+
+        return (new ContainerLaunch
+        {
+            FileName = command[0],
+            Arguments = [.. command.Skip(1), .. args],
+            Environment = processEnvironment,
+            WorkingDirectory = workingDirectory,
+            Mounts = mounts,
+        }, null, null);
+    }
+
+    /// <summary>Replaces a mountPath where it stands as a path (alone, or followed by '/'), not inside a longer name.</summary>
+    internal static string Rewrite(string text, IReadOnlyList<(string MountPath, string HostPath)> mounts)
+    {
+        foreach (var (mountPath, hostPath) in mounts)
+        {
+            if (mountPath.Length == 0) continue;
+            text = Regex.Replace(text, $@"(?<![\w.\-/]){Regex.Escape(mountPath)}(?=/|$|[^\w.\-])", hostPath.Replace("$", "$$"));
+        }
+        return text;
+    }
+
+    /// <summary>Kubernetes' $(VAR) expansion in command, args and env values; $$(VAR) stays literal.</summary>
+    internal static string Expand(string text, IReadOnlyDictionary<string, string> environment) =>
+        Regex.Replace(text, @"\$\$|\$\(([A-Za-z_][A-Za-z0-9_.\-]*)\)", m =>
+            m.Value == "$$" ? "$" : environment.TryGetValue(m.Groups[1].Value, out var value) ? value : m.Value);
+}
