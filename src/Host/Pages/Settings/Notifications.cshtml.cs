@@ -26,6 +26,15 @@ public sealed class NotificationsModel(IMessageBus bus, SmtpSettings smtp) : Cat
 
     private async Task<IActionResult> Save(bool newSecret, CancellationToken ct)
     {
+        // A checkbox posted as anything but true/false: said beside it, and shown unticked (the tag helper cannot render "yes").
+        if (ModelState[nameof(Email)] is { Errors.Count: > 0 })
+        {
+            Settings = await bus.InvokeAsync<NotificationSettings>(new GetNotificationSettings(CurrentUserId), ct);
+            ModelState.Remove(nameof(Email));
+            ModelState.SetModelValue(nameof(Email), "false", "false");
+            ModelState.AddModelError(nameof(Email), "Email is a checkbox: send true or false.");
+            return InvalidForm();
+        }
         var result = await bus.InvokeAsync<Result<NotificationSettings>>(new SaveNotificationSettings(CurrentUserId, WebhookUrl, Email, newSecret), ct);
         Settings = result.Value ?? await bus.InvokeAsync<NotificationSettings>(new GetNotificationSettings(CurrentUserId), ct);
         if (!result.Succeeded) return Rejected(result);
