@@ -39,3 +39,6 @@ public sealed record ProjectHooks(IReadOnlyList<string> Pre, IReadOnlyList<strin
 
     public bool IsEmpty => Pre.Count == 0 && Post.Count == 0;
 }
+
+/// <summary>The projects a person is a member of (for pages of other modules that list across them).</summary>
+public sealed record ListMemberProjects(Guid UserId);

@@ -16,6 +16,10 @@ public static class Platform
         var services = builder.Services;
         // A fixed, predictable address unless ASPNETCORE_URLS (or Urls) says otherwise.
         if (string.IsNullOrWhiteSpace(builder.Configuration["urls"])) builder.WebHost.UseUrls("http://localhost:5080");
+        // The modules' wwwroot files (/_content/Catalyst.*/...) are found through the static web assets manifest of a build;
+        // ASP.NET Core reads it by itself only in Development, and `dotnet run` runs Production. A published build has no
+        // manifest (the files are copied under wwwroot/_content) and this does nothing there.
+        if (!builder.Environment.IsDevelopment()) builder.WebHost.UseStaticWebAssets();
         services.AddSingleton(database);
         services.AddSingleton(TimeProvider.System);
 
@@ -89,6 +93,18 @@ public static class Platform
         app.UseMiddleware<Mcp.McpHttpGuard>();
         app.UseMiddleware<RequestInputGuard>();
         app.UseStaticFiles();
+        // Everything past the static files is someone's data: no browser or proxy keeps it, so Back after sign-out
+        // asks the server again (and is sent to sign in) instead of showing the signed-out person's pages.
+        app.Use((context, next) =>
+        {
+            context.Response.OnStarting(() =>
+            {
+                if (!context.Response.Headers.ContainsKey(Microsoft.Net.Http.Headers.HeaderNames.CacheControl))
+                    context.Response.Headers.CacheControl = "no-store";
+                return Task.CompletedTask;
+            });
+            return next(context);
+        });
         app.UseRouting();
         app.UseAuthentication();
         app.UseAuthorization();

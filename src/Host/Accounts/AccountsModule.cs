@@ -26,7 +26,13 @@ public static class AccountsModule
                 .UniqueIndex(u => u.Email).Index(u => u.GitHubId);
             opts.Schema.For<ApiToken>().DatabaseSchemaName("accounts")
                 .UniqueIndex(t => t.Hash).Index(t => t.UserId);
+            opts.Schema.For<AccountSession>().DatabaseSchemaName("accounts").Index(s => s.UserId);
+            opts.Schema.For<Catalyst.Host.Notifications.NotificationSettings>().DatabaseSchemaName("accounts");
+            opts.Schema.For<Invitation>().DatabaseSchemaName("accounts").UniqueIndex(i => i.Hash);
         });
+        services.AddSingleton<SignUpPolicy>();
+        services.AddSingleton<Catalyst.Host.Notifications.SmtpSettings>();
+        services.AddHttpClient(Catalyst.Host.Notifications.SendAgentTaskNotificationHandler.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(10));
 
         var auth = services.AddAuthentication(o =>
             {
@@ -48,6 +54,7 @@ public static class AccountsModule
                 o.Cookie.SameSite = SameSiteMode.Lax;
                 o.SlidingExpiration = true;
                 o.ExpireTimeSpan = TimeSpan.FromDays(14);
+                o.Events.OnValidatePrincipal = AccountSessions.ValidateAsync;
                 // Machine endpoints answer 401, never a redirect to a sign-in page.
                 o.Events.OnRedirectToLogin = context =>
                 {
@@ -97,10 +104,18 @@ public static class AccountsModule
             string? Text(string name) => root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 
             var bus = context.HttpContext.RequestServices.GetRequiredService<IMessageBus>();
-            var account = await bus.InvokeAsync<AccountSummary>(
+            var account = await bus.InvokeAsync<AccountSummary?>(
                 new SignInWithGitHub(root.GetProperty("id").GetInt64(), Text("login") ?? "github-user", Text("email"), Text("name")),
                 context.HttpContext.RequestAborted);
-            context.Principal = new ClaimsPrincipal(Identity(account, CookieAuthenticationDefaults.AuthenticationScheme));
+            if (account is null)
+            {
+                // A new person while sign-up is not open: GitHub is no way around the policy.
+                context.Fail(SignUpHandler.Closed);
+                return;
+            }
+            var identity = Identity(account, CookieAuthenticationDefaults.AuthenticationScheme);
+            identity.AddClaim(await AccountSessions.StartAsync(context.HttpContext, account.Id));
+            context.Principal = new ClaimsPrincipal(identity);
             await bus.InvokeAsync(new AcceptProjectInvitations(account.Id, account.Email), context.HttpContext.RequestAborted);
         };
     }
@@ -126,9 +141,9 @@ public static class AccountsModule
 
     public static async Task SignInAsync(HttpContext context, AccountSummary account)
     {
-        await context.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme,
-            new ClaimsPrincipal(Identity(account, CookieAuthenticationDefaults.AuthenticationScheme)),
-            new AuthenticationProperties { IsPersistent = true });
+        var identity = Identity(account, CookieAuthenticationDefaults.AuthenticationScheme);
+        identity.AddClaim(await AccountSessions.StartAsync(context, account.Id));
+        await context.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, new ClaimsPrincipal(identity), new AuthenticationProperties { IsPersistent = true });
         // Projects that invited this address take the person in now.
         await context.RequestServices.GetRequiredService<IMessageBus>()
             .InvokeAsync(new AcceptProjectInvitations(account.Id, account.Email), context.RequestAborted);

@@ -11,6 +11,8 @@ public sealed record CatalystUser
     public string? GitHubLogin { get; init; }
     public bool IsAdmin { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
+    /// <summary>Set by an admin: the account cannot sign in, and its open sessions stop working.</summary>
+    public DateTimeOffset? DisabledAt { get; init; }
 
     public static string Normalise(string email) => email.Trim().ToLowerInvariant();
 }

@@ -55,6 +55,8 @@ public static class RegisterAccountHandler
         return Result<AccountSummary>.Ok(new(user.Id, user.Email, user.DisplayName, user.IsAdmin));
     }
 
+    public static CatalystUser WithPassword(CatalystUser user, string password) => user with { PasswordHash = Hasher.HashPassword(user, password) };
+
     public static PasswordVerificationResult Verify(CatalystUser user, string password) =>
         user.PasswordHash is null ? PasswordVerificationResult.Failed : Hasher.VerifyHashedPassword(user, user.PasswordHash, password);
 }

@@ -9,6 +9,7 @@ public sealed record CheckPassword(string Email, string Password);
 public static class CheckPasswordHandler
 {
     public const string WrongCredentials = "That email and password do not match an account.";
+    public const string Disabled = "This account is disabled: ask an administrator of this Catalyst to enable it.";
 
     public static async Task<Result<AccountSummary>> Handle(CheckPassword command, IQuerySession session, CancellationToken ct)
     {
@@ -16,6 +17,7 @@ public static class CheckPasswordHandler
         var user = await session.Query<CatalystUser>().FirstOrDefaultAsync(u => u.Email == email, ct);
         if (user is null || RegisterAccountHandler.Verify(user, command.Password ?? "") == PasswordVerificationResult.Failed)
             return Result<AccountSummary>.Fail(new CommandError("", WrongCredentials));
+        if (user.DisabledAt is not null) return Result<AccountSummary>.Fail(new CommandError("", Disabled));
         return Result<AccountSummary>.Ok(new(user.Id, user.Email, user.DisplayName, user.IsAdmin));
     }
 }
@@ -25,7 +27,7 @@ public sealed record SignInWithGitHub(long GitHubId, string Login, string? Email
 
 public static class SignInWithGitHubHandler
 {
-    public static async Task<AccountSummary> Handle(SignInWithGitHub command, IDocumentSession session, TimeProvider clock, CancellationToken ct)
+    public static async Task<AccountSummary?> Handle(SignInWithGitHub command, IDocumentSession session, TimeProvider clock, SignUpPolicy policy, CancellationToken ct)
     {
         var user = await session.Query<CatalystUser>().FirstOrDefaultAsync(u => u.GitHubId == command.GitHubId, ct);
         var email = CatalystUser.Normalise(command.Email ?? $"{command.Login}@users.noreply.github.com");
@@ -34,6 +36,7 @@ public static class SignInWithGitHubHandler
             // An existing local account with the same verified email gets the GitHub identity linked to it.
             user = await session.Query<CatalystUser>().FirstOrDefaultAsync(u => u.Email == email, ct);
             var first = user is null && !await session.Query<CatalystUser>().AnyAsync(ct);
+            if (user is null && !first && !policy.Open) return null;
             user = (user ?? new CatalystUser
             {
                 Id = Guid.CreateVersion7(),

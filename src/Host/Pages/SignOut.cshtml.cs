@@ -13,6 +13,8 @@ public sealed class SignOutModel : PageModel
 
     public async Task<IActionResult> OnPostAsync()
     {
+        // The session ends on the server too: the cookie, or a copy of it, signs no one in any more.
+        await Catalyst.Host.Accounts.AccountSessions.EndAsync(HttpContext);
         await HttpContext.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
         return Redirect("/signin");
     }

@@ -50,7 +50,7 @@ public static class AgentTaskEventsEndpoint
         using var subscription = feed.Subscribe(taskId);
         last = await Backfill(writer, reader, taskId, last, levels, ct);
         var status = task.Status;
-        await writer.Status(status, ct);
+        await writer.Status(status, ct, task);
 
         while (!status.IsFinished())
         {
@@ -66,7 +66,7 @@ public static class AgentTaskEventsEndpoint
                 // Quiet for a while: a dropped notification must not leave the stream open forever.
                 var current = await session.LoadAsync<AgentTask>(taskId, ct);
                 last = await Backfill(writer, reader, taskId, last, levels, ct);
-                if (current is not null && current.Status != status) await writer.Status(status = current.Status, ct);
+                if (current is not null && current.Status != status) await writer.Status(status = current.Status, ct, current);
                 continue;
             }
 
@@ -84,7 +84,8 @@ public static class AgentTaskEventsEndpoint
                     break;
                 case StatusChangedItem changed:
                     if (changed.Status.IsFinished()) last = await Backfill(writer, reader, taskId, last, levels, ct);
-                    await writer.Status(status = changed.Status, ct);
+                    await writer.Status(status = changed.Status, ct,
+                        changed.Status.IsFinished() ? await session.LoadAsync<AgentTask>(taskId, ct) : null);
                     break;
                 case LinesStoredElsewhere elsewhere:
                     last = await Backfill(writer, reader, taskId, last, levels, ct);
@@ -135,10 +136,11 @@ public static class AgentTaskEventsEndpoint
             if (_buffer.Length > 32_000) await Flush(ct);
         }
 
-        public async Task Status(AgentTaskStatus status, CancellationToken ct)
+        /// <param name="task">The task as it is now, for a finished status: whether it made commits changes what the badge says.</param>
+        public async Task Status(AgentTaskStatus status, CancellationToken ct, AgentTask? task = null)
         {
             _buffer.Append("event: status\n");
-            Data(json ? JsonSerializer.Serialize(new { status = status.Name() }) : LogLineHtml.Badge(status));
+            Data(json ? JsonSerializer.Serialize(new { status = status.Name() }) : LogLineHtml.Badge(status, task?.Commits.Count ?? 0, task?.RunIds.Count > 0));
             await Flush(ct);
         }
 
@@ -178,9 +180,16 @@ public static class LogLineHtml
     public static string Render(AgentTaskLog line)
     {
         var e = HtmlEncoder.Default;
-        return $"<div class=\"logline {line.LevelName} kind-{e.Encode(line.Kind)}\" data-seq=\"{line.Sequence}\"><span class=\"seq\">{line.Sequence}</span>" +
+        // A tool call and its result fold to one line until opened: the agent's own words stay readable between them.
+        var foldable = line.Kind is TaskLogKinds.ToolCall or TaskLogKinds.ToolResult
+            ? " foldable\" tabindex=\"0\" role=\"button\" aria-expanded=\"false\" title=\"Open or fold this " + (line.Kind == TaskLogKinds.ToolCall ? "tool call" : "tool result") : "";
+        return $"<div class=\"logline {line.LevelName} kind-{e.Encode(line.Kind)}{foldable}\" data-seq=\"{line.Sequence}\"><span class=\"seq\">{line.Sequence}</span>" +
                $"<time class=\"ts\" datetime=\"{line.Timestamp:O}\">{line.Timestamp:HH:mm:ss}</time><span class=\"msg\">{e.Encode(line.Message)}</span></div>";
     }
 
-    public static string Badge(AgentTaskStatus status) => $"<span class=\"badge {status.Name()}\">{status.Name()}</span>";
+    public static string Badge(AgentTaskStatus status, int commits = 0, bool parallel = false)
+    {
+        var (label, tone) = AgentTask.Display(status, commits, parallel);
+        return $"<span class=\"badge {tone}\">{label}</span>";
+    }
 }

@@ -23,6 +23,11 @@ public sealed record AgentTaskView(
     public bool CanDecidePlan => Status == "awaiting approval";
 
     public bool IsFinished => AgentTaskStatusNames.TryParse(Status, out var s) && s.IsFinished();
+    /// <summary>What the badge says and how it looks: see <see cref="AgentTask.Display"/>.</summary>
+    public string StatusLabel => AgentTaskStatusNames.TryParse(Status, out var s) ? AgentTask.Display(s, Commits.Count, IsParallel).Label : Status;
+    public string StatusTone => AgentTaskStatusNames.TryParse(Status, out var s) ? AgentTask.Display(s, Commits.Count, IsParallel).Tone : Status;
+    /// <summary>Cancelled (by its owner, or a plan left undecided): its message is information, not an error.</summary>
+    public bool IsCancelled => Status == "cancelled";
     public bool CanCancel => !IsFinished && !CancelRequested;
     public bool CanRetry => Status is "failed" or "cancelled" or "timeout" && RetriedAs is null && !IsParallel && ParentId is null;
 
@@ -75,6 +80,8 @@ public sealed record AgentTaskDetails(AgentTaskView Task, IReadOnlyList<Timeline
 
     /// <summary>A completed task with pushed commits and no pull request yet, on a project linked to a GitHub repository.</summary>
     public bool CanOpenPullRequest { get; init; }
+    /// <summary>The task's project, when the page has it at hand (for links to the changes).</summary>
+    public ProjectRef? Project { get; init; }
 }
 
 public sealed record GetAgentTask(Guid UserId, Guid TaskId);

@@ -84,7 +84,7 @@ public static class WorkspaceLifecycleHandler
         {
             AgentTaskStatus.Completed => $"Task completed: {summary}.",
             _ => $"Task ended {status.Name()}: {error}",
-        }, status == AgentTaskStatus.Completed ? TaskLogLevel.Info : TaskLogLevel.Error, ct);
+        }, status is AgentTaskStatus.Completed or AgentTaskStatus.Cancelled ? TaskLogLevel.Info : TaskLogLevel.Error, ct);
 
         var exitCode = message.Result?.PreHookFailure is null ? message.ExitCode : null; // the agent never ran
         stream.AppendOne(new AgentTaskFinished(status, error, summary, exitCode, message.At));

@@ -72,7 +72,7 @@ public sealed class every_page_keeps_its_content_security_policy(BrowserFixture 
         await page.FillAsync("#Instructions", "for i in 1 2 3; do echo \"line $i\"; sleep 0.3; done");
         await page.ClickAsync("button:has-text('Start task')");
         await page.WaitForURLAsync($"**/projects/{slug}/agents/*");
-        await Assertions.Expect(page.Locator("#task-status .badge")).ToHaveTextAsync("completed", new() { Timeout = 30_000 });
+        await Assertions.Expect(page.Locator("#task-status .badge")).ToHaveTextAsync("completed · no changes", new() { Timeout = 30_000 }); // it commits nothing
         await page.SelectOptionAsync("#level", "warn");
         await page.WaitForURLAsync("**level=warn*");
 

@@ -114,6 +114,30 @@ public abstract class BrowserContext(BrowserFixture fixture)
         return slug;
     }
 
+    /// <summary>
+    /// Runs a test's steps on <paramref name="page"/>; when one fails, a screenshot of the page goes into the test results
+    /// (TestResults/screenshots/&lt;test&gt;.png, and attached to the test's result).
+    /// </summary>
+    protected static async Task WithScreenshotOnFailure(IPage page, Func<Task> steps, [System.Runtime.CompilerServices.CallerMemberName] string test = "")
+    {
+        try
+        {
+            await steps();
+        }
+        catch
+        {
+            try
+            {
+                var directory = Path.Combine(AppContext.BaseDirectory, "TestResults", "screenshots");
+                Directory.CreateDirectory(directory);
+                var png = await page.ScreenshotAsync(new() { FullPage = true, Path = Path.Combine(directory, $"{test}.png") });
+                TestContext.Current.AddAttachment($"{test}.png", png, "image/png");
+            }
+            catch (PlaywrightException) { }
+            throw;
+        }
+    }
+
     /// <summary>htmx has finished swapping and settling: the next click goes to htmx, not to a half-processed page.</summary>
     protected static Task HtmxSettled(IPage page) =>
         page.WaitForFunctionAsync("() => window.htmx && !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')");

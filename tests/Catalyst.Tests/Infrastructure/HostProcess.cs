@@ -21,9 +21,11 @@ public sealed class HostProcess : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    public static async Task<HostProcess> StartAsync(string dataDirectory, int port, IReadOnlyDictionary<string, string>? environment = null)
+    /// <param name="environment">Extra environment variables (settings) for the Host.</param>
+    /// <param name="hostDirectory">Where Catalyst.Host.dll is (a published build); default: the Host's build output.</param>
+    public static async Task<HostProcess> StartAsync(string dataDirectory, int port, IReadOnlyDictionary<string, string>? environment = null, string? hostDirectory = null)
     {
-        var hostDirectory = HostBuildOutput();
+        hostDirectory ??= HostBuildOutput();
         var start = new ProcessStartInfo("dotnet", [Path.Combine(hostDirectory, "Catalyst.Host.dll")])
         {
             RedirectStandardOutput = true,
@@ -62,11 +64,19 @@ public sealed class HostProcess : IAsyncDisposable
     /// <summary>The Host's own build output (same configuration as these tests), as `dotnet run --project src/Host` runs it.</summary>
     private static string HostBuildOutput()
     {
-        var configuration = AppContext.BaseDirectory.Contains("/bin/Release/") ? "Release" : "Debug";
+        var directory = Path.Combine(RepositoryRoot(), "src", "Host", "bin", Configuration, "net10.0");
+        return File.Exists(Path.Combine(directory, "Catalyst.Host.dll")) ? directory : throw new InvalidOperationException($"Build the Host first: {directory}");
+    }
+
+    /// <summary>The configuration these tests were built in (Release or Debug).</summary>
+    public static string Configuration => AppContext.BaseDirectory.Contains("/bin/Release/") ? "Release" : "Debug";
+
+    /// <summary>The checkout these tests run from (the directory of Catalyst.sln).</summary>
+    public static string RepositoryRoot()
+    {
         var root = new DirectoryInfo(AppContext.BaseDirectory);
         while (root is not null && !File.Exists(Path.Combine(root.FullName, "Catalyst.sln"))) root = root.Parent;
-        var directory = Path.Combine(root?.FullName ?? throw new InvalidOperationException("Catalyst.sln not found"), "src", "Host", "bin", configuration, "net10.0");
-        return File.Exists(Path.Combine(directory, "Catalyst.Host.dll")) ? directory : throw new InvalidOperationException($"Build the Host first: {directory}");
+        return root?.FullName ?? throw new InvalidOperationException("Catalyst.sln not found");
     }
 
     public async ValueTask DisposeAsync()

@@ -25,6 +25,9 @@ public static class ProjectQueriesHandler
         return projects.Select(ProjectView.From).ToList();
     }
 
+    public static async Task<IReadOnlyList<ProjectRef>> Handle(ListMemberProjects query, IQuerySession session, CancellationToken ct) =>
+        (await session.Query<Project>().Where(p => p.MemberIds.Contains(query.UserId)).OrderBy(p => p.Name).ToListAsync(ct)).Select(Ref).ToList();
+
     public static async Task<ProjectRef?> Handle(FindMemberProject query, IQuerySession session, CancellationToken ct)
     {
         var project = await session.Query<Project>().FirstOrDefaultAsync(p => p.Slug == query.Slug, ct);

@@ -53,7 +53,7 @@ public sealed class LocalRepositoryRoots
     }
 
     /// <summary>The path git will open for this URL, or null for a remote one.</summary>
-    private static string? LocalPath(string url)
+    public static string? LocalPath(string url)
     {
         if (url.StartsWith('/')) return url;
         if (!url.StartsWith("file://", StringComparison.OrdinalIgnoreCase)) return null;

@@ -47,7 +47,7 @@ public sealed partial record AgentTask
     /// A run's branch: the request's random part and the run's number, so the runs of one request sit side by side and never
     /// share a branch (ids made in the same minute share their first eight hex digits).
     /// </summary>
-    public static string BranchForRun(Guid parentId, int number) => $"catalyst/{parentId.ToString("N")[^8..]}-run{number}";
+    public static string BranchForRun(Guid parentId, int number) => $"catalyst/{ShortId(parentId)}-run{number}";
 
     // The request has no branch of its own until a run is chosen.
     public AgentTask Apply(ParallelRunsStarted e) => this with { RunIds = e.RunIds, Status = AgentTaskStatus.Running, StartedAt = e.At, WorkBranch = "" };

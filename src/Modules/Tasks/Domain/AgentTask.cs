@@ -140,7 +140,20 @@ public sealed partial record AgentTask
     /// The task's branch: its id's last 8 hex digits. Task ids are version-7 GUIDs whose leading digits are a timestamp
     /// (the first 8 change only every ~65 s), so the branch is taken from the random end.
     /// </summary>
-    public static string BranchFor(Guid taskId) => $"catalyst/{taskId.ToString("N")[^8..]}";
+    public static string BranchFor(Guid taskId) => $"catalyst/{ShortId(taskId)}";
+
+    /// <summary>How a page names a task in a line: the same 8 random hex digits as its branch, so two tasks made together differ.</summary>
+    public static string ShortId(Guid taskId) => taskId.ToString("N")[^8..];
+
+    /// <summary>
+    /// The status as a person should read it: a task that completed without a commit changed nothing (not a green
+    /// success), and a cancelled task is not a failure.
+    /// </summary>
+    public static (string Label, string Tone) Display(AgentTaskStatus status, int commits, bool parallel) => status switch
+    {
+        AgentTaskStatus.Completed when commits == 0 && !parallel => ("completed · no changes", "no-changes"),
+        _ => (status.Name(), status.Name()),
+    };
 
     public static AgentTask Create(AgentTaskCreated e) => new()
     {

@@ -93,6 +93,8 @@ public static class AgentTaskStatusChangedHandler
         await nodes.StatusChangedAsync(message.TaskId, message.Status, ct);
         if (message.Status.IsFinished()) logs.Forget(message.TaskId);
         // Every way a task ends (or stops to wait for its plan's approval) sends this message: its broker token dies with it.
-        return message.Status.IsFinished() || message.Status == AgentTaskStatus.AwaitingApproval ? [new RevokeTaskToken(message.TaskId)] : [];
+        return message.Status.IsFinished() || message.Status == AgentTaskStatus.AwaitingApproval
+            ? [new RevokeTaskToken(message.TaskId), new NotifyTaskOwner(message.TaskId, message.Status)]
+            : [];
     }
 }

@@ -12,6 +12,14 @@ public sealed class NewProjectModel(IMessageBus bus) : CatalystPageModel
 
     public void OnGet() { }
 
+    /// <summary>The form's Check button (also used by the edit form): whether this server reaches the repository, and why not.</summary>
+    public async Task<IActionResult> OnPostCheckRepositoryAsync(CancellationToken ct)
+    {
+        var reach = await bus.InvokeAsync<Catalyst.Integrations.Repositories.RepositoryReach>(
+            new Catalyst.Integrations.Repositories.CheckRepositoryReach(Form.RepositoryUrl ?? ""), ct);
+        return Content($"<p class=\"alert {(reach.Reachable ? "success" : "error")}\" id=\"repository-reach\" role=\"status\">{System.Net.WebUtility.HtmlEncode(reach.Message)}</p>", "text/html");
+    }
+
     public async Task<IActionResult> OnPostAsync(CancellationToken ct)
     {
         Form.SlugEditable = true;

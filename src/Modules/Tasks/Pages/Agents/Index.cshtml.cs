@@ -15,7 +15,9 @@ public sealed class AgentTasksIndexModel(IMessageBus bus) : CatalystPageModel
     [BindProperty(SupportsGet = true)] public string Slug { get; set; } = "";
     [BindProperty(SupportsGet = true, Name = "status")] public string? Status { get; set; }
     [BindProperty(SupportsGet = true, Name = "type")] public string? Type { get; set; }
-    [BindProperty(SupportsGet = true, Name = "page")] public int PageNumber { get; set; } = 1;
+    /// <summary>`?p=2`: not `page`, which Razor Pages keeps for the page's own route value ("/Agents/Index").</summary>
+    [BindProperty(SupportsGet = true, Name = PageParameter)] public int PageNumber { get; set; } = 1;
+    public const string PageParameter = "p";
     public AgentTaskPage Tasks { get; private set; } = null!;
 
     public async Task<IActionResult> OnGetAsync(CancellationToken ct)
@@ -36,6 +38,19 @@ public sealed class AgentTasksIndexModel(IMessageBus bus) : CatalystPageModel
         Response.Headers.Vary = "HX-Request";
         return Request.IsHtmx() && !Request.IsHtmxBoosted() ? Partial("_TaskTable", this) : Page();
     }
+
+    /// <summary>How long the agent ran (so far, while it runs): "1 min 35 s".</summary>
+    public static string Duration(AgentTaskView t, DateTimeOffset now)
+    {
+        if (t.StartedAt is not { } started) return "";
+        var took = (t.EndedAt ?? now) - started;
+        if (took < TimeSpan.Zero) took = TimeSpan.Zero;
+        return took.TotalHours >= 1 ? $"{(int)took.TotalHours} h {took.Minutes} min"
+            : took.TotalMinutes >= 1 ? $"{(int)took.TotalMinutes} min {took.Seconds} s"
+            : $"{took.Seconds} s";
+    }
+
+    public static string Cost(AgentTaskView t) => t.CostUsd is { } cost ? $"${cost:0.00##}" : "";
 
     public static string Headline(string instructions)
     {

@@ -60,7 +60,7 @@ public sealed class AgentTaskModel(IMessageBus bus, TaskLogReader reader) : Cata
             if (page.Count < 5000) break;
             after = page[^1].Sequence;
         }
-        return File(Encoding.UTF8.GetBytes(text.ToString()), "text/plain; charset=utf-8", $"task-{TaskId.ToString()[..8]}.log");
+        return File(Encoding.UTF8.GetBytes(text.ToString()), "text/plain; charset=utf-8", $"task-{Catalyst.Tasks.Domain.AgentTask.ShortId(TaskId)}.log");
     }
 
     public async Task<IActionResult> OnPostCancelAsync(CancellationToken ct)
@@ -104,7 +104,8 @@ public sealed class AgentTaskModel(IMessageBus bus, TaskLogReader reader) : Cata
     {
         var details = await bus.InvokeAsync<AgentTaskDetails?>(new GetAgentTask(CurrentUserId, TaskId), ct);
         if (details is null || details.Task.ProjectSlug != Slug) return false;
-        Details = details;
+        // The project says where the branch and commits link to: its GitHub repository, or the diff pages here.
+        Details = details with { Project = await bus.InvokeAsync<ProjectRef?>(new FindMemberProject(CurrentUserId, Slug), ct) };
         return true;
     }
 }

@@ -1,0 +1,50 @@
+using Catalyst.Contracts;
+using Catalyst.Tasks.Domain;
+using Catalyst.Tasks.Pages.Agents;
+using Marten;
+using Wolverine;
+
+namespace Catalyst.Tasks;
+
+/// <summary>Every task of every project the person is a member of, newest first: search in the instructions, filter by status and project.</summary>
+public sealed record ListAllAgentTasks(Guid UserId, string? Text = null, string? Status = null, string? ProjectSlug = null, int Page = 1, int PageSize = 25);
+
+public sealed record AllAgentTasksPage(IReadOnlyList<AgentTaskView> Tasks, IReadOnlyList<ProjectRef> Projects, int Total, int Page, int PageSize)
+{
+    public bool HasNext => Page * PageSize < Total;
+}
+
+public static class ListAllAgentTasksHandler
+{
+    public static async Task<Result<AllAgentTasksPage>> Handle(ListAllAgentTasks query, IQuerySession session, IMessageBus bus, CancellationToken ct)
+    {
+        var projects = await bus.InvokeAsync<IReadOnlyList<ProjectRef>>(new ListMemberProjects(query.UserId), ct);
+        AgentTaskStatus status = default;
+        if (!string.IsNullOrEmpty(query.Status) && !AgentTaskStatusNames.TryParse(query.Status, out status))
+            return Result<AllAgentTasksPage>.Fail(new CommandError("Status", $"Unknown status “{query.Status}”."));
+        var ids = projects.Where(p => string.IsNullOrEmpty(query.ProjectSlug) || p.Slug == query.ProjectSlug).Select(p => p.Id).ToArray();
+        var pageSize = Math.Clamp(query.PageSize, 1, 100);
+        var page = Math.Max(1, query.Page);
+        if (ids.Length == 0) return Result<AllAgentTasksPage>.Ok(new([], projects, 0, page, pageSize));
+
+        var tasks = session.Query<AgentTask>().Where(t => ids.Contains(t.ProjectId) && t.ParentId == null);
+        if (!string.IsNullOrEmpty(query.Status)) tasks = tasks.Where(t => t.Status == status);
+        if (query.Text?.Trim() is { Length: > 0 } text) tasks = tasks.Where(t => t.Instructions.Contains(text, StringComparison.OrdinalIgnoreCase));
+        var total = await tasks.CountAsync(ct);
+        var found = await tasks.OrderByDescending(t => t.CreatedAt).Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(ct);
+        return Result<AllAgentTasksPage>.Ok(new(found.Select(AgentTaskView.From).ToList(), projects, total, page, pageSize));
+    }
+}
+
+public static class ListRecentAgentTasksHandler
+{
+    public static async Task<IReadOnlyList<AgentTaskLine>> Handle(ListRecentAgentTasks query, IQuerySession session, IMessageBus bus, CancellationToken ct)
+    {
+        var project = await bus.InvokeAsync<ProjectRef?>(new FindProjectById(query.ProjectId), ct);
+        if (project is null || !project.MemberIds.Contains(query.UserId)) return [];
+        var tasks = await session.Query<AgentTask>().Where(t => t.ProjectId == query.ProjectId && t.ParentId == null)
+            .OrderByDescending(t => t.CreatedAt).Take(Math.Clamp(query.Count, 1, 50)).ToListAsync(ct);
+        return tasks.Select(AgentTaskView.From).Select(t => new AgentTaskLine(t.Id, t.ProjectSlug, AgentTasksIndexModel.Headline(t.Instructions), t.Status, t.StatusLabel,
+            t.StatusTone, t.ProviderDisplayName, t.CreatedAt, t.StartedAt, t.EndedAt, t.CostUsd, t.CreatedBy)).ToList();
+    }
+}

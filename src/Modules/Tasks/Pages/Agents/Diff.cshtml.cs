@@ -1,0 +1,64 @@
+using Catalyst.Contracts;
+using Catalyst.Web;
+using Microsoft.AspNetCore.Mvc;
+using Wolverine;
+
+namespace Catalyst.Tasks.Pages.Agents;
+
+/// <summary>What a task changed: its work branch against the project's default branch, or one of its commits.</summary>
+public sealed class AgentTaskDiffModel(IMessageBus bus) : CatalystPageModel
+{
+    [BindProperty(SupportsGet = true)] public string Slug { get; set; } = "";
+    [BindProperty(SupportsGet = true)] public Guid TaskId { get; set; }
+    /// <summary>One of the task's commits; empty: the whole branch.</summary>
+    [BindProperty(SupportsGet = true, Name = "commit")] public string? Commit { get; set; }
+
+    public AgentTaskView Task { get; private set; } = null!;
+    public ProjectRef Project { get; private set; } = null!;
+    public CommitInfo? ShownCommit { get; private set; }
+    public RepositoryDiff Diff { get; private set; } = null!;
+
+    public async Task<IActionResult> OnGetAsync(CancellationToken ct) => await Load(ct) ? Page() : NotFound();
+
+    /// <summary>The file list with counts alone: what the parallel runs page shows in each run's column.</summary>
+    public async Task<IActionResult> OnGetSummaryAsync(CancellationToken ct)
+    {
+        if (!await Load(ct)) return NotFound();
+        Response.Headers.Vary = "HX-Request";
+        return Partial("_DiffSummary", this);
+    }
+
+    private async Task<bool> Load(CancellationToken ct)
+    {
+        var details = await bus.InvokeAsync<AgentTaskDetails?>(new GetAgentTask(CurrentUserId, TaskId), ct);
+        var project = await bus.InvokeAsync<ProjectRef?>(new FindMemberProject(CurrentUserId, Slug), ct);
+        if (details is null || project is null || details.Task.ProjectSlug != project.Slug) return false;
+        (Task, Project) = (details.Task, project);
+        if (!string.IsNullOrEmpty(Commit))
+        {
+            // Only the task's own commits: this page shows what the task did, not the repository at large.
+            ShownCommit = Task.Commits.FirstOrDefault(c => c.Sha.StartsWith(Commit, StringComparison.OrdinalIgnoreCase) && Commit.Length >= 7);
+            if (ShownCommit is null) return false;
+            Diff = await bus.InvokeAsync<RepositoryDiff>(new ReadRepositoryDiff(project.Id, null, ShownCommit.Sha), ct);
+        }
+        else
+        {
+            Diff = Task.BranchPushed
+                ? await bus.InvokeAsync<RepositoryDiff>(new ReadRepositoryDiff(project.Id, project.DefaultBranch, Task.WorkBranch), ct)
+                : new RepositoryDiff([], Task.IsFinished ? "The work branch was not pushed, so there is nothing to compare." : "The branch is pushed when the agent has finished.");
+        }
+        return true;
+    }
+
+    /// <summary>Where a file of this diff is shown in full.</summary>
+    public string FileLink(int index) => $"/projects/{Slug}/agents/{TaskId}/diff{(ShownCommit is { } c ? $"?commit={c.Sha}" : "")}#file-{index}";
+
+    /// <summary>Links to a task's changes: on GitHub when the project has a GitHub repository, here otherwise.</summary>
+    public static string BranchLink(ProjectRef project, AgentTaskView task) => project.GitHubRepository is { Length: > 0 } gh
+        ? $"https://github.com/{gh}/compare/{Uri.EscapeDataString(project.DefaultBranch)}...{Uri.EscapeDataString(task.WorkBranch)}"
+        : $"/projects/{project.Slug}/agents/{task.Id}/diff";
+
+    public static string CommitLink(ProjectRef project, AgentTaskView task, string sha) => project.GitHubRepository is { Length: > 0 } gh
+        ? $"https://github.com/{gh}/commit/{sha}"
+        : $"/projects/{project.Slug}/agents/{task.Id}/diff?commit={sha}";
+}
