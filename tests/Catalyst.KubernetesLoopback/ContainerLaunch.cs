@@ -154,15 +154,17 @@ internal sealed class ContainerLaunch
         }, null, null);
     }
 
-    /// <summary>Replaces a mountPath where it stands as a path (alone, or followed by '/'), not inside a longer name.</summary>
+    /// <summary>
+    /// Replaces a mountPath where it stands as a path (alone, or followed by '/'), not inside a longer name. One pass over
+    /// the text, longest mount first: a host path put in for one mount is never rewritten again by another (a checkout
+    /// under /tmp mapped for an image must not then be taken for the pod's /tmp).
+    /// </summary>
     internal static string Rewrite(string text, IReadOnlyList<(string MountPath, string HostPath)> mounts)
     {
-        foreach (var (mountPath, hostPath) in mounts)
-        {
-            if (mountPath.Length == 0) continue;
-            text = Regex.Replace(text, $@"(?<![\w.\-/]){Regex.Escape(mountPath)}(?=/|$|[^\w.\-])", hostPath.Replace("$", "$$"));
-        }
-        return text;
+        var active = mounts.Where(m => m.MountPath.Length > 0).OrderByDescending(m => m.MountPath.Length).ToList();
+        if (active.Count == 0) return text;
+        var pattern = $@"(?<![\w.\-/])(?:{string.Join("|", active.Select(m => Regex.Escape(m.MountPath)))})(?=/|$|[^\w.\-])";
+        return Regex.Replace(text, pattern, match => active.First(m => m.MountPath == match.Value).HostPath);
     }
 
     /// <summary>Kubernetes' $(VAR) expansion in command, args and env values; $$(VAR) stays literal.</summary>

@@ -152,14 +152,16 @@ internal sealed class JobController(ObjectStore store, TimeProvider clock, Cance
             try
             {
                 if (delay > TimeSpan.Zero) await Task.Delay(delay, clock, stop);
-                action();
             }
-            catch (OperationCanceledException) { }
-            catch (Exception e) { Console.Error.WriteLine($"loopback job controller: {e}"); }
-            finally
+            catch (OperationCanceledException)
             {
                 lock (_timers) _timers.Remove(key);
+                return;
             }
+            // Free the key before acting: a timer that fired a little early lets the action schedule itself again.
+            lock (_timers) _timers.Remove(key);
+            try { action(); }
+            catch (Exception e) { Console.Error.WriteLine($"loopback job controller: {e}"); }
         }, CancellationToken.None);
     }
 
