@@ -6,6 +6,9 @@ public sealed record FindMemberProject(Guid UserId, string Slug);
 /// <summary>Sent when someone signs in or up: the projects that invited their email address take them in as a member.</summary>
 public sealed record AcceptProjectInvitations(Guid UserId, string Email);
 
+/// <summary>Integrations → Host: a member invited this address to a project; the Host emails the invitation when SMTP is configured.</summary>
+public sealed record ProjectInvitationIssued(string Email, string ProjectName, string ProjectSlug, Guid InvitedBy);
+
 /// <summary>Asked by system processes (the queue, the workspace backend): the project by id, whoever asks.</summary>
 public sealed record FindProjectById(Guid ProjectId);
 

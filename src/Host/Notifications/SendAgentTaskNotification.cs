@@ -20,6 +20,24 @@ public sealed class SmtpSettings(IConfiguration configuration)
     /// <summary>Where links in notifications point: the address people open Catalyst at.</summary>
     public string PublicUrl { get; } = (configuration["Catalyst:PublicUrl"] ?? configuration["urls"]?.Split(';')[0] ?? "http://localhost:5080").TrimEnd('/');
     public bool Enabled => !string.IsNullOrWhiteSpace(Host);
+
+    /// <summary>Sends one plain-text email; false (with the reason logged) when the server refused it.</summary>
+    public async Task<bool> SendAsync(string to, string subject, string text, ILogger logger, CancellationToken ct)
+    {
+        try
+        {
+            using var client = new SmtpClient(Host, Port) { EnableSsl = Ssl };
+            if (User is { } login) client.Credentials = new System.Net.NetworkCredential(login, Password);
+            using var mail = new MailMessage(From, to, subject, text);
+            await client.SendMailAsync(mail, ct);
+            return true;
+        }
+        catch (SmtpException e)
+        {
+            logger.LogWarning("An email ({Subject}) could not be sent: {Error}", subject, e.Message);
+            return false;
+        }
+    }
 }
 
 public static class SendAgentTaskNotificationHandler
@@ -58,17 +76,7 @@ public static class SendAgentTaskNotificationHandler
             var subject = message.Event == "plan_waiting" ? $"Plan waiting for your approval: {message.Headline}" : $"Task {message.StatusLabel}: {message.Headline}";
             var text = $"{message.Headline}\n\nProject: {message.ProjectSlug}\nStatus: {message.StatusLabel}\n" +
                        (message.Error is { } error ? $"Error: {error}\n" : "") + (message.Branch is { } b ? $"Branch: {b} ({message.Commits} commits)\n" : "") + $"\n{link}\n";
-            try
-            {
-                using var client = new SmtpClient(smtp.Host, smtp.Port) { EnableSsl = smtp.Ssl };
-                if (smtp.User is { } login) client.Credentials = new System.Net.NetworkCredential(login, smtp.Password);
-                using var mail = new MailMessage(smtp.From, user.Email, subject, text);
-                await client.SendMailAsync(mail, ct);
-            }
-            catch (SmtpException e)
-            {
-                logger.LogWarning("Notification email to user {User} failed: {Error}", message.UserId, e.Message);
-            }
+            await smtp.SendAsync(user.Email, subject, text, logger, ct);
         }
     }
 

@@ -14,6 +14,7 @@ public sealed class AppFixture(TestDatabase database) : IAsyncLifetime
     public IAlbaHost Host { get; private set; } = null!;
     public FakeGitHub GitHub { get; private set; } = null!;
     public FakeModelVendor Vendor { get; private set; } = null!;
+    public FakeSmtpServer Smtp { get; } = FakeSmtpServer.Start();
 
     /// <summary>Every line the host logs, at every level; cleared before each test.</summary>
     public CapturedLogs Logs { get; } = new();
@@ -33,6 +34,7 @@ public sealed class AppFixture(TestDatabase database) : IAsyncLifetime
             foreach (var (key, value) in GitHub.OAuthSettings()) web.UseSetting(key, value);
             foreach (var (key, value) in GitHub.ApiSettings()) web.UseSetting(key, value);
             foreach (var (key, value) in TestSettings.Values) web.UseSetting(key, value);
+            foreach (var (key, value) in Smtp.Settings()) web.UseSetting(key, value);
             web.ConfigureLogging(logging =>
             {
                 logging.AddProvider(Logs);
@@ -54,6 +56,7 @@ public sealed class AppFixture(TestDatabase database) : IAsyncLifetime
         if (Host is not null) await Host.DisposeAsync();
         if (GitHub is not null) await GitHub.DisposeAsync();
         if (Vendor is not null) await Vendor.DisposeAsync();
+        await Smtp.DisposeAsync();
         try { Directory.Delete(DataDirectory, recursive: true); } catch (IOException) { }
     }
 }

@@ -106,6 +106,7 @@ public sealed class projects_pages(AppFixture fixture) : IntegrationContext(fixt
         using var ada = await SignedUp("ada@example.com");
         using var bob = await SignedUp("bob@example.com");
         (await ada.PostFormAsync("/projects/new", Form("Shared", "shared"))).StatusCode.ShouldBe(HttpStatusCode.Redirect);
+        var emailsBefore = Fixture.Smtp.Count;
 
         var known = await ada.PostFormAsync("/projects/shared?handler=AddMember", new() { ["Email"] = "bob@example.com" }, formPage: "/projects/shared");
         var unknown = await ada.PostFormAsync("/projects/shared?handler=AddMember", new() { ["Email"] = "nobody@example.com" }, formPage: "/projects/shared");
@@ -117,6 +118,15 @@ public sealed class projects_pages(AppFixture fixture) : IntegrationContext(fixt
         page.ShouldContain("bob@example.com");
         page.ShouldContain("nobody@example.com");
         page.ShouldNotContain("sign up first");
+
+        // Both addresses get the same invitation by email, naming the project and who invited them.
+        foreach (var address in new[] { "bob@example.com", "nobody@example.com" })
+        {
+            var email = await Fixture.Smtp.WaitForAsync(e => e.To.Contains(address), after: emailsBefore);
+            email.Subject.ShouldBe("You are invited to Shared on Catalyst");
+            email.Data.ShouldContain("ada@example.com invited you");
+            email.Data.ShouldContain("/signin");
+        }
 
         // Someone who signs up later with the invited address joins then.
         using var nobody = await SignedUp("nobody@example.com");

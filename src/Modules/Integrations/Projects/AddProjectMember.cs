@@ -6,7 +6,8 @@ namespace Catalyst.Integrations.Projects;
 
 /// <summary>
 /// A member invites another person by email. The answer is the same whether or not an account uses that address (so the form
-/// cannot be used to find out who has one): the address is invited, and joins when that person next signs in or signs up.
+/// cannot be used to find out who has one): the address is invited (by email when SMTP is configured), and joins when that
+/// person next signs in or signs up.
 /// </summary>
 public sealed record AddProjectMember(Guid UserId, string Slug, string Email);
 
@@ -17,7 +18,8 @@ public static class ProjectMembershipHandler
     public const int MaxEmailLength = 254;
     public const int MaxInvitations = 100;
 
-    public static async Task<Result<ProjectView>> Handle(AddProjectMember command, IDocumentSession session, TimeProvider clock, CancellationToken ct)
+    public static async Task<Result<ProjectView>> Handle(AddProjectMember command, IDocumentSession session, Wolverine.IMessageContext bus, TimeProvider clock,
+        CancellationToken ct)
     {
         var project = await session.Query<Project>().FirstOrDefaultAsync(p => p.Slug == command.Slug, ct);
         if (project is null || !project.HasMember(command.UserId)) return Result<ProjectView>.NotFound("The project");
@@ -29,6 +31,8 @@ public static class ProjectMembershipHandler
             return Result<ProjectView>.Fail(new CommandError(nameof(command.Email), $"A project has at most {MaxInvitations} open invitations; wait for some to be accepted."));
         var updated = project with { InvitedEmails = [.. project.InvitedEmails, email], UpdatedAt = clock.GetUtcNow() };
         session.Store(updated);
+        // Whether or not the address has an account: the invitation is the same, and goes out once the change is committed.
+        await bus.PublishAsync(new ProjectInvitationIssued(email, project.Name, project.Slug, command.UserId));
         return Result<ProjectView>.Ok(ProjectView.From(updated));
     }
 
