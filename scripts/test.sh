@@ -62,6 +62,20 @@ total="$(num total)"; passed="$(num passed)"; failed="$(num failed)"; executed="
 errors="$(num error)"; timeouts="$(num timeout)"; aborted="$(num aborted)"
 failed=$(( ${failed:-0} + ${errors:-0} + ${timeouts:-0} + ${aborted:-0} ))
 skipped=$(( ${total:-0} - ${executed:-0} ))
+if [ "$failed" -gt 0 ]; then
+  # Name each failure again at the very end, where a truncated log still shows it.
+  printf '\nFailed tests (full output in %s):\n' "$trx"
+  tr -d '\r' < "$trx" | awk '
+    /<UnitTestResult / && /outcome="(Failed|Error|Timeout|Aborted)"/ {
+      match($0, /testName="[^"]*"/); name = substr($0, RSTART + 10, RLENGTH - 11); printing = 1; lines = 0
+      gsub(/&quot;/, "\"", name); print "  - " name; next }
+    printing && /<Message>/ { inmsg = 1; sub(/.*<Message>/, "") }
+    printing && inmsg { text = $0; done = sub(/<\/Message>.*/, "", text)
+      gsub(/&lt;/, "<", text); gsub(/&gt;/, ">", text); gsub(/&quot;/, "\"", text); gsub(/&amp;/, "\\&", text)
+      if (lines < 6 && text != "") { print "      " text; lines++ }
+      if (done) { inmsg = 0; printing = 0 } }
+    /<\/UnitTestResult>/ { printing = 0; inmsg = 0 }'
+fi
 echo "${passed:-0} passed, ${failed} failed, ${skipped} skipped"
 if [ "${total:-0}" -eq 0 ] || [ "${passed:-0}" -eq 0 ]; then log "no test ran"; exit 1; fi
 if [ "$failed" -gt 0 ] || [ "$status" -ne 0 ]; then exit 1; fi

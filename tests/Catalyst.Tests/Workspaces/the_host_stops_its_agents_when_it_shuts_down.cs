@@ -22,19 +22,21 @@ public sealed class the_host_stops_its_agents_when_it_shuts_down(WorkspacesHostF
     {
         var credential = WorkspaceSandbox.Credential();
         fixture.Credentials.Add(credential);
-        var ready = Path.Combine(_sandbox.Root, "ready");
-        var agent = _sandbox.Agent($$"""
+        // The marker goes in the agent's home: the sandbox lets the agent write there and nowhere outside its workspace.
+        var agent = _sandbox.Agent("""
             echo work > work.txt
             git add work.txt && git commit --quiet -m 'Work before shutdown'
-            touch {{ready}}
+            touch "$HOME/ready"
             sleep 300
             """);
         var spec = _sandbox.Spec(Guid.NewGuid(), agent) with { CredentialId = credential.TaskId };
+        var ready = Path.Combine(_sandbox.WorkspacesDirectory, spec.TaskId.ToString(), "home", "ready");
         var workspaces = NewWorkspaces();
 
         await workspaces.ProvisionAsync(spec, CancellationToken.None);
         var clock = Stopwatch.StartNew();
         while (!File.Exists(ready) && clock.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(50);
+        File.Exists(ready).ShouldBeTrue("the agent never got past its commit");
         workspaces.Query(spec.TaskId).ShouldBe(WorkspaceState.Running);
 
         await workspaces.StopAllAsync("The Catalyst host shut down while the agent was running.", CancellationToken.None);
