@@ -24,7 +24,10 @@ public sealed record ListProjectSecretHolders(string Name);
 public sealed record FindUserByGitHubId(long GitHubId);
 
 /// <summary>
-/// Asked when a task is started for someone who did not pick a credential (a GitHub comment): their credential for the
-/// provider to use by default, the most recently used active one; null when they have none.
+/// Asked when a task is started for someone who did not pick a credential (a GitHub comment): the usable credential they
+/// marked as the default for the provider, or their only usable one; null when they have none, or several and none marked.
 /// </summary>
 public sealed record FindDefaultUserCredential(Guid UserId, string Provider);
+
+/// <summary>How many usable credentials the person has for the provider (to say why no default could be chosen).</summary>
+public sealed record CountUsableUserCredentials(Guid UserId, string Provider);

@@ -29,6 +29,9 @@ public sealed record UserAgentCredential
     public bool Active { get; init; } = true;
     public DateTimeOffset? DeletedAt { get; init; }
 
+    /// <summary>Marked by its owner as the one to use for the provider when no one picks (tasks started from GitHub); one per provider.</summary>
+    public bool IsDefault { get; init; }
+
     [JsonIgnore] public bool Usable => Active && DeletedAt is null && Secret is not null;
 
     public byte[] AssociatedData() => CredentialCipher.AssociatedData(Id, OwnerId);
@@ -59,9 +62,9 @@ public sealed record KeyTestResult(KeyTestStatus Status, string Message, DateTim
 /// <summary>A credential as pages and other screens see it: never the key.</summary>
 public sealed record CredentialView(
     Guid Id, string Provider, string ProviderDisplayName, string Monogram, string Label, string MaskedKey, string? Model, string? BaseUrl,
-    DateTimeOffset CreatedAt, DateTimeOffset? LastUsedAt, KeyTestResult? LastTest, bool Active)
+    DateTimeOffset CreatedAt, DateTimeOffset? LastUsedAt, KeyTestResult? LastTest, bool Active, bool IsDefault = false)
 {
     public static CredentialView From(UserAgentCredential c, AgentProviderInfo? provider) => new(
         c.Id, c.Provider, provider?.DisplayName ?? c.Provider, provider?.Monogram ?? "", c.Label, c.MaskedKey, c.Config.Model, c.Config.BaseUrl,
-        c.CreatedAt, c.LastUsedAt, c.LastTest, c.Usable);
+        c.CreatedAt, c.LastUsedAt, c.LastTest, c.Usable, c.IsDefault);
 }

@@ -100,6 +100,17 @@ public abstract class GitHubContext(AppFixture fixture) : IntegrationContext(fix
         }
     }
 
+    /// <summary>Catalyst's one reply on issue 1, once it is there: no task, no other comment of Catalyst's, no 👀.</summary>
+    protected async Task<string> OnlyReply(string what)
+    {
+        await Eventually(() => CatalystComments().Count >= 1, what);
+        await Task.Delay(500);
+        (await Tasks()).ShouldBeEmpty();
+        CatalystComments().Count.ShouldBe(1);
+        GitHub.Repo.Reactions.ShouldBeEmpty();
+        return CatalystComments().Single();
+    }
+
     /// <summary>Catalyst's comments on the issue (its own carry the marker).</summary>
     protected IReadOnlyList<string> CatalystComments(int number = 1) =>
         GitHub.CommentsOn(number).Select(c => (string)c["body"]!).Where(b => b.Contains(StartTaskFromGitHubHandler.Marker)).ToList();

@@ -6,16 +6,6 @@ namespace Catalyst.Tests.GitHub;
 
 public sealed class comments_start_tasks_only_for_people_who_may(AppFixture fixture) : GitHubContext(fixture)
 {
-    private async Task<string> OnlyReply(string what)
-    {
-        await Eventually(() => CatalystComments().Count >= 1, what);
-        await Task.Delay(500);
-        (await Tasks()).ShouldBeEmpty();
-        CatalystComments().Count.ShouldBe(1);
-        GitHub.Repo.Reactions.ShouldBeEmpty();
-        return CatalystComments().Single();
-    }
-
     [Fact]
     public async Task a_commenter_with_only_read_access_gets_one_reply_and_no_task()
     {

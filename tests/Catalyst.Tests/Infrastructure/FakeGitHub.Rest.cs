@@ -62,12 +62,22 @@ public sealed partial class FakeGitHub
 
     public List<Call> Calls { get; } = [];
 
+    /// <summary>Rate limits to answer: the next call whose method and path match gets this status and these headers instead.</summary>
+    private readonly List<(string Method, string Path, int Status, Dictionary<string, string> Headers)> _limits = [];
+
+    /// <summary>Answers the next <paramref name="method"/> call to <paramref name="path"/> (under /api/v3) with a rate limit, once.</summary>
+    public void RateLimitOnce(string method, string path, int status, Dictionary<string, string> headers)
+    {
+        lock (_limits) _limits.Add((method, "/api/v3" + path, status, headers));
+    }
+
     public IReadOnlyList<Call> CallsSnapshot() { lock (Calls) return [.. Calls]; }
 
     /// <summary>A fresh repository and call record for a test.</summary>
     public void ResetRest()
     {
         lock (Calls) Calls.Clear();
+        lock (_limits) _limits.Clear();
         Repo = new RepoState();
     }
 
@@ -160,6 +170,17 @@ public sealed partial class FakeGitHub
             var body = await new StreamReader(request.Body, Encoding.UTF8, leaveOpen: true).ReadToEndAsync();
             request.Body.Position = 0;
             lock (Calls) Calls.Add(new Call(request.Method, request.Path + request.QueryString, body, request.Headers.Authorization.ToString()));
+            lock (_limits)
+            {
+                var limit = _limits.FindIndex(l => l.Method == request.Method && l.Path == request.Path);
+                if (limit >= 0)
+                {
+                    var (_, _, status, headers) = _limits[limit];
+                    _limits.RemoveAt(limit);
+                    foreach (var (name, value) in headers) context.HttpContext.Response.Headers[name] = value;
+                    return Results.Json(new { message = "API rate limit exceeded", documentation_url = "https://docs.github.com/rest/rate-limit" }, statusCode: status);
+                }
+            }
             return await next(context);
         });
 

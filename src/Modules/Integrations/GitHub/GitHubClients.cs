@@ -3,7 +3,9 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Catalyst.Contracts;
+using Microsoft.Extensions.Logging;
 using Octokit;
+using Octokit.Internal;
 using Wolverine;
 
 namespace Catalyst.Integrations.GitHub;
@@ -18,7 +20,7 @@ public sealed record GitHubRepositoryClient(IGitHubClient Client, string Owner, 
 /// Octokit clients for projects' connections. A GitHub App authenticates with a JWT (RS256, 9 minutes) to get an
 /// installation token, kept until 5 minutes before it expires; a token connection uses its token as it is.
 /// </summary>
-public sealed class GitHubClients(GitHubOptions options, TimeProvider clock)
+public sealed class GitHubClients(GitHubOptions options, TimeProvider clock, ILogger<GitHubClients> logger)
 {
     private static readonly ProductHeaderValue Product = new("catalyst");
     private readonly ConcurrentDictionary<(Guid Project, long Installation), AccessToken> _installationTokens = new();
@@ -27,13 +29,23 @@ public sealed class GitHubClients(GitHubOptions options, TimeProvider clock)
 
     public Uri ApiUrl => options.ApiUrl;
 
-    public IGitHubClient Anonymous() => new GitHubClient(Product, options.ApiUrl);
+    public IGitHubClient Anonymous() => NewClient(Credentials.Anonymous);
 
-    public IGitHubClient WithToken(string token) =>
-        new GitHubClient(Product, options.ApiUrl) { Credentials = new Credentials(token) };
+    public IGitHubClient WithToken(string token) => NewClient(new Credentials(token));
 
     public IGitHubClient AsApp(long appId, string privateKeyPem) =>
-        new GitHubClient(Product, options.ApiUrl) { Credentials = new Credentials(AppJwt(appId, privateKeyPem, clock.GetUtcNow()), AuthenticationType.Bearer) };
+        NewClient(new Credentials(AppJwt(appId, privateKeyPem, clock.GetUtcNow()), AuthenticationType.Bearer));
+
+    /// <summary>Octokit over a handler that waits out GitHub's rate limits (within <see cref="GitHubOptions.RateLimitMaxWait"/>) and tries again.</summary>
+    private GitHubClient NewClient(Credentials credentials)
+    {
+        var http = new HttpClientAdapter(() => new GitHubRateLimitHandler(clock, options.RateLimitMaxWait, logger) { InnerHandler = HttpMessageHandlerFactory.CreateDefault() });
+        return new GitHubClient(new Connection(Product, RestBase(options.ApiUrl), new InMemoryCredentialStore(credentials), http, new SimpleJsonSerializer()));
+    }
+
+    /// <summary>Where the REST API is: GitHub Enterprise Server serves it under /api/v3/ (what Octokit's own constructor does for any other host).</summary>
+    public static Uri RestBase(Uri apiUrl) =>
+        apiUrl.Host is "github.com" or "api.github.com" ? new Uri("https://api.github.com/") : new Uri(apiUrl, "/api/v3/");
 
     /// <summary>The client for a project's repository; null when the project has no repository or connection, or its secret is gone.</summary>
     public async Task<GitHubRepositoryClient?> ForProjectAsync(ProjectRef project, GitHubConnection? connection, IMessageBus bus, CancellationToken ct)

@@ -53,5 +53,12 @@ public sealed class GitHubOptions(Microsoft.Extensions.Configuration.IConfigurat
     /// <summary>Catalyst's address as people reach it (<c>Catalyst:PublicUrl</c>), for the links in comments and pull requests.</summary>
     public string? PublicUrl { get; } = configuration["Catalyst:PublicUrl"]?.TrimEnd('/');
 
+    /// <summary>
+    /// The longest Catalyst waits when GitHub answers 403/429 with <c>retry-after</c> or an exhausted <c>x-ratelimit-reset</c>
+    /// before trying the call again (<c>GitHub:RateLimitMaxWaitSeconds</c>, default 60); a longer wait fails the call at once.
+    /// </summary>
+    public TimeSpan RateLimitMaxWait { get; } = TimeSpan.FromSeconds(
+        double.TryParse(configuration["GitHub:RateLimitMaxWaitSeconds"], System.Globalization.CultureInfo.InvariantCulture, out var seconds) && seconds >= 0 ? seconds : 60);
+
     public string TaskLink(string slug, Guid taskId) => $"{PublicUrl}/projects/{slug}/agents/{taskId}";
 }

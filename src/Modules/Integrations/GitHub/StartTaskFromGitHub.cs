@@ -128,8 +128,11 @@ public static class StartTaskFromGitHubHandler
             return $"{who}: your Catalyst account is not a member of the project “{gh.Project.Name}”. Ask a member to add you on {options.PublicUrl}/projects/{gh.Project.Slug}, then comment again.";
         if (await bus.InvokeAsync<CredentialRef?>(new FindDefaultUserCredential(user.Id, connection.DefaultAgent), ct) is null)
         {
-            var agent = await bus.InvokeAsync<AgentProviderInfo?>(new GetAgentProvider(connection.DefaultAgent), ct);
-            return $"{who}: this project runs {agent?.DisplayName ?? connection.DefaultAgent}, and you have no credential for it in Catalyst. Add one at {options.PublicUrl}/settings/agents/new, then comment again.";
+            var agent = (await bus.InvokeAsync<AgentProviderInfo?>(new GetAgentProvider(connection.DefaultAgent), ct))?.DisplayName ?? connection.DefaultAgent;
+            var usable = await bus.InvokeAsync<int>(new CountUsableUserCredentials(user.Id, connection.DefaultAgent), ct);
+            return usable == 0
+                ? $"{who}: this project runs {agent}, and you have no credential for it in Catalyst. Add one at {options.PublicUrl}/settings/agents/new, then comment again."
+                : $"{who}: this project runs {agent}, and you have {usable} credentials for it in Catalyst with none marked as the default. Press “Make default” beside the one to use at {options.PublicUrl}/settings/agents, then comment again.";
         }
         if (instructions.Length == 0)
             return $"{who}: say what the agent should do after the handle, e.g. `{connection.TriggerHandle} fix the failing test`.";

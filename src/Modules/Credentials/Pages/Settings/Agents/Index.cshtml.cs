@@ -28,6 +28,13 @@ public sealed class AgentCredentialsModel(IMessageBus bus, TimeProvider clock) :
         return Request.IsHtmxNonBoosted() ? Row(result.Value!) : RedirectToPage();
     }
 
+    /// <summary>The credential used for its agent when no one picks one (tasks started from GitHub); back to the list, which shows the mark moved.</summary>
+    public async Task<IActionResult> OnPostDefaultAsync(Guid id, CancellationToken ct)
+    {
+        var result = await bus.InvokeAsync<Result<Guid>>(new MarkDefaultAgentCredential(CurrentUserId, id), ct);
+        return result.Succeeded ? RedirectToPage() : NotFound();
+    }
+
     /// <summary>htmx: an empty answer that removes the row; without JavaScript: back to the list.</summary>
     public async Task<IActionResult> OnPostDeleteAsync(Guid id, CancellationToken ct)
     {
