@@ -13,6 +13,10 @@ namespace Catalyst.Host.Accounts;
 public static class AccountsModule
 {
     public const string GitHubScheme = "GitHub";
+    /// <summary>GitHub's OAuth flow started from the account page: it links the login to the signed-in account and signs nobody in.</summary>
+    public const string GitHubLinkScheme = "GitHubLink";
+    /// <summary>The account that started a link, carried in the OAuth state (protected, so it cannot be swapped).</summary>
+    public const string LinkingUser = "catalyst.linking-user";
     private const string Smart = "CookieOrToken";
 
     public static bool GitHubSignInEnabled(IConfiguration configuration) =>
@@ -70,13 +74,18 @@ public static class AccountsModule
             })
             .AddScheme<AuthenticationSchemeOptions, ApiTokenAuthenticationHandler>(ApiTokenAuthenticationHandler.SchemeName, null);
 
-        if (GitHubSignInEnabled(configuration)) auth.AddOAuth(GitHubScheme, o => ConfigureGitHub(o, configuration));
+        if (GitHubSignInEnabled(configuration))
+        {
+            auth.AddOAuth(GitHubScheme, o => ConfigureGitHub(o, configuration));
+            auth.AddOAuth(GitHubLinkScheme, o => ConfigureGitHubLink(o, configuration));
+        }
 
         services.AddAuthorization();
         return services;
     }
 
-    private static void ConfigureGitHub(OAuthOptions o, IConfiguration configuration)
+    /// <summary>GitHub's OAuth endpoints and this app's client, shared by signing in and linking.</summary>
+    private static void ConfigureGitHubClient(OAuthOptions o, IConfiguration configuration)
     {
         // Endpoints are configurable so that GitHub Enterprise (or a test's stand-in) can play GitHub.
         o.ClientId = configuration["GitHub:ClientId"]!;
@@ -84,22 +93,33 @@ public static class AccountsModule
         o.AuthorizationEndpoint = configuration["GitHub:AuthorizationEndpoint"] ?? "https://github.com/login/oauth/authorize";
         o.TokenEndpoint = configuration["GitHub:TokenEndpoint"] ?? "https://github.com/login/oauth/access_token";
         o.UserInformationEndpoint = configuration["GitHub:UserInformationEndpoint"] ?? "https://api.github.com/user";
-        o.CallbackPath = "/signin/github/callback";
         // Self-hosted Catalyst often runs on plain http: keep the correlation cookie usable there.
         o.CorrelationCookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
         o.CorrelationCookie.SameSite = SameSiteMode.Lax;
         o.SignInScheme = CookieAuthenticationDefaults.AuthenticationScheme;
         o.Scope.Add("read:user");
+    }
+
+    /// <summary>The GitHub user behind the access token: its JSON from the user endpoint.</summary>
+    private static async Task<JsonDocument> GitHubUserAsync(OAuthCreatingTicketContext context)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, context.Options.UserInformationEndpoint);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", context.AccessToken);
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/vnd.github+json"));
+        request.Headers.UserAgent.Add(new ProductInfoHeaderValue("Catalyst", "1.0"));
+        using var response = await context.Backchannel.SendAsync(request, context.HttpContext.RequestAborted);
+        response.EnsureSuccessStatusCode();
+        return JsonDocument.Parse(await response.Content.ReadAsStringAsync(context.HttpContext.RequestAborted));
+    }
+
+    private static void ConfigureGitHub(OAuthOptions o, IConfiguration configuration)
+    {
+        ConfigureGitHubClient(o, configuration);
+        o.CallbackPath = "/signin/github/callback";
         o.Scope.Add("user:email");
         o.Events.OnCreatingTicket = async context =>
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, context.Options.UserInformationEndpoint);
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", context.AccessToken);
-            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/vnd.github+json"));
-            request.Headers.UserAgent.Add(new ProductInfoHeaderValue("Catalyst", "1.0"));
-            using var response = await context.Backchannel.SendAsync(request, context.HttpContext.RequestAborted);
-            response.EnsureSuccessStatusCode();
-            using var user = JsonDocument.Parse(await response.Content.ReadAsStringAsync(context.HttpContext.RequestAborted));
+            using var user = await GitHubUserAsync(context);
             var root = user.RootElement;
             string? Text(string name) => root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 
@@ -117,6 +137,54 @@ public static class AccountsModule
             identity.AddClaim(await AccountSessions.StartAsync(context.HttpContext, account.Id));
             context.Principal = new ClaimsPrincipal(identity);
             await bus.InvokeAsync(new AcceptProjectInvitations(account.Id, account.Email), context.HttpContext.RequestAborted);
+        };
+    }
+
+    /// <summary>
+    /// Linking from the account page: the state (protected, with the correlation cookie of the browser that started it)
+    /// names the account that asked; the callback links the GitHub user to it only when that account is still the one
+    /// signed in here, and lands back on the account page with what happened. Nobody is signed in or out by it. The
+    /// callback is below the sign-in one, so the OAuth app's registered callback URL covers both.
+    /// </summary>
+    private static void ConfigureGitHubLink(OAuthOptions o, IConfiguration configuration)
+    {
+        ConfigureGitHubClient(o, configuration);
+        o.CallbackPath = "/signin/github/callback/link";
+        o.Events.OnCreatingTicket = async context =>
+        {
+            var signedIn = await context.HttpContext.AuthenticateAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+            var current = signedIn.Principal?.FindFirstValue(ClaimTypes.NameIdentifier);
+            if (current is null || !context.Properties.Items.TryGetValue(LinkingUser, out var started) || started != current)
+            {
+                context.Fail("The link was started by another account than the one signed in.");
+                return;
+            }
+            using var user = await GitHubUserAsync(context);
+            var root = user.RootElement;
+            var login = root.TryGetProperty("login", out var l) && l.ValueKind == JsonValueKind.String ? l.GetString()! : "github-user";
+            var result = await context.HttpContext.RequestServices.GetRequiredService<IMessageBus>()
+                .InvokeAsync<Result<string>>(new LinkGitHubAccount(Guid.Parse(current), root.GetProperty("id").GetInt64(), login), context.HttpContext.RequestAborted);
+            context.Properties.RedirectUri = $"/settings/account?github={(result.Succeeded ? "linked" : "taken")}";
+            context.Principal = signedIn.Principal;
+        };
+        o.Events.OnTicketReceived = context =>
+        {
+            context.Response.Redirect(context.ReturnUri ?? "/settings/account");
+            context.HandleResponse();
+            return Task.CompletedTask;
+        };
+        // A forged, missing or replayed state, a callback in another browser, or a refusal at GitHub: nothing is linked.
+        o.Events.OnRemoteFailure = context =>
+        {
+            context.Response.Redirect("/settings/account?github=failed");
+            context.HandleResponse();
+            return Task.CompletedTask;
+        };
+        o.Events.OnAccessDenied = context =>
+        {
+            context.Response.Redirect("/settings/account?github=failed");
+            context.HandleResponse();
+            return Task.CompletedTask;
         };
     }
 
