@@ -27,6 +27,9 @@ public sealed class AgentsHostFixture(TestDatabase database) : IAsyncLifetime
     public string StandIns { get; } = Directory.CreateTempSubdirectory("catalyst-stand-ins-").FullName;
     public string DataDirectory { get; } = Path.Combine(Path.GetTempPath(), $"catalyst-agents-{Guid.NewGuid():N}");
 
+    /// <summary>The loopback GitHub, for the GitHub loop run by a real CLI.</summary>
+    public FakeGitHub GitHub { get; private set; } = null!;
+
     public async ValueTask InitializeAsync()
     {
         // The sandbox's user must be able to reach the stand-ins (a temp subdirectory is made 0700).
@@ -37,6 +40,7 @@ public sealed class AgentsHostFixture(TestDatabase database) : IAsyncLifetime
 
         var connection = await database.CreateDatabaseAsync("catalyst_agents");
         Connection = connection;
+        GitHub = await FakeGitHub.StartAsync();
         JasperFxEnvironment.AutoStartHost = true;
         Host = await AlbaHost.For<Program>(web =>
         {
@@ -46,6 +50,7 @@ public sealed class AgentsHostFixture(TestDatabase database) : IAsyncLifetime
             web.UseSetting("Catalyst:Workspaces:StopGraceSeconds", "3");
             web.UseSetting("Catalyst:Workspaces:ToolDirectories", $"{StandIns}:{AgentClis.BinDirectory}");
             foreach (var (key, value) in TestSettings.Values) web.UseSetting(key, value);
+            foreach (var (key, value) in GitHub.ApiSettings()) web.UseSetting(key, value);
             // The installed CLIs (their links point into the cache) and the stand-ins, read-only in each sandbox.
             web.UseSetting("Catalyst:Workspaces:SandboxReadOnlyPaths", $"{WorkspaceSandbox.AgentsDirectory}:{AgentClis.CacheDirectory}:{StandIns}");
             web.ConfigureServices(services =>
@@ -67,6 +72,7 @@ public sealed class AgentsHostFixture(TestDatabase database) : IAsyncLifetime
     public async ValueTask DisposeAsync()
     {
         if (Host is not null) await Host.DisposeAsync();
+        if (GitHub is not null) await GitHub.DisposeAsync();
         try { Directory.Delete(DataDirectory, recursive: true); } catch (IOException) { }
         try { Directory.Delete(StandIns, recursive: true); } catch (IOException) { }
     }

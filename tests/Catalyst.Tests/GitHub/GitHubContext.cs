@@ -60,23 +60,8 @@ public abstract class GitHubContext(AppFixture fixture) : IntegrationContext(fix
     }
 
     /// <summary>A real example payload of the event, pointed at acme/shop, sent by <paramref name="login"/> with <paramref name="body"/>.</summary>
-    protected JsonObject Payload(string file, string login = AdaLogin, long senderId = AdaGitHubId, string? body = null, int number = 1, string senderType = "User")
-    {
-        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "GitHub", "Payloads", file)))!.AsObject();
-        json["repository"]!["full_name"] = GitHub.Repo.FullName;
-        json["repository"]!["name"] = GitHub.Repo.Name;
-        json["sender"] = new JsonObject { ["login"] = login, ["id"] = senderId, ["type"] = senderType };
-        if (json["comment"] is JsonObject comment && body is not null) comment["body"] = body;
-        if (json["comment"] is JsonObject c) c["id"] = GitHub.NextId();
-        if (json["issue"] is JsonObject issue)
-        {
-            issue["number"] = number;
-            // The issue as the loopback GitHub knows it, so that the payload and the API agree.
-            if (GitHub.Repo.Issues.TryGetValue(number, out var known)) (issue["title"], issue["body"]) = (known["title"]!.DeepClone(), known["body"]!.DeepClone());
-        }
-        if (json["pull_request"] is JsonObject pr) pr["number"] = number;
-        return json;
-    }
+    protected JsonObject Payload(string file, string login = AdaLogin, long senderId = AdaGitHubId, string? body = null, int number = 1, string senderType = "User") =>
+        GitHubPayloads.Example(GitHub, file, login, senderId, body, number, senderType);
 
     protected async Task<HttpResponseMessage> Deliver(string eventName, JsonObject payload, string? secret = FakeGitHub.WebhookSecret, string? deliveryId = null)
     {
@@ -114,4 +99,26 @@ public abstract class GitHubContext(AppFixture fixture) : IntegrationContext(fix
     /// <summary>Catalyst's comments on the issue (its own carry the marker).</summary>
     protected IReadOnlyList<string> CatalystComments(int number = 1) =>
         GitHub.CommentsOn(number).Select(c => (string)c["body"]!).Where(b => b.Contains(StartTaskFromGitHubHandler.Marker)).ToList();
+}
+
+/// <summary>Webhook payloads from @octokit/webhooks-examples, made to agree with the loopback GitHub's repository.</summary>
+public static class GitHubPayloads
+{
+    public static JsonObject Example(FakeGitHub github, string file, string login, long senderId, string? body = null, int number = 1, string senderType = "User")
+    {
+        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "GitHub", "Payloads", file)))!.AsObject();
+        json["repository"]!["full_name"] = github.Repo.FullName;
+        json["repository"]!["name"] = github.Repo.Name;
+        json["sender"] = new JsonObject { ["login"] = login, ["id"] = senderId, ["type"] = senderType };
+        if (json["comment"] is JsonObject comment && body is not null) comment["body"] = body;
+        if (json["comment"] is JsonObject c) c["id"] = github.NextId();
+        if (json["issue"] is JsonObject issue)
+        {
+            issue["number"] = number;
+            // The issue as the loopback GitHub knows it, so that the payload and the API agree.
+            if (github.Repo.Issues.TryGetValue(number, out var known)) (issue["title"], issue["body"]) = (known["title"]!.DeepClone(), known["body"]!.DeepClone());
+        }
+        if (json["pull_request"] is JsonObject pr) pr["number"] = number;
+        return json;
+    }
 }

@@ -17,11 +17,14 @@ public sealed class BrowserFixture(TestDatabase database) : IAsyncLifetime
     public IBrowser Browser { get; private set; } = null!;
     public Uri BaseAddress { get; private set; } = null!;
     public IServiceProvider Services => _factory.Services;
+    /// <summary>The loopback GitHub (REST under /api/v3/) the Host's GitHub integration talks to.</summary>
+    public FakeGitHub GitHub { get; private set; } = null!;
     public string DataDirectory { get; } = Path.Combine(Path.GetTempPath(), $"catalyst-e2e-data-{Guid.NewGuid():N}");
 
     public async ValueTask InitializeAsync()
     {
         var connection = await database.CreateDatabaseAsync("catalyst_e2e");
+        GitHub = await FakeGitHub.StartAsync();
         JasperFxEnvironment.AutoStartHost = true;
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
         {
@@ -29,6 +32,7 @@ public sealed class BrowserFixture(TestDatabase database) : IAsyncLifetime
             web.UseSetting("ConnectionStrings:Catalyst", connection);
             web.UseSetting("CATALYST_DATA_DIR", DataDirectory);
             foreach (var (key, value) in TestSettings.Values) web.UseSetting(key, value);
+            foreach (var (key, value) in GitHub.ApiSettings()) web.UseSetting(key, value);
             web.ConfigureServices(services =>
             {
                 services.AddSingleton(ScriptAgent.Definition);
@@ -61,6 +65,7 @@ public sealed class BrowserFixture(TestDatabase database) : IAsyncLifetime
         if (Browser is not null) await Browser.DisposeAsync();
         _playwright?.Dispose();
         await _factory.DisposeAsync();
+        if (GitHub is not null) await GitHub.DisposeAsync();
         try { Directory.Delete(DataDirectory, recursive: true); } catch (IOException) { }
     }
 }
