@@ -70,7 +70,7 @@ public sealed class a_person_invokes_an_agent_from_a_pull_request_in_the_browser
             await page.FillAsync("#Instructions", "cat \"$0\"\nexit 0");
             await page.ClickAsync("button:has-text('Start task')");
             await page.WaitForURLAsync($"**/projects/{slug}/agents/*");
-            await Assertions.Expect(page.Locator("#task-status .badge")).ToHaveTextAsync("completed", new() { Timeout = 60_000 });
+            await Assertions.Expect(page.Locator("#task-status .badge")).ToHaveTextAsync("completed · no changes", new() { Timeout = 60_000 });
 
             var logs = page.Locator("#logs");
             await Assertions.Expect(logs).ToContainTextAsync("+const total = items.reduce((a, b) => a + b.price, 0);");
