@@ -45,12 +45,7 @@ public sealed class a_person_invokes_an_agent_from_a_pull_request_in_the_browser
             // Saved: the page comes back with the token's hint, never the token.
             await Assertions.Expect(page.Locator("#credential-hint")).ToContainTextAsync("stored");
 
-            await page.GotoAsync("/settings/agents/new");
-            await page.ClickAsync($".provider-card[data-provider='{ScriptAgent.Name}']");
-            await page.FillAsync("#Form_ApiKey", Tasks.TaskSteps.Key);
-            await page.FillAsync("#Form_Label", "demo");
-            await page.ClickAsync("#save-credential");
-            await page.WaitForURLAsync("**/settings/agents");
+            await ScriptCredentialAsync(page);
 
             // The pull request's page, from the list: its diff and its review thread.
             await page.GotoAsync($"/projects/{slug}/pulls");

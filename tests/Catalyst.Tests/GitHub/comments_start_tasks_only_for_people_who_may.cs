@@ -37,6 +37,7 @@ public sealed class comments_start_tasks_only_for_people_who_may(AppFixture fixt
         var reply = await OnlyReply("the reply to an unlinked user");
         reply.ShouldContain("not linked to a Catalyst account");
         reply.ShouldContain($"{FakeGitHub.PublicUrl}/signin");
+        reply.ShouldContain($"{FakeGitHub.PublicUrl}/settings/account");
     }
 
     [Fact]

@@ -72,32 +72,26 @@ public sealed class githubs_rate_limit_answers
         GitHubRateLimitHandler.WaitFor(Answer(HttpStatusCode.NotFound, ("retry-after", "5")), Now).ShouldBeNull();
     }
 
-    [Fact]
-    public async Task a_wait_longer_than_the_bound_fails_the_call_without_retrying_it()
+    /// <summary>Sends one call through the handler to a server that always gives <paramref name="answer"/>: what came back and how often it was sent.</summary>
+    private static async Task<(HttpStatusCode Status, int Sent)> SendAgainst(Func<HttpResponseMessage> answer)
     {
         var sent = 0;
         using var handler = new GitHubRateLimitHandler(TimeProvider.System, TimeSpan.FromSeconds(60), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance)
         {
-            InnerHandler = new Answering(() => { sent++; return Answer(HttpStatusCode.TooManyRequests, ("retry-after", "3600")); }),
+            InnerHandler = new Answering(() => { sent++; return answer(); }),
         };
         using var client = new HttpMessageInvoker(handler);
-        var response = await client.SendAsync(new HttpRequestMessage(HttpMethod.Get, "http://127.0.0.1/api/v3/rate"), CancellationToken.None);
-        response.StatusCode.ShouldBe(HttpStatusCode.TooManyRequests);
-        sent.ShouldBe(1);
+        using var response = await client.SendAsync(new HttpRequestMessage(HttpMethod.Get, "http://127.0.0.1/api/v3/rate"), CancellationToken.None);
+        return (response.StatusCode, sent);
     }
 
     [Fact]
-    public async Task a_limit_that_never_lifts_is_tried_a_bounded_number_of_times()
-    {
-        var sent = 0;
-        using var handler = new GitHubRateLimitHandler(TimeProvider.System, TimeSpan.FromSeconds(60), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance)
-        {
-            InnerHandler = new Answering(() => { sent++; return Answer(HttpStatusCode.TooManyRequests, ("retry-after", "0")); }),
-        };
-        using var client = new HttpMessageInvoker(handler);
-        (await client.SendAsync(new HttpRequestMessage(HttpMethod.Get, "http://127.0.0.1/api/v3/rate"), CancellationToken.None)).StatusCode.ShouldBe(HttpStatusCode.TooManyRequests);
-        sent.ShouldBe(1 + GitHubRateLimitHandler.MaxRetries);
-    }
+    public async Task a_wait_longer_than_the_bound_fails_the_call_without_retrying_it() =>
+        (await SendAgainst(() => Answer(HttpStatusCode.TooManyRequests, ("retry-after", "3600")))).ShouldBe((HttpStatusCode.TooManyRequests, 1));
+
+    [Fact]
+    public async Task a_limit_that_never_lifts_is_tried_a_bounded_number_of_times() =>
+        (await SendAgainst(() => Answer(HttpStatusCode.TooManyRequests, ("retry-after", "0")))).ShouldBe((HttpStatusCode.TooManyRequests, 1 + GitHubRateLimitHandler.MaxRetries));
 
     private sealed class Answering(Func<HttpResponseMessage> answer) : HttpMessageHandler
     {

@@ -105,18 +105,24 @@ public abstract class BrowserContext(BrowserFixture fixture)
         await page.ClickAsync("button:has-text('Create project')");
         await page.WaitForURLAsync($"**/projects/{slug}");
 
-        await page.GotoAsync("/settings/agents/new");
-        await page.ClickAsync($".provider-card[data-provider='{ScriptAgent.Name}']");
-        await page.FillAsync("#Form_ApiKey", Tasks.TaskSteps.Key);
-        await page.FillAsync("#Form_Label", "demo");
-        await page.ClickAsync("#save-credential");
-        await page.WaitForURLAsync("**/settings/agents");
+        await ScriptCredentialAsync(page);
 
         await page.GotoAsync($"/projects/{slug}/agents/new");
         await HtmxSettled(page);
         await page.ClickAsync($".provider-card[data-provider='{ScriptAgent.Name}']");
         await Assertions.Expect(page.Locator("#CredentialId option")).ToContainTextAsync(["demo"]);
         return slug;
+    }
+
+    /// <summary>Through the credentials form: a script-agent credential labelled "demo".</summary>
+    protected static async Task ScriptCredentialAsync(IPage page)
+    {
+        await page.GotoAsync("/settings/agents/new");
+        await page.ClickAsync($".provider-card[data-provider='{ScriptAgent.Name}']");
+        await page.FillAsync("#Form_ApiKey", Tasks.TaskSteps.Key);
+        await page.FillAsync("#Form_Label", "demo");
+        await page.ClickAsync("#save-credential");
+        await page.WaitForURLAsync("**/settings/agents");
     }
 
     /// <summary>

@@ -123,7 +123,7 @@ public static class StartTaskFromGitHubHandler
             return $"{who}: Catalyst starts tasks only for people with write access to {gh.FullName} (you have {permission.Permission ?? "none"}). Ask a maintainer to run it.";
         var user = await bus.InvokeAsync<UserRef?>(new FindUserByGitHubId(activity.SenderId), ct);
         if (user is null)
-            return $"{who}: your GitHub account is not linked to a Catalyst account. Sign in to Catalyst with GitHub once ({options.PublicUrl}/signin), then comment again.";
+            return $"{who}: your GitHub account is not linked to a Catalyst account. Link it under “GitHub” on your account page ({options.PublicUrl}/settings/account), or sign in to Catalyst with GitHub once ({options.PublicUrl}/signin), then comment again.";
         if (!gh.Project.MemberIds.Contains(user.Id))
             return $"{who}: your Catalyst account is not a member of the project “{gh.Project.Name}”. Ask a member to add you on {options.PublicUrl}/projects/{gh.Project.Slug}, then comment again.";
         if (await bus.InvokeAsync<CredentialRef?>(new FindDefaultUserCredential(user.Id, connection.DefaultAgent), ct) is null)
