@@ -14,6 +14,7 @@ public sealed record EmbeddedDatabaseOptions
     /// <summary>The wait after the first failed start; it doubles after each, up to <see cref="MaxBackoff"/>.</summary>
     public TimeSpan FirstBackoff { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>Catalyst:Database:MaxBackoffSeconds (default 30): the longest wait between two starts.</summary>
     public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(30);
 
     public static EmbeddedDatabaseOptions FromConfiguration(IConfiguration configuration)
@@ -23,6 +24,7 @@ public sealed record EmbeddedDatabaseOptions
         {
             CheckInterval = TimeSpan.FromSeconds(Math.Clamp(section.GetValue<double?>("CheckSeconds") ?? 2, 0.2, 60)),
             RestartAttempts = Math.Clamp(section.GetValue<int?>("RestartAttempts") ?? 5, 1, 100),
+            MaxBackoff = TimeSpan.FromSeconds(Math.Clamp(section.GetValue<double?>("MaxBackoffSeconds") ?? 30, 1, 600)),
         };
     }
 }
