@@ -77,6 +77,8 @@ public static class Platform
         services.AddSingleton<EmbeddedDatabaseSupervisor>();
         services.AddHostedService(sp => sp.GetRequiredService<EmbeddedDatabaseSupervisor>());
         services.AddHealthChecks().AddCheck<EmbeddedDatabaseSupervisor>("embedded-database", tags: ["live"]);
+        // The health check service logs every probe that is not healthy; the supervisor logs each change once instead.
+        builder.Logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks.DefaultHealthCheckService", LogLevel.Critical);
         services.AddProblemDetails();
     }
 

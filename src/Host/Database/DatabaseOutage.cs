@@ -22,10 +22,27 @@ public sealed class DatabaseOutage(RequestDelegate next, ILogger<DatabaseOutage>
         }
         catch (Exception e) when (IsCause(e) && !context.Response.HasStarted)
         {
-            // One line per request, without the stack: the database's state is logged where it is watched.
-            logger.LogWarning("{Method} {Path} answered 503: the database is unavailable ({Error})", context.Request.Method, context.Request.Path, e.Message);
+            LogRefusal(logger, e);
             await WriteAsync(context);
         }
+    }
+
+    private static long _lastLogged;
+    private static int _refusedSinceLogged;
+
+    /// <summary>
+    /// At most one line every 30 s however many requests are refused (the database's own state is logged by whoever
+    /// watches it), with the number refused since the last line.
+    /// </summary>
+    public static void LogRefusal(ILogger logger, Exception e)
+    {
+        var refused = Interlocked.Increment(ref _refusedSinceLogged);
+        var now = Environment.TickCount64;
+        var last = Interlocked.Read(ref _lastLogged);
+        if (last != 0 && now - last < 30_000) return;
+        if (Interlocked.CompareExchange(ref _lastLogged, now, last) != last) return;
+        Interlocked.Add(ref _refusedSinceLogged, -refused);
+        logger.LogWarning("The database is unavailable ({Error}): {Count} request(s) answered 503 since the last such line", e.GetBaseException().Message, refused);
     }
 
     /// <summary>Whether <paramref name="e"/> (or what it wraps) says the database cannot be reached, rather than that a statement failed.</summary>

@@ -71,7 +71,7 @@ public sealed class McpHttpGuard(RequestDelegate next, IConfiguration configurat
         }
         catch (Exception e) when (!context.Response.HasStarted && Database.DatabaseOutage.IsCause(e))
         {
-            context.RequestServices.GetRequiredService<ILogger<McpHttpGuard>>().LogWarning("An MCP request answered 503: the database is unavailable ({Error})", e.Message);
+            Database.DatabaseOutage.LogRefusal(context.RequestServices.GetRequiredService<ILogger<McpHttpGuard>>(), e);
             context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
             context.Response.Headers.RetryAfter = Database.DatabaseOutage.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }

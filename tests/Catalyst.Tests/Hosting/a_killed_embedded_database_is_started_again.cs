@@ -107,6 +107,7 @@ public sealed class a_killed_embedded_database_is_started_again : IAsyncLifetime
         (await http.GetStringAsync("/health")).ShouldBe("Healthy");
         (await http.GetStringAsync("/health/ready")).ShouldBe("Healthy");
         var output = host.Output;
+        File.WriteAllText("/tmp/outage-host.log", output);
         var attempts = Count(output, "starting it again (attempt");
         attempts.ShouldBeGreaterThan(1);
         Count(output, "Starting the embedded PostgreSQL failed").ShouldBe(attempts - 1, "one failure logged per failed attempt");
@@ -207,6 +208,7 @@ public sealed class a_killed_embedded_database_is_started_again : IAsyncLifetime
         o.DatabaseSchemaName = "catalyst";
         o.Events.DatabaseSchemaName = "events";
         o.Schema.For<AgentTask>().DatabaseSchemaName(Catalyst.Tasks.TasksModule.Schema);
+        o.Schema.For<Catalyst.Credentials.UserAgentCredential>().DatabaseSchemaName(Catalyst.Credentials.CredentialsModule.Schema);
         o.AutoCreateSchemaObjects = AutoCreate.None;
     });
 
