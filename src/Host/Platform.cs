@@ -79,6 +79,14 @@ public static class Platform
         services.AddHealthChecks().AddCheck<EmbeddedDatabaseSupervisor>("embedded-database", tags: ["live"]);
         // The health check service logs every probe that is not healthy; the supervisor logs each change once instead.
         builder.Logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks.DefaultHealthCheckService", LogLevel.Critical);
+        // While the embedded database is known to be down, Wolverine's pollers and every retried message would log a
+        // stack trace each a few times a second: the supervisor's one line per attempt says it all.
+        foreach (var category in new[] { "Wolverine", "Marten", "JasperFx", "Catalyst.Contracts" })
+        {
+            var configured = builder.Configuration.GetValue<LogLevel?>($"Logging:LogLevel:{category}")
+                ?? builder.Configuration.GetValue<LogLevel?>("Logging:LogLevel:Default") ?? LogLevel.Information;
+            builder.Logging.AddFilter(category, level => level >= configured && (level >= LogLevel.Critical || !EmbeddedDatabaseSupervisor.OutageUnderWay));
+        }
         services.AddProblemDetails();
     }
 

@@ -38,16 +38,30 @@ public sealed record EmbeddedDatabaseOptions
 public sealed class EmbeddedDatabaseSupervisor(CatalystDatabase database, EmbeddedDatabaseOptions options, TimeProvider time,
     ILogger<EmbeddedDatabaseSupervisor> logger) : BackgroundService, IHealthCheck
 {
-    private volatile Status _status = new(HealthStatus.Healthy, "Healthy");
+    private volatile Status _state = new(HealthStatus.Healthy, "Healthy");
+    private static volatile bool _outage;
 
     private sealed record Status(HealthStatus Health, string Description);
 
+    /// <summary>The embedded database is known to be down (being started again, or given up on): the logs of what fails because of it are held back.</summary>
+    public static bool OutageUnderWay => _outage;
+
+    private Status Current
+    {
+        get => _state;
+        set
+        {
+            _state = value;
+            _outage = value.Health != HealthStatus.Healthy;
+        }
+    }
+
     /// <summary>What the embedded database is doing now, in words (what <c>/health</c> says).</summary>
-    public string Description => _status.Description;
+    public string Description => Current.Description;
 
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        var status = _status;
+        var status = Current;
         return Task.FromResult(new HealthCheckResult(status.Health, status.Description));
     }
 
@@ -62,14 +76,14 @@ public sealed class EmbeddedDatabaseSupervisor(CatalystDatabase database, Embedd
                 if (cluster.IsRunning())
                 {
                     // Started by hand after Catalyst gave up: healthy again.
-                    if (_status.Health != HealthStatus.Healthy)
+                    if (Current.Health != HealthStatus.Healthy)
                     {
                         logger.LogInformation("The embedded PostgreSQL is running again");
-                        _status = new(HealthStatus.Healthy, "Healthy");
+                        Current = new(HealthStatus.Healthy, "Healthy");
                     }
                     continue;
                 }
-                if (_status.Health == HealthStatus.Unhealthy) continue; // gave up: said once, liveness fails
+                if (Current.Health == HealthStatus.Unhealthy) continue; // gave up: said once, liveness fails
                 await RestartAsync(cluster, stoppingToken);
             }
         }
@@ -85,7 +99,7 @@ public sealed class EmbeddedDatabaseSupervisor(CatalystDatabase database, Embedd
         string? lastError = null;
         for (var attempt = 1; attempt <= options.RestartAttempts; attempt++)
         {
-            _status = new(HealthStatus.Degraded,
+            Current = new(HealthStatus.Degraded,
                 $"Degraded: the embedded PostgreSQL stopped; starting it again (attempt {attempt} of {options.RestartAttempts}).");
             logger.LogWarning("The embedded PostgreSQL in {Directory} is not running; starting it again (attempt {Attempt} of {Attempts})",
                 cluster.Directory, attempt, options.RestartAttempts);
@@ -93,7 +107,7 @@ public sealed class EmbeddedDatabaseSupervisor(CatalystDatabase database, Embedd
             {
                 await cluster.RestartAsync(ct);
                 logger.LogInformation("The embedded PostgreSQL was started again (attempt {Attempt})", attempt);
-                _status = new(HealthStatus.Healthy, "Healthy");
+                Current = new(HealthStatus.Healthy, "Healthy");
                 return;
             }
             catch (Exception e) when (e is not OperationCanceledException)
@@ -105,7 +119,7 @@ public sealed class EmbeddedDatabaseSupervisor(CatalystDatabase database, Embedd
             await Task.Delay(wait, time, ct);
             wait = TimeSpan.FromTicks(Math.Min(wait.Ticks * 2, options.MaxBackoff.Ticks));
         }
-        _status = new(HealthStatus.Unhealthy,
+        Current = new(HealthStatus.Unhealthy,
             $"Unhealthy: the embedded PostgreSQL stopped and did not start again after {options.RestartAttempts} attempts ({lastError}). " +
             $"Restart Catalyst; PostgreSQL's own log is {cluster.LogFile}.");
         logger.LogCritical("The embedded PostgreSQL did not start again after {Attempts} attempts; /health now answers 503. Its log: {LogFile}",
