@@ -73,7 +73,20 @@ public static class Platform
             o.HeaderName = "RequestVerificationToken";
             o.Cookie.Name = "catalyst.antiforgery";
         });
-        services.AddHealthChecks();
+        services.AddSingleton(EmbeddedDatabaseOptions.FromConfiguration(builder.Configuration));
+        services.AddSingleton<EmbeddedDatabaseSupervisor>();
+        services.AddHostedService(sp => sp.GetRequiredService<EmbeddedDatabaseSupervisor>());
+        services.AddHealthChecks().AddCheck<EmbeddedDatabaseSupervisor>("embedded-database", tags: ["live"]);
+        // The health check service logs every probe that is not healthy; the supervisor logs each change once instead.
+        builder.Logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks.DefaultHealthCheckService", LogLevel.Critical);
+        // While the embedded database is known to be down, Wolverine's pollers and every retried message would log a
+        // stack trace each a few times a second: the supervisor's one line per attempt says it all.
+        foreach (var category in new[] { "Wolverine", "Marten", "JasperFx", "Catalyst.Contracts" })
+        {
+            var configured = builder.Configuration.GetValue<LogLevel?>($"Logging:LogLevel:{category}")
+                ?? builder.Configuration.GetValue<LogLevel?>("Logging:LogLevel:Default") ?? LogLevel.Information;
+            builder.Logging.AddFilter(category, level => level >= configured && (level >= LogLevel.Critical || !EmbeddedDatabaseSupervisor.OutageUnderWay));
+        }
         services.AddProblemDetails();
     }
 
@@ -90,6 +103,7 @@ public static class Platform
         if (!app.Environment.IsDevelopment()) app.UseExceptionHandler("/error");
         app.UseStatusCodePagesWithReExecute("/error/{0}");
         app.UseMiddleware<SecurityHeaders>();
+        app.UseMiddleware<DatabaseOutage>();
         app.UseMiddleware<Mcp.McpHttpGuard>();
         app.UseMiddleware<RequestInputGuard>();
         app.UseStaticFiles();
@@ -114,8 +128,19 @@ public static class Platform
     public static void MapCatalystPages(this WebApplication app)
     {
         app.MapRazorPages();
-        app.MapHealthChecks("/health", new() { Predicate = _ => false }).AllowAnonymous();
-        app.MapGet("/health/ready", async (CatalystDatabase database, CancellationToken ct) =>
+        // Liveness: the process answers, and the embedded database is running or being started again (503 once that gave up).
+        app.MapHealthChecks("/health", new()
+        {
+            Predicate = check => check.Tags.Contains("live"),
+            ResponseWriter = (context, report) =>
+            {
+                context.Response.ContentType = "text/plain; charset=utf-8";
+                var said = report.Entries.Values.Where(e => e.Status != Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy)
+                    .Select(e => e.Description).ToList();
+                return context.Response.WriteAsync(said.Count == 0 ? "Healthy" : string.Join(" ", said));
+            },
+        }).AllowAnonymous();
+        app.MapGet("/health/ready", async (CatalystDatabase database, EmbeddedDatabaseSupervisor supervisor, CancellationToken ct) =>
         {
             try
             {
@@ -129,7 +154,8 @@ public static class Platform
             }
             catch (Exception e) when (e is NpgsqlException or OperationCanceledException or System.Net.Sockets.SocketException)
             {
-                return Results.Text("Unhealthy: the database cannot be reached.", statusCode: StatusCodes.Status503ServiceUnavailable);
+                var doing = supervisor.Description is "Healthy" ? "" : $" {supervisor.Description}";
+                return Results.Text($"Unhealthy: the database cannot be reached.{doing}", statusCode: StatusCodes.Status503ServiceUnavailable);
             }
         }).AllowAnonymous();
     }

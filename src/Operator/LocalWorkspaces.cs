@@ -149,20 +149,40 @@ public sealed class LocalWorkspaces(
             await RevokeAsync(taskId);
         }
         // Handled in process and in order: a task's output is stored before the next batch, and all of it before its exit.
-        for (var attempt = 1; ; attempt++)
+        // While the database cannot be reached, the message waits here and the ones behind it wait in the workspace's
+        // output buffer (WorkspaceOutputPump, 10,000 lines; past that the agent's own writes block): nothing is dropped.
+        DateTimeOffset? waitingSince = null;
+        var delay = TimeSpan.FromMilliseconds(250);
+        for (var attempt = 1; ; )
         {
             try
             {
                 await new MessageBus(runtime).InvokeAsync(message);
+                if (waitingSince is { } since && _waiting.TryRemove(taskId, out _))
+                    _logger.LogInformation("The database is back: the waiting output of task {TaskId} is being stored (it waited {Seconds:0} s)",
+                        taskId, (time.GetUtcNow() - since).TotalSeconds);
                 return;
+            }
+            catch (Exception e) when (DatabaseErrors.Unavailable(e))
+            {
+                waitingSince ??= time.GetUtcNow();
+                // Said once per task and outage, not once per try.
+                if (_waiting.TryAdd(taskId, 0))
+                    _logger.LogWarning("The database is unavailable ({Error}); the output and end of task {TaskId} wait until it is back",
+                        e.GetBaseException().Message, taskId);
+                await Task.Delay(delay, time);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
             }
             catch (Exception e) when (attempt < 5 && e is not Wolverine.Runtime.Routing.IndeterminateRoutesException)
             {
                 _logger.LogWarning(e, "Handling {Message} for task {TaskId} failed (attempt {Attempt}); trying again", message.GetType().Name, taskId, attempt);
                 await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt));
+                attempt++;
             }
         }
     }
+
+    private readonly ConcurrentDictionary<Guid, byte> _waiting = new();
 
     private async Task RevokeAsync(Guid taskId)
     {

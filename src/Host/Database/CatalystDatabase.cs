@@ -16,6 +16,9 @@ public sealed class CatalystDatabase : IAsyncDisposable
     public string ConnectionString { get; }
     public bool IsEmbedded => _embedded is not null;
 
+    /// <summary>The embedded cluster, or null with a configured connection string.</summary>
+    public PostgresCluster? Embedded => _embedded;
+
     public static string DataDirectory(IConfiguration configuration) => Catalyst.Contracts.CatalystPaths.DataDirectory(configuration);
 
     /// <summary>The configured connection string, or else the embedded cluster under the data directory, started now.</summary>

@@ -16,7 +16,6 @@ public sealed class PostgresCluster : IAsyncDisposable
     private readonly string _bin;
     private readonly bool _throwaway;
     private readonly bool _asPostgresUser;
-    private bool _startedHere;
     private string _password = "";
     private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
     private const UnixFileMode OwnerReadWrite = UnixFileMode.UserRead | UnixFileMode.UserWrite;
@@ -30,9 +29,15 @@ public sealed class PostgresCluster : IAsyncDisposable
     }
 
     public string Directory { get; }
+
+    /// <summary>The cluster was already running when Catalyst started (left by a Host that was killed): Catalyst took it over, and stops it all the same.</summary>
+    public bool Adopted { get; private set; }
+
+    /// <summary>The server's log: what PostgreSQL said when it stopped or would not start.</summary>
+    public string LogFile => Path.Combine(Directory, "postgres.log");
+
     private string DataDirectory => Path.Combine(Directory, "data");
     private string SocketDirectory => Path.Combine(Directory, "run");
-    private string LogFile => Path.Combine(Directory, "postgres.log");
     private string PasswordFile => Path.Combine(Directory, "password");
     private string HbaFile => Path.Combine(DataDirectory, "pg_hba.conf");
 
@@ -97,15 +102,8 @@ public sealed class PostgresCluster : IAsyncDisposable
         if (!File.Exists(Path.Combine(DataDirectory, "PG_VERSION"))) await InitialiseAsync(ct);
 
         var running = await RunAsync(Path.Combine(_bin, "pg_ctl"), ["status", "-D", DataDirectory], _asPostgresUser, ct, throwOnError: false);
-        if (running.ExitCode != 0)
-        {
-            // Only the Unix socket in our own directory: no TCP port to collide with or to expose.
-            var options = $"-k {SocketDirectory} -p {Port} -c listen_addresses='' -c unix_socket_permissions=0700";
-            if (_throwaway) options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off";
-            await RunAsync(Path.Combine(_bin, "pg_ctl"),
-                ["start", "-w", "-t", "60", "-D", DataDirectory, "-l", LogFile, "-o", options], _asPostgresUser, ct);
-            _startedHere = true;
-        }
+        if (running.ExitCode != 0) await StartServerAsync(ct);
+        else Adopted = true;
 
         if (HbaTrustsSomeone()) await RequirePasswordAsync(ct);
 
@@ -117,6 +115,44 @@ public sealed class PostgresCluster : IAsyncDisposable
             await using var create = new NpgsqlCommand("create database catalyst", connection);
             await create.ExecuteNonQueryAsync(ct);
         }
+    }
+
+    private async Task StartServerAsync(CancellationToken ct)
+    {
+        // Only the Unix socket in our own directory: no TCP port to collide with or to expose.
+        var options = $"-k {SocketDirectory} -p {Port} -c listen_addresses='' -c unix_socket_permissions=0700";
+        if (_throwaway) options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off";
+        await RunAsync(Path.Combine(_bin, "pg_ctl"),
+            ["start", "-w", "-t", "60", "-D", DataDirectory, "-l", LogFile, "-o", options], _asPostgresUser, ct);
+    }
+
+    /// <summary>
+    /// Whether the server process runs: the pid in <c>postmaster.pid</c> is a live process (not a zombie). Cheap enough to
+    /// ask every few seconds (a file and /proc, no connection).
+    /// </summary>
+    public bool IsRunning()
+    {
+        try
+        {
+            var first = File.ReadLines(Path.Combine(DataDirectory, "postmaster.pid")).FirstOrDefault();
+            if (!int.TryParse(first, out var pid) || pid <= 0) return false;
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            // "pid (comm) S ...": the state follows the last ')'.
+            var state = stat[(stat.LastIndexOf(')') + 1)..].TrimStart();
+            return state.Length > 0 && state[0] is not ('Z' or 'X');
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false; // no postmaster.pid, or no such process
+        }
+    }
+
+    /// <summary>Starts the server again after it died (a stale <c>postmaster.pid</c> is PostgreSQL's own to clear). Throws when it does not start.</summary>
+    public async Task RestartAsync(CancellationToken ct)
+    {
+        await StartServerAsync(ct);
+        // Pooled connections point at the dead server.
+        NpgsqlConnection.ClearAllPools();
     }
 
     private async Task InitialiseAsync(CancellationToken ct)
@@ -202,11 +238,9 @@ public sealed class PostgresCluster : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         NpgsqlConnection.ClearAllPools();
-        if (_startedHere || _throwaway)
-        {
-            await RunAsync(Path.Combine(_bin, "pg_ctl"),
-                ["stop", "-w", "-D", DataDirectory, "-m", _throwaway ? "immediate" : "fast"], _asPostgresUser, CancellationToken.None, throwOnError: false);
-        }
+        // Also a cluster this process adopted: nothing else owns it, and left running it would outlive every Host.
+        await RunAsync(Path.Combine(_bin, "pg_ctl"),
+            ["stop", "-w", "-D", DataDirectory, "-m", _throwaway ? "immediate" : "fast"], _asPostgresUser, CancellationToken.None, throwOnError: false);
         if (_throwaway)
         {
             try { System.IO.Directory.Delete(Directory, recursive: true); } catch (IOException) { }

@@ -69,6 +69,12 @@ public sealed class McpHttpGuard(RequestDelegate next, IConfiguration configurat
         {
             await next(context);
         }
+        catch (Exception e) when (!context.Response.HasStarted && Database.DatabaseOutage.IsCause(e))
+        {
+            Database.DatabaseOutage.LogRefusal(context.RequestServices.GetRequiredService<ILogger<McpHttpGuard>>(), e);
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            context.Response.Headers.RetryAfter = Database.DatabaseOutage.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
         catch (Exception e) when (!context.Response.HasStarted && e is not OperationCanceledException)
         {
             context.RequestServices.GetRequiredService<ILogger<McpHttpGuard>>().LogError(e, "An MCP request failed");
@@ -105,6 +111,7 @@ public sealed class McpHttpGuard(RequestDelegate next, IConfiguration configurat
         StatusCodes.Status405MethodNotAllowed => $"Method Not Allowed: {context.Request.Method} is not served; this server is stateless, send every message with POST /mcp.",
         StatusCodes.Status406NotAcceptable => "Not Acceptable: accept both application/json and text/event-stream.",
         StatusCodes.Status415UnsupportedMediaType => "Unsupported Media Type: send the JSON-RPC message with Content-Type: application/json.",
+        StatusCodes.Status503ServiceUnavailable => $"Service Unavailable: {Database.DatabaseOutage.Message}",
         >= 500 => "The server could not answer this request; try again.",
         var status => $"The request was refused ({status}).",
     };

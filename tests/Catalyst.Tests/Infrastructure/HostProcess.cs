@@ -79,6 +79,13 @@ public sealed class HostProcess : IAsyncDisposable
         return root?.FullName ?? throw new InvalidOperationException("Catalyst.sln not found");
     }
 
+    /// <summary>SIGKILL to the Host alone, as a crash or the OOM killer ends it: nothing of its own shutdown runs.</summary>
+    public void Kill()
+    {
+        _process.Kill(entireProcessTree: false);
+        _process.WaitForExit();
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)
