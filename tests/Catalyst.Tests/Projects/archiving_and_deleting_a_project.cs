@@ -59,6 +59,11 @@ public sealed class archiving_and_deleting_a_project(AppFixture fixture) : Integ
         list.IndexOf("href=\"/projects/attic\"", StringComparison.Ordinal).ShouldBeGreaterThan(apart);
         list.IndexOf("href=\"/projects/busy\"", StringComparison.Ordinal).ShouldBeLessThan(apart);
 
+        // Scripts read it too.
+        var api = await ada.GetAsync("/api/projects/attic");
+        api.StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await api.Content.ReadAsStringAsync()).ShouldContain("\"isArchived\":true");
+
         var show = await ada.GetHtmlAsync("/projects/attic");
         show.ShouldContain("id=\"archived-notice\"");
         show.ShouldNotContain("href=\"/projects/attic/agents/new\"");
