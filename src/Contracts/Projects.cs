@@ -21,7 +21,16 @@ public sealed record ProjectRef(
     /// <summary>What one task of the project may spend through the LLM broker; a task may ask for less.</summary>
     public TaskBudget TaskBudget { get; init; } = TaskBudget.None;
     public ProjectSandbox Sandbox { get; init; } = ProjectSandbox.None;
+
+    /// <summary>Archived: read-only, takes no new tasks until it is unarchived.</summary>
+    public bool Archived { get; init; }
 }
+
+/// <summary>Integrations → Tasks, before a project is deleted: how many of its tasks have not ended yet.</summary>
+public sealed record CountUnfinishedProjectTasks(Guid ProjectId);
+
+/// <summary>Integrations → Tasks, when a project is deleted with its history: every task of it, its events and its log, erased.</summary>
+public sealed record DeleteProjectTasks(Guid ProjectId);
 
 /// <summary>
 /// What a project's workspaces may reach and use: the hosts they may connect to through the egress proxy (see

@@ -5,6 +5,8 @@ public enum ErrorKind
     Invalid,
     NotFound,
     Conflict,
+    /// <summary>The caller sees the thing but may not do this to it (a plain member deleting a project).</summary>
+    Forbidden,
 }
 
 /// <summary>One thing the caller must fix, named by the field it concerns ("" for the whole request).</summary>
@@ -17,6 +19,7 @@ public sealed record Result<T>(T? Value, IReadOnlyList<CommandError> Errors)
 {
     public bool Succeeded => Errors.Count == 0;
     public bool IsNotFound => Errors.Any(e => e.Kind == ErrorKind.NotFound);
+    public bool IsForbidden => Errors.Any(e => e.Kind == ErrorKind.Forbidden);
 
     public static Result<T> Ok(T value) => new(value, []);
     public static Result<T> Fail(params CommandError[] errors) => new(default, errors);

@@ -9,11 +9,13 @@ namespace Catalyst.Web;
 public abstract class CatalystPageModel : PageModel
 {
     protected Guid CurrentUserId => User.UserId();
+    protected bool CurrentUserIsAdmin => User.HasClaim(CatalystClaims.IsAdmin, "true");
 
-    /// <summary>Not found stays a 404 (never "forbidden": another user's things do not exist for you); anything else is a 400 with the messages beside the fields.</summary>
+    /// <summary>Not found stays a 404 (never "forbidden": another user's things do not exist for you); forbidden is for what the caller sees but may not do; anything else is a 400 with the messages beside the fields.</summary>
     protected IActionResult Rejected<T>(Result<T> result, string? prefix = null)
     {
         if (result.IsNotFound) return NotFound();
+        if (result.IsForbidden) return StatusCode(StatusCodes.Status403Forbidden);
         foreach (var error in result.Errors) ModelState.AddModelError(prefix is null || error.Field.Length == 0 ? error.Field : $"{prefix}.{error.Field}", error.Message);
         Response.StatusCode = StatusCodes.Status400BadRequest;
         return Page();

@@ -36,7 +36,12 @@ public static class AccountsModule
         });
         services.AddSingleton<SignUpPolicy>();
         services.AddSingleton<Catalyst.Host.Notifications.SmtpSettings>();
-        services.AddHttpClient(Catalyst.Host.Notifications.SendAgentTaskNotificationHandler.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(10));
+        services.AddSingleton<Catalyst.Host.Notifications.WebhookAddresses>();
+        // Webhooks: public addresses only (checked on every connection), except the hosts an admin allows; redirects are not followed.
+        services.AddHttpClient(Catalyst.Host.Notifications.SendAgentTaskNotificationHandler.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(10))
+            .ConfigurePrimaryHttpMessageHandler(Catalyst.Host.Notifications.WebhookAddresses.GuardedHandler);
+        services.AddHttpClient(Catalyst.Host.Notifications.SendAgentTaskNotificationHandler.AllowedHostClientName, c => c.Timeout = TimeSpan.FromSeconds(10))
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
 
         var auth = services.AddAuthentication(o =>
             {

@@ -34,10 +34,12 @@ public static class NotificationSettingsHandler
     public static async Task<NotificationSettings> Handle(GetNotificationSettings query, IQuerySession session, CancellationToken ct) =>
         await session.LoadAsync<NotificationSettings>(query.UserId, ct) ?? new NotificationSettings { Id = query.UserId };
 
-    public static async Task<Result<NotificationSettings>> Handle(SaveNotificationSettings command, IDocumentSession session, CancellationToken ct)
+    public static async Task<Result<NotificationSettings>> Handle(SaveNotificationSettings command, IDocumentSession session, WebhookAddresses addresses, CancellationToken ct)
     {
         var errors = command.Validate();
         if (errors.Count > 0) return Result<NotificationSettings>.Fail(errors);
+        if (!string.IsNullOrWhiteSpace(command.WebhookUrl) && await addresses.RefusalAsync(new Uri(command.WebhookUrl.Trim()), ct) is { } refused)
+            return Result<NotificationSettings>.Fail(new CommandError(nameof(command.WebhookUrl), refused));
         var current = await session.LoadAsync<NotificationSettings>(command.UserId, ct) ?? new NotificationSettings { Id = command.UserId };
         var saved = current with
         {

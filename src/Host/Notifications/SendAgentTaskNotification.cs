@@ -43,10 +43,11 @@ public sealed class SmtpSettings(IConfiguration configuration)
 public static class SendAgentTaskNotificationHandler
 {
     public const string HttpClientName = "notifications";
+    public const string AllowedHostClientName = "notifications-allowed-host";
     public const string SignatureHeader = "X-Catalyst-Signature-256";
 
     public static async Task Handle(AgentTaskNotification message, IQuerySession session, IHttpClientFactory clients, SmtpSettings smtp,
-        ILogger<NotificationSettings> logger, CancellationToken ct)
+        WebhookAddresses addresses, ILogger<NotificationSettings> logger, CancellationToken ct)
     {
         var settings = await session.LoadAsync<NotificationSettings>(message.UserId, ct);
         if (settings is null) return;
@@ -63,8 +64,15 @@ public static class SendAgentTaskNotificationHandler
             request.Headers.Add("X-Catalyst-Event", message.Event);
             try
             {
-                using var response = await clients.CreateClient(HttpClientName).SendAsync(request, ct);
+                var client = clients.CreateClient(addresses.IsAllowedHost(request.RequestUri!) ? AllowedHostClientName : HttpClientName);
+                using var response = await client.SendAsync(request, ct);
                 if (!response.IsSuccessStatusCode) logger.LogWarning("Notification webhook of user {User} answered {Status}", message.UserId, (int)response.StatusCode);
+            }
+            catch (Microsoft.Security.AntiSSRF.AntiSSRFException)
+            {
+                // The name resolved to a public address when it was saved, and to an internal one now; the URL itself may hold a token.
+                logger.LogWarning("Notification webhook of user {User} was not called: {Host} is an internal address now, and webhooks go to public addresses only",
+                    message.UserId, request.RequestUri!.Host);
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {

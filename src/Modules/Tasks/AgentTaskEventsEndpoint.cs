@@ -180,11 +180,14 @@ public static class LogLineHtml
     public static string Render(AgentTaskLog line)
     {
         var e = HtmlEncoder.Default;
-        // A tool call and its result fold to one line until opened: the agent's own words stay readable between them.
-        var foldable = line.Kind is TaskLogKinds.ToolCall or TaskLogKinds.ToolResult
-            ? " foldable\" tabindex=\"0\" role=\"button\" aria-expanded=\"false\" title=\"Open or fold this " + (line.Kind == TaskLogKinds.ToolCall ? "tool call" : "tool result") : "";
-        return $"<div class=\"logline {line.LevelName} kind-{e.Encode(line.Kind)}{foldable}\" data-seq=\"{line.Sequence}\"><span class=\"seq\">{line.Sequence}</span>" +
-               $"<time class=\"ts\" datetime=\"{line.Timestamp:O}\">{line.Timestamp:HH:mm:ss}</time><span class=\"msg\">{e.Encode(line.Message)}</span></div>";
+        var classes = $"logline {line.LevelName} kind-{e.Encode(line.Kind)}";
+        var content = $"<span class=\"seq\">{line.Sequence}</span><time class=\"ts\" datetime=\"{line.Timestamp:O}\" title=\"{line.Timestamp.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC\">" +
+                      $"{line.Timestamp:HH:mm:ss}</time><span class=\"msg\">{e.Encode(line.Message)}</span>";
+        // A tool call and its result fold to one line until opened (a <details>: it opens by click or keyboard with no script),
+        // so the agent's own words stay readable between them.
+        return line.Kind is TaskLogKinds.ToolCall or TaskLogKinds.ToolResult
+            ? $"<details class=\"{classes} foldable\" data-seq=\"{line.Sequence}\"><summary title=\"Open or fold this {(line.Kind == TaskLogKinds.ToolCall ? "tool call" : "tool result")}\">{content}</summary></details>"
+            : $"<div class=\"{classes}\" data-seq=\"{line.Sequence}\">{content}</div>";
     }
 
     public static string Badge(AgentTaskStatus status, int commits = 0, bool parallel = false)

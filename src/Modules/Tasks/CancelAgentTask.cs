@@ -84,6 +84,7 @@ public static class RetryAgentTaskHandler
 
         var project = await bus.InvokeAsync<ProjectRef?>(new FindProjectById(task.ProjectId), ct);
         if (project is null) return (Result<AgentTaskCreatedResult>.NotFound("The project"), outgoing);
+        if (CreateAgentTaskHandler.RefusesNewTasks(project) is { } archived) return (Result<AgentTaskCreatedResult>.Fail(archived), outgoing);
         // The credential must still be the caller's own and usable.
         var credential = await bus.InvokeAsync<CredentialRef?>(new FindUserCredential(command.UserId, task.CredentialId), ct);
         var provider = await bus.InvokeAsync<AgentProviderInfo?>(new GetAgentProvider(task.Provider), ct);

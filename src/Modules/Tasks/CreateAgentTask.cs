@@ -17,6 +17,7 @@ public static class CreateAgentTaskHandler
 
         var project = await bus.InvokeAsync<ProjectRef?>(new FindMemberProject(command.UserId, command.ProjectSlug), ct);
         if (project is null) return (Result<AgentTaskCreatedResult>.NotFound($"The project “{command.ProjectSlug}”"), outgoing);
+        if (CreateAgentTaskHandler.RefusesNewTasks(project) is { } archived) return (Result<AgentTaskCreatedResult>.Fail(archived), outgoing);
 
         var provider = await bus.InvokeAsync<AgentProviderInfo?>(new GetAgentProvider(command.Provider), ct);
         if (provider is null || !provider.Active)
@@ -56,6 +57,11 @@ public static class CreateAgentTaskHandler
         outgoing.Add(new StartQueuedTasks());
         return (Result<AgentTaskCreatedResult>.Ok(new(taskId, project.Slug, AgentTaskStatus.Pending)), outgoing);
     }
+
+    /// <summary>An archived project is read-only: every way of starting a task (page, MCP, API, GitHub, retry) gets this answer.</summary>
+    public static CommandError? RefusesNewTasks(ProjectRef project) => project.Archived
+        ? new CommandError("", $"The project “{project.Slug}” is archived and takes no new tasks. Unarchive it on its settings page to start tasks again.", ErrorKind.Conflict)
+        : null;
 
     /// <summary>The caller's own, active credential for this very provider; anyone else's does not exist.</summary>
     public static CommandError? CheckCredential(CredentialRef? credential, AgentProviderInfo provider) => credential switch

@@ -59,6 +59,7 @@ public static class CreateParallelAgentTaskHandler
 
         var project = await bus.InvokeAsync<ProjectRef?>(new FindMemberProject(command.UserId, command.ProjectSlug), ct);
         if (project is null) return (Result<AgentTaskCreatedResult>.NotFound($"The project “{command.ProjectSlug}”"), outgoing);
+        if (CreateAgentTaskHandler.RefusesNewTasks(project) is { } archived) return (Result<AgentTaskCreatedResult>.Fail(archived), outgoing);
 
         // Every run passes the checks of a single task before anything is created.
         var runs = new List<(AgentProviderInfo Provider, CredentialRef Credential)>();

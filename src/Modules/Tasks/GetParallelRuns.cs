@@ -14,6 +14,9 @@ public sealed record ParallelRunsDetails(AgentTaskDetails Request, IReadOnlyList
     public AgentTaskView Task => Request.Task;
     public bool AnyRunGoing => Runs.Any(r => !r.Run.IsFinished);
 
+    /// <summary>What each ended run with a pushed branch changed, by run id: the page shows them side by side.</summary>
+    public IReadOnlyDictionary<Guid, RepositoryDiff> Diffs { get; init; } = new Dictionary<Guid, RepositoryDiff>();
+
     /// <summary>A completed run can be picked until the request has ended (it need not wait for the other runs).</summary>
     public bool CanChoose(AgentTaskView run) => run.Status == "completed" && !Task.IsFinished && Task.ChosenRunId is null;
 }

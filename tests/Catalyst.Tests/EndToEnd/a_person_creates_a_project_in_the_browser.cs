@@ -37,4 +37,25 @@ public sealed class a_person_creates_a_project_in_the_browser(BrowserFixture fix
         await Assertions.Expect(page.Locator("[data-valmsg-for='Form.Slug']")).ToContainTextAsync("lowercase letters");
         (await page.InputValueAsync("#Form_Name")).ShouldBe("Keeps my name");
     }
+
+    [Fact]
+    public async Task the_slug_follows_the_name_as_it_is_typed_until_the_person_writes_their_own()
+    {
+        var page = await SignedUpPage();
+        await WithScreenshotOnFailure(page, async () =>
+        {
+            await page.GotoAsync("/projects/new");
+            var unique = Guid.NewGuid().ToString("N")[..6];
+            await page.Locator("#Form_Name").PressSequentiallyAsync($"Café Déjà Vu {unique}");
+            await Assertions.Expect(page.Locator("#Form_Slug")).ToHaveValueAsync($"cafe-deja-vu-{unique}");
+
+            await page.FillAsync("#Form_Slug", $"mine-{unique}");
+            await page.Locator("#Form_Name").PressSequentiallyAsync(" and more");
+            await Assertions.Expect(page.Locator("#Form_Slug")).ToHaveValueAsync($"mine-{unique}");
+
+            await page.FillAsync("#Form_RepositoryUrl", "https://example.com/acme/cafe.git");
+            await page.ClickAsync("button:has-text('Create project')");
+            await page.WaitForURLAsync($"**/projects/mine-{unique}");
+        });
+    }
 }

@@ -31,6 +31,13 @@ public sealed class a_person_runs_agents_side_by_side_and_picks_one(BrowserFixtu
         await Assertions.Expect(page.Locator("#run-2 .logs")).ToContainTextAsync("Task completed");
         (await page.EvaluateAsync<string>("() => window.__catalystMarker")).ShouldBe(marker);
 
+        // Their changes, side by side on this page: a person picks a run on its code.
+        await Assertions.Expect(page.Locator("#run-1-changes .dl.add")).ToContainTextAsync(["change on"]);
+        await Assertions.Expect(page.Locator("#run-2-changes .dl.add")).ToContainTextAsync(["change on"]);
+        var (left, right) = ((await page.Locator("#run-1-changes").BoundingBoxAsync())!, (await page.Locator("#run-2-changes").BoundingBoxAsync())!);
+        right.X.ShouldBeGreaterThan(left.X + left.Width - 1, "run 2's changes sit beside run 1's");
+        right.Y.ShouldBe(left.Y, 1);
+
         var branch = (await page.Locator("#run-2 dd code").TextContentAsync())!;
         await page.ClickAsync("#run-2 button:has-text('Use this run')");
         await Assertions.Expect(page.Locator("#task-status .badge")).ToHaveTextAsync("completed", new() { Timeout = 15_000 });

@@ -77,6 +77,8 @@ public static class TestSettings
         // /metrics on the app's port to this bearer token; gauges read the database often enough for a test to see them move.
         ["Catalyst:Metrics:Token"] = Catalyst.Tests.Operations.PrometheusScrape.Token,
         ["Catalyst:Metrics:SampleSeconds"] = "0.2",
+        // The tests' webhook receivers listen on loopback, which webhooks may not reach unless an admin allows the host.
+        ["Catalyst:Notifications:AllowedWebhookHosts"] = "localhost",
     };
 }
 

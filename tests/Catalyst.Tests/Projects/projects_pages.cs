@@ -43,6 +43,24 @@ public sealed class projects_pages(AppFixture fixture) : IntegrationContext(fixt
     }
 
     [Fact]
+    public async Task a_slug_left_empty_is_made_from_the_name_as_the_form_suggests_it()
+    {
+        using var ada = await SignedUp("ada@example.com");
+        (await ada.GetHtmlAsync("/projects/new")).ShouldContain("data-slug-from=\"Form_Name\"");
+        var created = await ada.PostFormAsync("/projects/new", Form("Café Déjà Vu — Billing!", ""));
+        created.StatusCode.ShouldBe(HttpStatusCode.Redirect, await created.Content.ReadAsStringAsync());
+        created.Headers.Location!.ToString().ShouldBe("/projects/cafe-deja-vu-billing");
+
+        // A name with nothing to make a slug of is sent back with the slug's rule, not a 500.
+        var nothing = await ada.PostFormAsync("/projects/new", Form("—!?", ""));
+        nothing.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        FieldError(await nothing.Content.ReadAsStringAsync(), "Form.Slug").ShouldContain("lowercase letters, digits and dashes");
+        ProjectSettingsSlug(new string('a', 49) + " b").ShouldBe(new string('a', 49));
+    }
+
+    private static string ProjectSettingsSlug(string name) => Catalyst.Integrations.Projects.ProjectSettings.SlugFrom(name);
+
+    [Fact]
     public async Task invalid_project_input_gets_a_400_that_says_what_to_fix()
     {
         using var ada = await SignedUp("ada@example.com");

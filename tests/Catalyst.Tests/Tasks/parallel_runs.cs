@@ -83,6 +83,44 @@ public sealed class parallel_runs(AppFixture fixture) : IntegrationContext(fixtu
     }
 
     [Fact]
+    public async Task the_runs_page_shows_each_runs_changes_side_by_side_on_the_page_itself()
+    {
+        var (client, credential) = await ProjectWithCredential("sbs");
+        var parentId = await client.StartRunsAsync("sbs", credential, ParallelRunSteps.ScriptWhere(run2: "echo 'only run 2' > TWO.md && git add TWO.md"), runs: 2);
+        (await Store.WaitForAsync(parentId, t => t.Status != AgentTaskStatus.Running, 120)).Status.ShouldBe(AgentTaskStatus.AwaitingChoice);
+        var runs = await Store.RunsOfAsync(parentId);
+
+        var page = WebUtility.HtmlDecode(await client.GetHtmlAsync($"/projects/sbs/agents/{parentId}/runs"));
+        page.ShouldContain("Changes side by side");
+        var first = Between(page, "id=\"run-1-changes\"", "id=\"run-2-changes\"");
+        var second = Between(page, "id=\"run-2-changes\"", "id=\"task-timeline\"");
+        // Each column holds its own run's lines, in the runs' order: run 2 alone added TWO.md.
+        first.ShouldContain($"<div class=\"dl add\" role=\"row\">change on {runs[0].WorkBranch}</div>");
+        first.ShouldNotContain("TWO.md");
+        second.ShouldContain($"<div class=\"dl add\" role=\"row\">change on {runs[1].WorkBranch}</div>");
+        second.ShouldContain("<code>TWO.md</code>");
+        second.ShouldContain("<div class=\"dl add\" role=\"row\">only run 2</div>");
+        // The summary in each run's card links to that run's files below, not to another page.
+        page.ShouldContain("href=\"#run-2-file-0\"");
+        page.ShouldContain("id=\"run-2-file-0\"");
+        page.ShouldNotContain("hx-trigger=\"load\"");
+
+        // The live refresh carries the same changes.
+        var panels = new HttpRequestMessage(HttpMethod.Get, $"/projects/sbs/agents/{parentId}/runs?handler=Panels");
+        panels.Headers.Add("HX-Request", "true");
+        WebUtility.HtmlDecode(await (await client.SendAsync(panels)).Content.ReadAsStringAsync()).ShouldContain("<div class=\"dl add\" role=\"row\">only run 2</div>");
+    }
+
+    private static string Between(string text, string start, string end)
+    {
+        var from = text.IndexOf(start, StringComparison.Ordinal);
+        from.ShouldBeGreaterThanOrEqualTo(0, start);
+        var to = text.IndexOf(end, from, StringComparison.Ordinal);
+        to.ShouldBeGreaterThan(from, end);
+        return text[from..to];
+    }
+
+    [Fact]
     public async Task picking_a_completed_run_makes_its_branch_the_result_once_and_a_failed_run_cannot_be_picked()
     {
         var (client, credential) = await ProjectWithCredential("pick");

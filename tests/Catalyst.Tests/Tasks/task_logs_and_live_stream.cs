@@ -3,6 +3,7 @@ using System.Net.ServerSentEvents;
 using Catalyst.Tasks.Domain;
 using Catalyst.Tests.Infrastructure;
 using Catalyst.Tests.Workspaces;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Catalyst.Tests.Tasks;
 
@@ -22,6 +23,33 @@ public sealed class task_logs_and_live_stream(AppFixture fixture) : IntegrationC
         var items = new List<SseItem<string>>();
         await foreach (var item in SseParser.Create(await response.Content.ReadAsStreamAsync()).EnumerateAsync()) items.Add(item);
         return items;
+    }
+
+    [Fact]
+    public async Task tool_calls_and_their_results_are_folded_details_on_the_page_and_in_the_live_stream()
+    {
+        using var ada = await SignedUp("ada@example.com");
+        await ada.CreateProjectAsync("folds", _sandbox.Origin);
+        var taskId = await Store.RecordAsync(await Store.ProjectAsync("folds"), await UserId("ada@example.com"), new TaskHistory.Past("Run the tests", DateTimeOffset.UtcNow.AddMinutes(-3)));
+        var at = new DateTimeOffset(2026, 11, 30, 9, 15, 7, TimeSpan.Zero);
+        await Host.Services.GetRequiredService<Catalyst.Tasks.Logs.TaskLogWriter>().WriteAsync(taskId,
+        [
+            new(at, Catalyst.Tasks.Logs.TaskLogLevel.Info, Catalyst.Tasks.Logs.TaskLogKinds.AgentMessage, "Running the tests."),
+            new(at, Catalyst.Tasks.Logs.TaskLogLevel.Info, Catalyst.Tasks.Logs.TaskLogKinds.ToolCall, "Bash: npm test"),
+            new(at, Catalyst.Tasks.Logs.TaskLogLevel.Info, Catalyst.Tasks.Logs.TaskLogKinds.ToolResult, "PASS <app> & more"),
+        ], CancellationToken.None);
+
+        var call = "<details class=\"logline info kind-tool_call foldable\" data-seq=\"2\"><summary title=\"Open or fold this tool call\"><span class=\"seq\">2</span>" +
+                   "<time class=\"ts\" datetime=\"2026-11-30T09:15:07.0000000+00:00\" title=\"2026-11-30 09:15:07 UTC\">09:15:07</time><span class=\"msg\">Bash: npm test</span></summary></details>";
+        var page = await ada.GetHtmlAsync($"/projects/folds/agents/{taskId}");
+        page.ShouldContain(call);
+        page.ShouldContain("<summary title=\"Open or fold this tool result\">");
+        page.ShouldContain("<span class=\"msg\">PASS &lt;app&gt; &amp; more</span></summary></details>");
+        page.ShouldContain("<div class=\"logline info kind-agent_message\" data-seq=\"1\">");
+        page.ShouldNotContain("foldable\" data-seq=\"2\" open");
+
+        var events = await ReadEvents(ada, $"/projects/folds/agents/{taskId}/events");
+        events.Where(e => e.EventType == "log").Select(e => e.Data).ShouldContain(call);
     }
 
     [Fact]

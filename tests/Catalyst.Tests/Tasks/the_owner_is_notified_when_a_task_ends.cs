@@ -8,6 +8,7 @@ using Catalyst.Tests.Infrastructure;
 using Catalyst.Tests.Workspaces;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Catalyst.Tests.Tasks;
 
@@ -32,7 +33,7 @@ public sealed partial class the_owner_is_notified_when_a_task_ends(AppFixture fi
         using var ada = await SignedUp("ada@example.com");
         var refused = await ada.PostFormAsync("/settings/notifications", new() { ["WebhookUrl"] = "ftp://example.com/x" });
         refused.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
-        var saved = await ada.PostFormAsync("/settings/notifications", new() { ["WebhookUrl"] = hook.Url("/hook") });
+        var saved = await ada.PostFormAsync("/settings/notifications", new() { ["WebhookUrl"] = hook.Url("/hook").Replace("127.0.0.1", "localhost") });
         saved.StatusCode.ShouldBe(HttpStatusCode.OK);
         var secret = Secret().Match(await saved.Content.ReadAsStringAsync()).Groups[1].Value;
         secret.ShouldStartWith("whsec_");
@@ -53,6 +54,58 @@ public sealed partial class the_owner_is_notified_when_a_task_ends(AppFixture fi
         json.RootElement.GetProperty("status").GetString().ShouldBe("completed");
         json.RootElement.GetProperty("commits").GetInt32().ShouldBe(1);
         json.RootElement.GetProperty("url").GetString()!.ShouldEndWith($"/projects/notify/agents/{taskId}");
+    }
+
+    [Fact]
+    public async Task a_finished_task_is_emailed_to_its_owner_with_its_link_and_without_any_secret()
+    {
+        using var ada = await SignedUp("ada@example.com");
+        var saved = await ada.PostFormAsync("/settings/notifications", new() { ["Email"] = "true" });
+        saved.StatusCode.ShouldBe(HttpStatusCode.OK);
+        var signingSecret = Secret().Match(await saved.Content.ReadAsStringAsync()).Groups[1].Value;
+        signingSecret.ShouldStartWith("whsec_");
+
+        await ada.CreateProjectAsync("mailed", _sandbox.Origin);
+        var credential = await ada.AddScriptCredentialAsync(Store);
+        var before = Fixture.Smtp.Count;
+        // The agent prints its key and fails: the error may travel, the key may not.
+        var taskId = await ada.StartTaskAsync("mailed", credential, $"echo \"key ${ScriptAgent.KeyVariable}\" >&2; exit 3");
+        (await Store.WaitUntilFinishedAsync(taskId)).Status.ShouldBe(AgentTaskStatus.Failed);
+
+        var email = await Fixture.Smtp.WaitForAsync(e => e.To.Contains("ada@example.com"), after: before, seconds: 20);
+        var body = Decoded(email.Data);
+        email.Subject.ShouldContain("Task failed");
+        body.ShouldContain("Project: mailed");
+        body.ShouldContain($"{Host.Services.GetRequiredService<SmtpSettings>().PublicUrl}/projects/mailed/agents/{taskId}");
+        foreach (var secret in new[] { TaskSteps.Key, signingSecret })
+        {
+            email.Data.ShouldNotContain(secret);
+            body.ShouldNotContain(secret);
+        }
+        // One email per ending, however long the mail server takes.
+        Fixture.Smtp.Received.Skip(before).Count(e => e.To.Contains("ada@example.com")).ShouldBe(1);
+    }
+
+    /// <summary>The text of an email as its reader sees it: quoted-printable or base64 bodies decoded.</summary>
+    private static string Decoded(string data)
+    {
+        var split = data.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+        var (headers, body) = (data[..split], data[(split + 4)..]);
+        if (headers.Contains("Content-Transfer-Encoding: base64", StringComparison.OrdinalIgnoreCase))
+            return System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(string.Concat(body.Split("\r\n"))));
+        if (!headers.Contains("Content-Transfer-Encoding: quoted-printable", StringComparison.OrdinalIgnoreCase)) return body;
+        var joined = body.Replace("=\r\n", "");
+        var bytes = new List<byte>();
+        for (var i = 0; i < joined.Length; i++)
+        {
+            if (joined[i] == '=' && i + 2 < joined.Length && Uri.IsHexDigit(joined[i + 1]) && Uri.IsHexDigit(joined[i + 2]))
+            {
+                bytes.Add(Convert.ToByte(joined.Substring(i + 1, 2), 16));
+                i += 2;
+            }
+            else bytes.AddRange(System.Text.Encoding.UTF8.GetBytes(joined[i].ToString()));
+        }
+        return System.Text.Encoding.UTF8.GetString(bytes.ToArray());
     }
 
     [Fact]

@@ -96,7 +96,7 @@
   });
 })();
 
-// The log: search within it, and tool calls with their results folded to one line until opened.
+// The log: search within it, and the tool calls' switch.
 (function () {
   var apply = function (box, query) {
     var q = (query || "").trim().toLowerCase();
@@ -121,17 +121,10 @@
       line.classList.toggle("filtered-out", line.textContent.toLowerCase().indexOf(search.value.trim().toLowerCase()) < 0);
     }
   });
-  var toggle = function (line) {
-    var open = line.classList.toggle("open");
-    line.setAttribute("aria-expanded", open ? "true" : "false");
-  };
+  // Selecting text in a folded tool call must not fold or open it (the <details> opens and folds by itself otherwise).
   document.addEventListener("click", function (e) {
-    var line = e.target.closest && e.target.closest(".logline.foldable");
-    if (line && !window.getSelection().toString()) toggle(line);
-  });
-  document.addEventListener("keydown", function (e) {
-    var line = e.target.closest && e.target.closest(".logline.foldable");
-    if (line && (e.key === "Enter" || e.key === " ")) { e.preventDefault(); toggle(line); }
+    var summary = e.target.closest && e.target.closest(".logline.foldable > summary");
+    if (summary && window.getSelection().toString()) e.preventDefault();
   });
   document.addEventListener("change", function (e) {
     if (e.target.id !== "log-tools") return;
@@ -140,11 +133,11 @@
   });
 })();
 
-// A slug suggested from the name as it is typed, until the person writes their own.
+// A slug suggested from the name as it is typed, until the person writes their own (the server makes the same one from the name when it is left empty).
 (function () {
   var slugify = function (text) {
     return text.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase()
-      .replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 60).replace(/-+$/, "");
+      .replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 50).replace(/-+$/, "");
   };
   document.addEventListener("input", function (e) {
     var slug = e.target.matches && e.target.matches("input[data-slug-from]") ? e.target : null;

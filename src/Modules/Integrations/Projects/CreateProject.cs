@@ -10,7 +10,8 @@ public static class CreateProjectHandler
 {
     public static async Task<Result<ProjectView>> Handle(CreateProject command, IDocumentSession session, TimeProvider clock, LocalRepositoryRoots localRepositories, CancellationToken ct)
     {
-        var settings = command.Settings;
+        // A slug left empty is made from the name, as the form suggests it.
+        var settings = string.IsNullOrWhiteSpace(command.Settings.Slug) ? command.Settings with { Slug = ProjectSettings.SlugFrom(command.Settings.Name) } : command.Settings;
         var errors = settings.Validate(localRepositories);
         if (errors.Count > 0) return Result<ProjectView>.Fail(errors);
         if (await session.Query<Project>().AnyAsync(p => p.Slug == settings.Slug, ct))

@@ -12,6 +12,7 @@ public static class EditProjectHandler
     {
         var project = await session.Query<Project>().FirstOrDefaultAsync(p => p.Slug == command.Slug, ct);
         if (project is null || !project.HasMember(command.UserId)) return Result<ProjectView>.NotFound("The project");
+        if (project.RefusesChanges("its settings cannot be changed") is { } archived) return Result<ProjectView>.Fail(archived);
 
         var settings = command.Settings with { Slug = project.Slug };
         var errors = settings.Validate(localRepositories);

@@ -41,5 +41,5 @@ public static class ProjectQueriesHandler
     }
 
     private static ProjectRef Ref(Project p) => new(p.Id, p.Slug, p.Name, p.RepositoryUrl, p.DefaultBranch, p.GitHubRepository,
-        p.Limits.TimeoutSeconds, p.Limits.MaxConcurrentTasks, p.MemberIds) { Hooks = p.Hooks, Sandbox = p.Sandbox, TaskBudget = p.TaskBudget };
+        p.Limits.TimeoutSeconds, p.Limits.MaxConcurrentTasks, p.MemberIds) { Hooks = p.Hooks, Sandbox = p.Sandbox, TaskBudget = p.TaskBudget, Archived = p.ArchivedAt is not null };
 }

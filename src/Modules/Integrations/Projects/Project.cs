@@ -21,8 +21,18 @@ public sealed record Project
     public Guid CreatedBy { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }
+    /// <summary>When it was archived: read-only from then on, and no new tasks, until it is unarchived.</summary>
+    public DateTimeOffset? ArchivedAt { get; init; }
 
     public bool HasMember(Guid userId) => MemberIds.Contains(userId);
+
+    /// <summary>Archive, unarchive and delete are for the member who created the project, or an admin who is a member.</summary>
+    public CommandError? RefusesRemovalBy(Guid userId, bool isAdmin, string verb) => HasMember(userId) && (CreatedBy == userId || isAdmin) ? null
+        : new CommandError("", $"Only the person who created the project, or an admin, can {verb} it.", ErrorKind.Forbidden);
+
+    /// <summary>The answer to a change an archived project does not take.</summary>
+    public CommandError? RefusesChanges(string what) => ArchivedAt is null ? null
+        : new CommandError("", $"The project “{Slug}” is archived, so it is read-only: {what}. Unarchive it on its settings page first.", ErrorKind.Conflict);
 }
 
 public sealed record ProjectLimits
@@ -42,7 +52,12 @@ public sealed record ProjectView(
     public ProjectHooks Hooks { get; init; } = ProjectHooks.None;
     public ProjectSandbox Sandbox { get; init; } = ProjectSandbox.None;
     public TaskBudget TaskBudget { get; init; } = TaskBudget.None;
+    public DateTimeOffset? ArchivedAt { get; init; }
+    public bool IsArchived => ArchivedAt is not null;
 
     public static ProjectView From(Project p) => new(p.Id, p.Name, p.Slug, p.RepositoryUrl, p.DefaultBranch, p.GitHubRepository,
-        p.Limits.TimeoutSeconds, p.Limits.MaxConcurrentTasks, p.MemberIds, p.CreatedBy, p.CreatedAt) { Hooks = p.Hooks, Sandbox = p.Sandbox, TaskBudget = p.TaskBudget, InvitedEmails = p.InvitedEmails };
+        p.Limits.TimeoutSeconds, p.Limits.MaxConcurrentTasks, p.MemberIds, p.CreatedBy, p.CreatedAt)
+    {
+        Hooks = p.Hooks, Sandbox = p.Sandbox, TaskBudget = p.TaskBudget, InvitedEmails = p.InvitedEmails, ArchivedAt = p.ArchivedAt,
+    };
 }

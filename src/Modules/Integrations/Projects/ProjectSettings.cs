@@ -27,6 +27,18 @@ public sealed partial record ProjectSettings(
     [GeneratedRegex(@"^[A-Za-z0-9-]+/[A-Za-z0-9._-]+$")]
     private static partial Regex GitHubPattern();
 
+    /// <summary>The slug suggested for a name (the form's script makes the same one as the name is typed): "Café Billing" is cafe-billing.</summary>
+    public static string SlugFrom(string? name)
+    {
+        var plain = new string((name ?? "").Normalize(System.Text.NormalizationForm.FormKD)
+            .Where(c => System.Globalization.CharUnicodeInfo.GetUnicodeCategory(c) != System.Globalization.UnicodeCategory.NonSpacingMark).ToArray());
+        var slug = NotSlug().Replace(plain.ToLowerInvariant(), "-").Trim('-');
+        return slug.Length > 50 ? slug[..50].TrimEnd('-') : slug;
+    }
+
+    [GeneratedRegex("[^a-z0-9]+")]
+    private static partial Regex NotSlug();
+
     /// <summary>One answer for a slug that is reserved and one that a project (anyone's) has: the form never tells that another user's project exists.</summary>
     public static string SlugNotAvailable(string slug) => $"The slug “{slug}” is not available; choose another.";
 

@@ -25,7 +25,7 @@ public sealed class AgentTaskDiffModel(IMessageBus bus) : CatalystPageModel
     {
         if (!await Load(ct)) return NotFound();
         Response.Headers.Vary = "HX-Request";
-        return Partial("_DiffSummary", this);
+        return Partial("_DiffSummary", View);
     }
 
     private async Task<bool> Load(CancellationToken ct)
@@ -50,8 +50,8 @@ public sealed class AgentTaskDiffModel(IMessageBus bus) : CatalystPageModel
         return true;
     }
 
-    /// <summary>Where a file of this diff is shown in full.</summary>
-    public string FileLink(int index) => $"/projects/{Slug}/agents/{TaskId}/diff{(ShownCommit is { } c ? $"?commit={c.Sha}" : "")}#file-{index}";
+    /// <summary>The diff as the partials show it, its files linked to where they are shown in full.</summary>
+    public DiffView View => new(Diff, $"/projects/{Slug}/agents/{TaskId}/diff{(ShownCommit is { } c ? $"?commit={c.Sha}" : "")}");
 
     /// <summary>Links to a task's changes: on GitHub when the project has a GitHub repository, here otherwise.</summary>
     public static string BranchLink(ProjectRef project, AgentTaskView task) => project.GitHubRepository is { Length: > 0 } gh
@@ -61,4 +61,14 @@ public sealed class AgentTaskDiffModel(IMessageBus bus) : CatalystPageModel
     public static string CommitLink(ProjectRef project, AgentTaskView task, string sha) => project.GitHubRepository is { Length: > 0 } gh
         ? $"https://github.com/{gh}/commit/{sha}"
         : $"/projects/{project.Slug}/agents/{task.Id}/diff?commit={sha}";
+}
+
+/// <summary>
+/// A diff as the partials show it: the page its files are shown in full on (empty: this page), the prefix that keeps the ids
+/// of its files apart from another diff's on the same page, and the size above which a file starts collapsed.
+/// </summary>
+public sealed record DiffView(RepositoryDiff Diff, string Page = "", string IdPrefix = "", int CollapseAbove = 400)
+{
+    public string FileId(int index) => $"{IdPrefix}file-{index}";
+    public string FileLink(int index) => $"{Page}#{FileId(index)}";
 }

@@ -8,6 +8,8 @@ namespace Catalyst.Tasks.Pages.Agents;
 public sealed class NewAgentTaskModel(IMessageBus bus) : CatalystPageModel
 {
     [BindProperty(SupportsGet = true)] public string Slug { get; set; } = "";
+    /// <summary>An archived project takes no new tasks: the page says so before anyone fills the form in.</summary>
+    public bool Archived { get; private set; }
     [BindProperty(SupportsGet = true)] public string Type { get; set; } = "feature-dev";
     [BindProperty(SupportsGet = true)] public string? Provider { get; set; }
     [BindProperty] public Guid? CredentialId { get; set; }
@@ -80,7 +82,8 @@ public sealed class NewAgentTaskModel(IMessageBus bus) : CatalystPageModel
 
     private async Task<bool> Load(CancellationToken ct)
     {
-        if (await bus.InvokeAsync<ProjectRef?>(new FindMemberProject(CurrentUserId, Slug), ct) is null) return false;
+        if (await bus.InvokeAsync<ProjectRef?>(new FindMemberProject(CurrentUserId, Slug), ct) is not { } project) return false;
+        Archived = project.Archived;
         Providers = await bus.InvokeAsync<IReadOnlyList<AgentProviderInfo>>(new ListAgentProviders(), ct);
         Credentials = (await bus.InvokeAsync<IReadOnlyList<CredentialRef>>(new ListUserCredentials(CurrentUserId), ct)).Where(c => c.Active).ToList();
         return true;

@@ -1,0 +1,50 @@
+using Catalyst.Tests.Infrastructure;
+using Microsoft.Playwright;
+
+namespace Catalyst.Tests.EndToEnd;
+
+/// <summary>From the project's settings page: archive it (read-only, listed apart), bring it back, then delete it for good.</summary>
+[Trait("Category", "Browser")]
+public sealed class a_person_archives_and_deletes_a_project(BrowserFixture fixture) : BrowserContext(fixture)
+{
+    [Fact]
+    public async Task archive_lists_it_apart_unarchive_brings_it_back_and_delete_wants_the_history_choice_and_the_slug()
+    {
+        var page = await SignedUpPage();
+        await WithScreenshotOnFailure(page, async () =>
+        {
+            var slug = $"old-{Guid.NewGuid():N}"[..12];
+            await page.GotoAsync("/projects/new");
+            await page.FillAsync("#Form_Name", "Old storefront");
+            await page.FillAsync("#Form_Slug", slug);
+            await page.FillAsync("#Form_RepositoryUrl", "https://example.com/acme/old.git");
+            await page.ClickAsync("button:has-text('Create project')");
+            await page.WaitForURLAsync($"**/projects/{slug}");
+
+            await page.ClickAsync("a:has-text('Edit')");
+            await page.ClickAsync("button:has-text('Archive this project')");
+            await page.WaitForURLAsync($"**/projects/{slug}");
+            await Assertions.Expect(page.Locator("#archived-notice")).ToBeVisibleAsync();
+            await Assertions.Expect(page.Locator(".page-head .actions a:has-text('Run an agent')")).ToHaveCountAsync(0);
+            await page.GotoAsync("/projects");
+            await Assertions.Expect(page.Locator("#archived .project-name")).ToHaveTextAsync(["Old storefront"]);
+
+            await page.GotoAsync($"/projects/{slug}/edit");
+            await page.ClickAsync("button:has-text('Unarchive')");
+            await page.WaitForURLAsync($"**/projects/{slug}");
+            await Assertions.Expect(page.Locator(".page-head .actions a:has-text('Run an agent')")).ToBeVisibleAsync();
+
+            // Delete without choosing or confirming: told what to do, beside the fields.
+            await page.GotoAsync($"/projects/{slug}/edit");
+            await page.ClickAsync("button:has-text('Delete this project')");
+            await Assertions.Expect(page.Locator("[data-valmsg-for='TaskHistory']")).ToContainTextAsync("keep their history, or delete it");
+            await Assertions.Expect(page.Locator("[data-valmsg-for='ConfirmSlug']")).ToContainTextAsync($"Type the project's slug, {slug}");
+
+            await page.CheckAsync("input[name=TaskHistory][value=delete]");
+            await page.FillAsync("#ConfirmSlug", slug);
+            await page.ClickAsync("button:has-text('Delete this project')");
+            await page.WaitForURLAsync("**/projects");
+            await Assertions.Expect(page.Locator($"a[href='/projects/{slug}']")).ToHaveCountAsync(0);
+        });
+    }
+}
