@@ -31,6 +31,7 @@ public static class Program
                 opts.PublishMessage(type).ToPostgresqlQueue(KubernetesOperatorModule.WorkspaceEventsQueue);
         });
         builder.Services.AddEnvironmentOperator(builder.Configuration);
+        builder.Services.AddOperatorMetrics(builder.Configuration);
 
         using var host = builder.Build();
         return await host.RunJasperFxCommands(args);

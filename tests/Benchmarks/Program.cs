@@ -25,8 +25,8 @@ using Microsoft.Extensions.Logging;
 using Wolverine;
 
 // Harness benchmarks: the real Host on Kestrel, a throwaway PostgreSQL, the local backend, bash agents.
-// Usage: dotnet run -c Release --project tests/Benchmarks [-- sandbox|start|overhead|first-line|throughput|latency|broker ...]
-var which = args.Length > 0 ? args.ToHashSet() : ["sandbox", "start", "overhead", "first-line", "throughput", "latency", "broker"];
+// Usage: dotnet run -c Release --project tests/Benchmarks [-- sandbox|start|overhead|first-line|throughput|load|load-list|latency|broker ...]
+var which = args.Length > 0 ? args.ToHashSet() : ["sandbox", "start", "overhead", "first-line", "throughput", "load", "latency", "broker"];
 var root = Directory.CreateTempSubdirectory("catalyst-bench-").FullName;
 await using var cluster = await PostgresCluster.StartAsync(Path.Combine(root, "pg"), throwaway: true);
 var origin = Git.CreateOrigin(root);
@@ -160,7 +160,11 @@ if (which.Contains("throughput"))
     Report($"throughput: {lines:N0} lines all stored in order; create→completed {total.TotalSeconds:F2} s; agent start→task end {agentSpan:F2} s = {lines / agentSpan:N0} lines/s end to end (target ≥ 50,000)");
 }
 
-if (which.Contains("latency"))
+if (which.Contains("load") || which.Contains("load-list"))
+    await LoadScenario.MeasureAsync(services, origin, http.BaseAddress!, Report, runTasks: which.Contains("load"));
+
+// Also part of the load scenario (50 viewers of one task), run after it with its 10,000 tasks stored.
+if (which.Contains("latency") || which.Contains("load"))
 {
     const int clients = 50, lines = 2000;
     var id = await Create($"sleep 2; for i in $(seq 1 {lines}); do echo \"t $(date +%s%N)\"; done");

@@ -3,6 +3,7 @@ using Catalyst.Tasks.Domain;
 using Catalyst.Tasks.Logs;
 using JasperFx.Events;
 using Marten;
+using Marten.Services.BatchQuerying;
 using Wolverine;
 
 namespace Catalyst.Tasks;
@@ -154,17 +155,28 @@ public static class ListAgentTasksHandler
 
         var pageSize = Math.Clamp(query.PageSize, 1, 100);
         var page = Math.Max(1, query.Page);
-        // The runs of a parallel request are listed under it, not as tasks of their own.
-        var all = session.Query<AgentTask>().Where(t => t.ProjectId == project.Id && t.ParentId == null);
-        var filtered = all;
-        if (!string.IsNullOrEmpty(query.Status)) filtered = filtered.Where(t => t.Status == status);
-        if (!string.IsNullOrEmpty(query.Type)) filtered = filtered.Where(t => t.Type == query.Type);
 
-        var total = await filtered.CountAsync(ct);
-        var tasks = await filtered.OrderByDescending(t => t.CreatedAt).Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(ct);
-        var statuses = await all.Select(t => t.Status).ToListAsync(ct);
-        var counts = statuses.GroupBy(s => s.Name()).ToDictionary(g => g.Key, g => g.Count());
-        return Result<AgentTaskPage>.Ok(new(tasks.Select(AgentTaskView.From).ToList(), counts, total, page, pageSize));
+        // One round trip: the page, its total and a count per status (counted by the database, not read row by row).
+        var batch = session.CreateBatchQuery();
+        var type = query.Type;
+        IBatchedQueryable<AgentTask> Filtered()
+        {
+            // The runs of a parallel request are listed under it, not as tasks of their own.
+            var tasks = batch.Query<AgentTask>().Where(t => t.ProjectId == project.Id && t.ParentId == null);
+            if (!string.IsNullOrEmpty(query.Status)) tasks = tasks.Where(t => t.Status == status);
+            if (!string.IsNullOrEmpty(type)) tasks = tasks.Where(t => t.Type == type);
+            return tasks;
+        }
+        var total = Filtered().Count();
+        var tasks = Filtered().OrderByDescending(t => t.CreatedAt).Skip((page - 1) * pageSize).Take(pageSize).ToList();
+        var byStatus = Enum.GetValues<AgentTaskStatus>()
+            .Select(s => (Status: s, Count: batch.Query<AgentTask>().Where(t => t.ProjectId == project.Id && t.ParentId == null && t.Status == s).Count()))
+            .ToList();
+        await batch.Execute(ct);
+        var counts = new Dictionary<string, int>();
+        foreach (var (s, count) in byStatus)
+            if (await count is > 0 and var n) counts[s.Name()] = (int)n;
+        return Result<AgentTaskPage>.Ok(new((await tasks).Select(AgentTaskView.From).ToList(), counts, (int)await total, page, pageSize));
     }
 }
 

@@ -2,6 +2,7 @@ using Catalyst.Contracts;
 using Catalyst.Tasks.Domain;
 using Catalyst.Tasks.Pages.Agents;
 using Marten;
+using Marten.Services.BatchQuerying;
 using Wolverine;
 
 namespace Catalyst.Tasks;
@@ -27,12 +28,19 @@ public static class ListAllAgentTasksHandler
         var page = Math.Max(1, query.Page);
         if (ids.Length == 0) return Result<AllAgentTasksPage>.Ok(new([], projects, 0, page, pageSize));
 
-        var tasks = session.Query<AgentTask>().Where(t => ids.Contains(t.ProjectId) && t.ParentId == null);
-        if (!string.IsNullOrEmpty(query.Status)) tasks = tasks.Where(t => t.Status == status);
-        if (query.Text?.Trim() is { Length: > 0 } text) tasks = tasks.Where(t => t.Instructions.Contains(text, StringComparison.OrdinalIgnoreCase));
-        var total = await tasks.CountAsync(ct);
-        var found = await tasks.OrderByDescending(t => t.CreatedAt).Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(ct);
-        return Result<AllAgentTasksPage>.Ok(new(found.Select(AgentTaskView.From).ToList(), projects, total, page, pageSize));
+        // One round trip: the page and its total.
+        var batch = session.CreateBatchQuery();
+        IBatchedQueryable<AgentTask> Filtered()
+        {
+            var tasks = batch.Query<AgentTask>().Where(t => ids.Contains(t.ProjectId) && t.ParentId == null);
+            if (!string.IsNullOrEmpty(query.Status)) tasks = tasks.Where(t => t.Status == status);
+            if (query.Text?.Trim() is { Length: > 0 } text) tasks = tasks.Where(t => t.Instructions.Contains(text, StringComparison.OrdinalIgnoreCase));
+            return tasks;
+        }
+        var total = Filtered().Count();
+        var found = Filtered().OrderByDescending(t => t.CreatedAt).Skip((page - 1) * pageSize).Take(pageSize).ToList();
+        await batch.Execute(ct);
+        return Result<AllAgentTasksPage>.Ok(new((await found).Select(AgentTaskView.From).ToList(), projects, (int)await total, page, pageSize));
     }
 }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Catalyst.Operator.Kubernetes.Controllers;
 using Catalyst.Operator.Kubernetes.Entities;
 using k8s;
@@ -24,8 +25,15 @@ public sealed class EnvironmentOperator(
 {
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private volatile bool _leading;
+    private volatile WorkQueue? _queue;
 
     public bool IsLeader => _leading;
+
+    /// <summary>This replica's name in the Lease (the pod's name).</summary>
+    public string Identity => options.Identity;
+
+    /// <summary>Environments waiting to be reconciled; 0 while this replica does not lead.</summary>
+    public int QueueDepth => _leading ? _queue?.Count ?? 0 : 0;
 
     /// <summary>The Environment informer of the current term (tests look at how often it listed).</summary>
     public ResourceInformer<V1Alpha1Environment>? Informer { get; private set; }
@@ -57,6 +65,7 @@ public sealed class EnvironmentOperator(
             logger.LogInformation("{Identity} no longer leads", options.Identity);
         };
         elector.OnError += e => logger.LogDebug(e, "Leader election");
+        OperatorMetrics.Started(this);
         try
         {
             while (!stoppingToken.IsCancellationRequested)
@@ -83,12 +92,14 @@ public sealed class EnvironmentOperator(
             _leading = false;
             term?.Cancel();
             await leading;
+            OperatorMetrics.Stopped(this);
         }
     }
 
     private async Task LeadAsync(CancellationToken ct)
     {
         var queue = new WorkQueue(_time);
+        _queue = queue;
         var selector = $"app.kubernetes.io/managed-by={TaskWorkspace.ManagedBy}";
         var environments = new ResourceInformer<V1Alpha1Environment>("Environment",
             c => Environments.ListAsync(client, options.WatchNamespace, c),
@@ -156,6 +167,7 @@ public sealed class EnvironmentOperator(
             {
                 return;
             }
+            long started = 0;
             try
             {
                 if (!environments.TryGet(key, out var cached))
@@ -165,7 +177,9 @@ public sealed class EnvironmentOperator(
                 }
                 // The cache is shared: the reconcile works on its own copy.
                 var environment = Environments.Convert<V1Alpha1Environment>(KubernetesJson.Serialize(cached));
+                started = Stopwatch.GetTimestamp();
                 var again = await controller.ReconcileAsync(environment, ct);
+                OperatorMetrics.Reconciled(Stopwatch.GetElapsedTime(started), "success");
                 failures.Remove(key);
                 if (again is { } delay) queue.AddAfter(key, delay);
             }
@@ -175,6 +189,7 @@ public sealed class EnvironmentOperator(
             }
             catch (Exception e)
             {
+                if (started != 0) OperatorMetrics.Reconciled(Stopwatch.GetElapsedTime(started), Environments.IsConflict(e) ? "conflict" : "error");
                 var count = failures[key] = failures.GetValueOrDefault(key) + 1;
                 if (!Environments.IsConflict(e)) logger.LogWarning(e, "Reconciling environment {Key} failed (attempt {Count})", key, count);
                 queue.AddAfter(key, TimeSpan.FromMilliseconds(Math.Min(30_000, 50 * (1 << Math.Min(count, 10)))));

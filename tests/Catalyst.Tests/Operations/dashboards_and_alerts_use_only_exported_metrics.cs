@@ -76,6 +76,7 @@ public sealed partial class dashboards_and_alerts_use_only_exported_metrics(AppF
         await Store.WaitUntilFinishedAsync(taskId);
         await Invoke<object[]>(new Catalyst.Contracts.LlmUsageMetered(taskId, "m", 10, 5, 0, 0, 0.01m, DateTimeOffset.UtcNow));
         (await client.GetAsync($"/projects/observed/agents/{taskId}/events")).EnsureSuccessStatusCode();
+        (await NewClient().SendAsync(FakeGitHub.Delivery("issue_comment", "{}", secret: null))).StatusCode.ShouldBe(System.Net.HttpStatusCode.Unauthorized);
         using (var broker = new HttpClient { BaseAddress = Host.Services.GetRequiredService<LlmBrokerEndpoint>().Url })
             await broker.PostAsync("/v1/messages", new StringContent("{}"));
 
@@ -85,10 +86,30 @@ public sealed partial class dashboards_and_alerts_use_only_exported_metrics(AppF
         do scrape = await PrometheusScrape.ReadAsync(http);
         while (!scrape.Has("catalyst_agent_tokens_total") && DateTime.UtcNow < deadline && await Delay());
         var exported = scrape.Samples.Select(s => s.Name).Concat(scrape.Types.Keys).ToHashSet();
+        // The operator's metrics come from the operator process's own /metrics (the Kubernetes backend).
+        var fromOperator = await OperatorExportsAsync();
+        exported.UnionWith(fromOperator);
 
         var used = DashboardExpressions().Concat(AlertExpressions()).SelectMany(MetricsIn).ToHashSet();
         used.ShouldContain("catalyst_agent_tasks_finished_total");
+        used.ShouldContain("catalyst_operator_leader");
         used.Where(name => !exported.Contains(name)).ShouldBeEmpty("metrics the dashboard or the alerts read that the Host does not export");
+    }
+
+    /// <summary>What the operator exports once a replica leads and has reconciled an Environment.</summary>
+    private static async Task<HashSet<string>> OperatorExportsAsync()
+    {
+        await using var metrics = await OperatorMetricsEndpoint.StartAsync();
+        await using var server = await Kubernetes.OperatorHarness.StartClusterAsync(o => o.RunPods = false);
+        using var cluster = server.CreateClient();
+        await using var replica = new Kubernetes.OperatorReplica(server, "dashboards-operator");
+        await replica.StartAsync();
+        await Kubernetes.OperatorHarness.CreateExampleAsync(cluster);
+        PrometheusScrape scrape;
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        do scrape = await metrics.ReadAsync();
+        while (!scrape.Has("catalyst_operator_reconcile_duration_seconds_count") && DateTime.UtcNow < deadline && await Delay());
+        return scrape.Samples.Select(s => s.Name).Concat(scrape.Types.Keys).ToHashSet();
     }
 
     private static async Task<bool> Delay()

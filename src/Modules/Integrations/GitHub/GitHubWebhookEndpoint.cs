@@ -21,10 +21,27 @@ public static class GitHubWebhookEndpoint
 
     public static async Task<IResult> Post(HttpRequest request, IMessageBus bus, GitHubOptions options, ILoggerFactory loggers, CancellationToken ct)
     {
+        var eventName = request.Headers["X-GitHub-Event"].ToString();
+        try
+        {
+            var (result, outcome) = await Receive(request, eventName, bus, options, loggers, ct);
+            WebhookMetrics.Count("github", eventName, outcome);
+            return result;
+        }
+        catch (Exception) when (!ct.IsCancellationRequested)
+        {
+            WebhookMetrics.Count("github", eventName, "failed");
+            throw;
+        }
+    }
+
+    private static async Task<(IResult, string Outcome)> Receive(HttpRequest request, string eventName, IMessageBus bus, GitHubOptions options,
+        ILoggerFactory loggers, CancellationToken ct)
+    {
         var logger = loggers.CreateLogger("Catalyst.Integrations.GitHub.Webhook");
-        if (request.ContentLength is > MaxPayloadBytes) return Results.Problem(statusCode: 413, title: "Payload too large");
+        if (request.ContentLength is > MaxPayloadBytes) return (Results.Problem(statusCode: 413, title: "Payload too large"), "too_large");
         var body = await ReadBody(request, ct);
-        if (body is null) return Results.Problem(statusCode: 413, title: "Payload too large");
+        if (body is null) return (Results.Problem(statusCode: 413, title: "Payload too large"), "too_large");
 
         var signature = request.Headers["X-Hub-Signature-256"].ToString();
         var secrets = await Secrets(bus, options, ct);
@@ -32,15 +49,14 @@ public static class GitHubWebhookEndpoint
         if (signedFor.Count == 0)
         {
             logger.LogWarning("A GitHub webhook delivery was refused: {Reason}", signature.Length == 0 ? "no signature" : "bad signature");
-            return Results.Problem(statusCode: 401, title: "Bad signature",
-                detail: "X-Hub-Signature-256 must be the HMAC-SHA256 of the body with the webhook secret.");
+            return (Results.Problem(statusCode: 401, title: "Bad signature",
+                detail: "X-Hub-Signature-256 must be the HMAC-SHA256 of the body with the webhook secret."), "refused");
         }
 
-        var eventName = request.Headers["X-GitHub-Event"].ToString();
         var delivery = request.Headers["X-GitHub-Delivery"].ToString();
-        if (eventName == "ping") return Results.Ok(new { ok = true });
-        if (!Handled.Contains(eventName)) return Results.Accepted(value: new { ignored = $"event {eventName}" });
-        if (delivery.Length is 0 or > 100) return Results.Problem(statusCode: 400, title: "X-GitHub-Delivery is missing");
+        if (eventName == "ping") return (Results.Ok(new { ok = true }), "accepted");
+        if (!Handled.Contains(eventName)) return (Results.Accepted(value: new { ignored = $"event {eventName}" }), "ignored");
+        if (delivery.Length is 0 or > 100) return (Results.Problem(statusCode: 400, title: "X-GitHub-Delivery is missing"), "bad_request");
 
         GitHubActivity? activity;
         try
@@ -50,14 +66,14 @@ public static class GitHubWebhookEndpoint
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or KeyNotFoundException or FormatException)
         {
-            return Results.Problem(statusCode: 400, title: "Bad payload", detail: $"The {eventName} payload could not be read.");
+            return (Results.Problem(statusCode: 400, title: "Bad payload", detail: $"The {eventName} payload could not be read."), "bad_request");
         }
-        if (activity is null) return Results.Accepted(value: new { ignored = $"{eventName} without a request for Catalyst" });
+        if (activity is null) return (Results.Accepted(value: new { ignored = $"{eventName} without a request for Catalyst" }), "ignored");
 
         // A delivery signed with one project's own secret may act on that project only.
         var projectIds = signedFor.Any(s => s.ProjectId is null) ? null : signedFor.Select(s => s.ProjectId!.Value).ToList();
         var accepted = await bus.InvokeAsync<bool>(new ReceiveGitHubActivity(delivery, activity, projectIds), ct);
-        return accepted ? Results.Accepted(value: new { delivery }) : Results.Ok(new { delivery, duplicate = true });
+        return accepted ? (Results.Accepted(value: new { delivery }), "accepted") : (Results.Ok(new { delivery, duplicate = true }), "duplicate");
     }
 
     public static bool SignatureMatches(byte[] body, string header, string secret)

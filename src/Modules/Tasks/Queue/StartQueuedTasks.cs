@@ -36,8 +36,14 @@ public static class StartQueuedTasksHandler
     /// <summary>The advisory lock key of the scheduler ("catalyst" in ASCII).</summary>
     public const long SchedulerLock = 0x63_61_74_61_6c_79_73_74;
 
+    /// <summary>How many of one person's oldest waiting tasks a pass reads (the others wait for a later pass).</summary>
+    public const int WaitingPerUser = 200;
+
     /// <summary>
-    /// The pure part: given what runs now and what waits (oldest first), which waiting tasks may start.
+    /// The pure part: given what runs now and what waits (oldest first), which waiting tasks may start. Slots are shared
+    /// fairly among the people waiting: each free slot goes to the person with the fewest tasks running (the oldest
+    /// waiting task first among equals), so one person's long queue does not hold the others back. The system, project
+    /// and user limits hold as before; a task whose project is full is passed over for a later one that may run.
     /// </summary>
     public static IReadOnlyList<AgentTask> Choose(
         IReadOnlyList<AgentTask> active, IReadOnlyList<AgentTask> waiting, TaskLimits limits, Func<Guid, int> projectLimit)
@@ -45,18 +51,57 @@ public static class StartQueuedTasksHandler
         var total = active.Count;
         var perProject = active.GroupBy(t => t.ProjectId).ToDictionary(g => g.Key, g => g.Count());
         var perUser = active.GroupBy(t => t.CreatedBy).ToDictionary(g => g.Key, g => g.Count());
+        // Each person's waiting tasks, oldest first, and how far this pass has gone through them.
+        var queues = waiting.OrderBy(t => t.CreatedAt).GroupBy(t => t.CreatedBy).Select(g => new UserQueue(g.Key, g.ToList())).ToList();
         var chosen = new List<AgentTask>();
-        foreach (var task in waiting)
+        while (total < limits.MaxConcurrent)
         {
-            if (total >= limits.MaxConcurrent) break;
-            if (perProject.GetValueOrDefault(task.ProjectId) >= projectLimit(task.ProjectId)) continue;
-            if (perUser.GetValueOrDefault(task.CreatedBy) >= limits.MaxConcurrentPerUser) continue;
+            UserQueue? next = null;
+            foreach (var queue in queues)
+            {
+                if (perUser.GetValueOrDefault(queue.User) >= limits.MaxConcurrentPerUser) continue;
+                // A project at its limit stays full for the rest of this pass: its tasks are passed over for good.
+                while (queue.Next is { } head && perProject.GetValueOrDefault(head.ProjectId) >= projectLimit(head.ProjectId)) queue.Skip();
+                if (queue.Next is not { } candidate) continue;
+                if (next is null || IsFairer(candidate, perUser.GetValueOrDefault(queue.User), next.Next!, perUser.GetValueOrDefault(next.User)))
+                    next = queue;
+            }
+            if (next is null) break;
+            var task = next.Next!;
+            next.Skip();
             chosen.Add(task);
             total++;
             perProject[task.ProjectId] = perProject.GetValueOrDefault(task.ProjectId) + 1;
             perUser[task.CreatedBy] = perUser.GetValueOrDefault(task.CreatedBy) + 1;
         }
         return chosen;
+    }
+
+    /// <summary>
+    /// A person's fair share of <paramref name="slots"/> when each wants <paramref name="demands"/> tasks at once
+    /// (running plus waiting): the max-min share, the smallest whole number L such that giving everyone
+    /// min(demand, L) fills every slot (or the largest demand when all demands together do not fill them).
+    /// No one should wait while someone else runs more than L.
+    /// </summary>
+    public static int FairShare(IEnumerable<int> demands, int slots)
+    {
+        var wanted = demands.Where(d => d > 0).ToList();
+        if (wanted.Count == 0) return 0;
+        if (wanted.Sum() <= slots) return wanted.Max();
+        var level = 0;
+        while (wanted.Sum(d => Math.Min(d, level)) < slots) level++;
+        return level;
+    }
+
+    private static bool IsFairer(AgentTask task, int running, AgentTask other, int otherRunning) =>
+        running != otherRunning ? running < otherRunning : task.CreatedAt < other.CreatedAt;
+
+    private sealed class UserQueue(Guid user, List<AgentTask> tasks)
+    {
+        private int _at;
+        public Guid User => user;
+        public AgentTask? Next => _at < tasks.Count ? tasks[_at] : null;
+        public void Skip() => _at++;
     }
 
     public static async Task<OutgoingMessages> Handle(StartQueuedTasks _, IDocumentSession session, IMessageBus bus, TaskLimits limits,
@@ -77,8 +122,7 @@ public static class StartQueuedTasksHandler
             .Where(t => t.Status == AgentTaskStatus.Provisioning || t.Status == AgentTaskStatus.Running).ToListAsync(ct))
             .Where(t => !t.IsParallel).ToList(); // a parallel request runs nothing itself: only its runs hold slots
         if (active.Count >= limits.MaxConcurrent) return outgoing;
-        var waiting = await session.Query<AgentTask>()
-            .Where(t => t.Status == AgentTaskStatus.Pending).OrderBy(t => t.CreatedAt).Take(1000).ToListAsync(ct);
+        var waiting = await OldestWaitingOfEachUser(session, ct);
         if (waiting.Count == 0) return outgoing;
 
         var projects = new Dictionary<Guid, ProjectRef?>();
@@ -130,5 +174,22 @@ public static class StartQueuedTasksHandler
             outgoing.Add(new AgentTaskStatusChanged(task.Id, AgentTaskStatus.Provisioning));
         }
         return outgoing;
+    }
+
+    /// <summary>
+    /// The oldest waiting tasks of each person who has any (up to <see cref="WaitingPerUser"/> each), so that one
+    /// person's thousands of queued tasks never push the others' out of the pass.
+    /// </summary>
+    private static async Task<List<AgentTask>> OldestWaitingOfEachUser(IDocumentSession session, CancellationToken ct)
+    {
+        var users = await session.Query<AgentTask>().Where(t => t.Status == AgentTaskStatus.Pending).Select(t => t.CreatedBy).Distinct().ToListAsync(ct);
+        if (users.Count == 0) return [];
+        var batch = session.CreateBatchQuery();
+        var reads = users.Select(user => batch.Query<AgentTask>()
+            .Where(t => t.Status == AgentTaskStatus.Pending && t.CreatedBy == user).OrderBy(t => t.CreatedAt).Take(WaitingPerUser).ToList()).ToList();
+        await batch.Execute(ct);
+        var waiting = new List<AgentTask>();
+        foreach (var read in reads) waiting.AddRange(await read);
+        return waiting;
     }
 }
