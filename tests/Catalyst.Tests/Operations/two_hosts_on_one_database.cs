@@ -207,10 +207,7 @@ public sealed class two_hosts_on_one_database(TestDatabase database) : IAsyncDis
                 $"task {runs[i].Id} started while {runs[i - 1].Id} still ran");
     }
 
-    // Fails today: ReconcileAgentTasks on the joining node asks its own LocalWorkspaces about every Provisioning/Running task,
-    // hears "Gone" for node A's task and marks it Failed. Tasks need to record the node that runs them (stable per data
-    // directory, so a restarted node still settles its own orphans) and a node may settle only its own.
-    [Fact(Skip = "Known multi-node bug: a starting node fails the tasks another node is running (ReconcileAgentTasks)")]
+    [Fact]
     public async Task a_node_starting_leaves_the_tasks_another_node_runs_alone()
     {
         var connection = await database.CreateDatabaseAsync("catalyst_two_hosts_join");
