@@ -79,6 +79,14 @@ public sealed class HostProcess : IAsyncDisposable
         return root?.FullName ?? throw new InvalidOperationException("Catalyst.sln not found");
     }
 
+    /// <summary>kill -9: the Host ends at once, without its shutdown (its agents, in their own sessions, are not told).</summary>
+    public async Task KillAsync()
+    {
+        if (_process.HasExited) return;
+        using (var kill = Process.Start("kill", ["-KILL", _process.Id.ToString()])) await kill!.WaitForExitAsync();
+        await _process.WaitForExitAsync();
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)

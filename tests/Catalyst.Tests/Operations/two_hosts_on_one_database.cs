@@ -3,6 +3,8 @@ using System.Net.ServerSentEvents;
 using Alba;
 using Catalyst.Tasks.Domain;
 using Catalyst.Tasks.Logs;
+using Catalyst.Tasks.Nodes;
+using Catalyst.Operator;
 using Catalyst.Tests.Infrastructure;
 using Catalyst.Tests.Tasks;
 using Catalyst.Tests.Workspaces;
@@ -38,8 +40,12 @@ public sealed class two_hosts_on_one_database(TestDatabase database) : IAsyncDis
             try { Directory.Delete(directory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
+    /// <summary>The node's id and where its local workspaces are.</summary>
+    private static (string Id, string Workspaces) NodeOf(IAlbaHost node) =>
+        (node.Services.GetRequiredService<CatalystNode>().Id, node.Services.GetRequiredService<LocalWorkspaceOptions>().WorkspacesDirectory);
+
     /// <summary>A node: its own data directory (workspaces, keys), the shared database.</summary>
-    private async Task<IAlbaHost> StartNode(string connection, string name, int? maxConcurrent = null)
+    private async Task<IAlbaHost> StartNode(string connection, string name, int? maxConcurrent = null, double? heartbeatTimeoutSeconds = null)
     {
         var dataDirectory = Path.Combine(Path.GetTempPath(), $"catalyst-node-{name}-{Guid.NewGuid():N}");
         _dataDirectories.Add(dataDirectory);
@@ -52,6 +58,7 @@ public sealed class two_hosts_on_one_database(TestDatabase database) : IAsyncDis
             web.UseSetting("Catalyst:EncryptionKey", _encryptionKey);
             web.UseSetting("Catalyst:Workspaces:StopGraceSeconds", "2");
             if (maxConcurrent is { } max) web.UseSetting("Catalyst:Workspaces:MaxConcurrent", max.ToString());
+            if (heartbeatTimeoutSeconds is { } timeout) web.UseSetting(CatalystNode.HeartbeatTimeoutKey, timeout.ToString(System.Globalization.CultureInfo.InvariantCulture));
             foreach (var (key, value) in TestSettings.Values) web.UseSetting(key, value);
             web.ConfigureServices(services =>
             {
@@ -223,5 +230,70 @@ public sealed class two_hosts_on_one_database(TestDatabase database) : IAsyncDis
         var task = await Store(b).WaitUntilFinishedAsync(taskId);
         task.Status.ShouldBe(AgentTaskStatus.Completed, task.Error);
         (await a.Services.LogsAsync(taskId)).ShouldContain(l => l.Message == "still node A");
+    }
+
+    [Fact]
+    public async Task a_task_running_on_one_node_is_cancelled_from_the_other_and_its_agent_stops()
+    {
+        var connection = await database.CreateDatabaseAsync("catalyst_two_hosts_cancel");
+        var a = await StartNode(connection, "a");
+        var b = await StartNode(connection, "b");
+        using var onA = await SignUp(a, "ada@example.com");
+        using var onB = await SignIn(b, "ada@example.com");
+        await onA.CreateProjectAsync("cancelled", _sandbox.Origin);
+        var credential = await onA.AddScriptCredentialAsync(Store(a));
+        var taskId = await onA.StartTaskAsync("cancelled", credential, "echo 'long job on node A'; sleep 300 & sleep 300");
+        var running = await Store(a).WaitForAsync(taskId, t => t.Status == AgentTaskStatus.Running);
+        running.Node.ShouldBe(NodeOf(a).Id);
+        ProcessTable.OfTask(taskId).ShouldNotBeEmpty();
+
+        // Node B decides the cancel; node A runs the agent and must stop it.
+        var cancel = await onB.PostFormAsync($"/projects/cancelled/agents/{taskId}?handler=Cancel", new(), formPage: $"/projects/cancelled/agents/{taskId}");
+        cancel.StatusCode.ShouldBe(HttpStatusCode.Redirect, await cancel.Content.ReadAsStringAsync());
+
+        var task = await Store(b).WaitUntilFinishedAsync(taskId);
+        task.Status.ShouldBe(AgentTaskStatus.Cancelled, task.Error);
+        task.Error.ShouldBe("Cancelled; the agent was stopped.");
+        ProcessTable.OfTask(taskId).ShouldBeEmpty();
+        Directory.Exists(Path.Combine(NodeOf(a).Workspaces, taskId.ToString())).ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task a_plan_kept_on_one_node_is_approved_on_the_other_and_carried_out_where_it_was_kept()
+    {
+        var connection = await database.CreateDatabaseAsync("catalyst_two_hosts_plan");
+        var a = await StartNode(connection, "a");
+        var b = await StartNode(connection, "b");
+        using var onA = await SignUp(a, "ada@example.com");
+        using var onB = await SignIn(b, "ada@example.com");
+        await onA.CreateProjectAsync("planned", _sandbox.Origin);
+        var credential = await onA.AddScriptCredentialAsync(Store(a));
+        var created = await onA.PostFormAsync("/projects/planned/agents/new", new()
+        {
+            ["Type"] = "feature-dev", ["Provider"] = ScriptAgent.Name, ["CredentialId"] = credential.ToString(), ["PlanFirst"] = "true",
+            ["Instructions"] = """
+                if [ "$1" = plan ]; then echo "1. Write NOTES.md"; exit 0; fi
+                echo "carried out"
+                echo notes > NOTES.md && git add NOTES.md && git commit -qm "Add notes"
+                """,
+        });
+        created.StatusCode.ShouldBe(HttpStatusCode.Redirect, await created.Content.ReadAsStringAsync());
+        var taskId = Guid.Parse(created.Headers.Location!.ToString().Split('/').Last());
+        var waiting = await Store(a).WaitForAsync(taskId, t => t.Status == AgentTaskStatus.AwaitingApproval || t.Status.IsFinished());
+        waiting.Status.ShouldBe(AgentTaskStatus.AwaitingApproval, waiting.Error);
+        waiting.Node.ShouldBe(NodeOf(a).Id);
+
+        var approve = await onB.PostFormAsync($"/projects/planned/agents/{taskId}?handler=Approve", new());
+        approve.StatusCode.ShouldBe(HttpStatusCode.Redirect, await approve.Content.ReadAsStringAsync());
+
+        var task = await Store(b).WaitUntilFinishedAsync(taskId);
+        task.Status.ShouldBe(AgentTaskStatus.Completed, task.Error);
+        task.Node.ShouldBe(NodeOf(a).Id);
+        task.Commits.ShouldHaveSingleItem().Message.ShouldBe("Add notes");
+        _sandbox.OriginBranch(task.WorkBranch).ShouldBe(task.Commits[0].Sha);
+        var logs = await b.Services.LogsAsync(taskId);
+        // The execution needs the clone its plan left: it completes only where the plan was kept.
+        logs.ShouldContain(l => l.Message == "carried out");
+        Directory.Exists(Path.Combine(NodeOf(b).Workspaces, taskId.ToString())).ShouldBeFalse("node B never ran a workspace of it");
     }
 }

@@ -53,8 +53,10 @@ public static class NodeMail
     {
         var kind = message.GetType().Name;
         if (!Kinds.ContainsKey(kind)) throw new ArgumentException($"{kind} is not sent between nodes.", nameof(message));
-        session.QueueSqlCommand($"insert into {Table} (node, kind, body) values (?, ?, ?)", to, kind, JsonSerializer.Serialize(message, message.GetType(), Json));
-        session.QueueSqlCommand("select pg_notify(?, ?)", Channel, to);
+        // One statement that returns no rows (the session's batch reads the results of its other commands); the notice is
+        // delivered when the transaction commits, and not at all if it rolls back.
+        session.QueueSqlCommand($"insert into {Table} (node, kind, body) select ?, ?, ? from (select pg_notify(?, ?)) announced",
+            to, kind, JsonSerializer.Serialize(message, message.GetType(), Json), Channel, to);
     }
 
     /// <summary>The pure part: a stored message back as the message it was, or null for a kind that does not travel.</summary>
