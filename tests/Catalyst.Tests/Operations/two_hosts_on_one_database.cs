@@ -35,6 +35,7 @@ public sealed class two_hosts_on_one_database(TestDatabase database) : IAsyncDis
     public async ValueTask DisposeAsync()
     {
         foreach (var host in _hosts) await host.DisposeAsync();
+        foreach (var process in _processes) await process.DisposeAsync();
         _sandbox.Dispose();
         foreach (var directory in _dataDirectories)
             try { Directory.Delete(directory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
@@ -69,6 +70,58 @@ public sealed class two_hosts_on_one_database(TestDatabase database) : IAsyncDis
         });
         _hosts.Add(host);
         return host;
+    }
+
+    private readonly List<HostProcess> _processes = [];
+
+    /// <summary>The environment of a node run as its own process (the Host as deployed): the shared database and key, the tests' settings.</summary>
+    private Dictionary<string, string> ProcessSettings(string connection, string dataDirectory, Dictionary<string, string>? extra = null)
+    {
+        var settings = new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Catalyst"] = connection,
+            ["Catalyst__EncryptionKey"] = _encryptionKey,
+            ["Catalyst__Workspaces__StopGraceSeconds"] = "2",
+            // A HOME of its own: nothing (ASP.NET's default key folder included) is shared through the test machine's home.
+            ["HOME"] = Path.Combine(dataDirectory, "home"),
+        };
+        foreach (var (key, value) in TestSettings.Values)
+            if (value is not null) settings[key.Replace(":", "__")] = value;
+        foreach (var (key, value) in extra ?? []) settings[key] = value;
+        return settings;
+    }
+
+    /// <summary>A node as a process of its own, which a test may kill -9.</summary>
+    private async Task<(HostProcess Host, Uri Address)> StartProcessNode(string connection, string dataDirectory, int port, Dictionary<string, string>? extra = null)
+    {
+        if (!_dataDirectories.Contains(dataDirectory)) _dataDirectories.Add(dataDirectory);
+        var host = await HostProcess.StartAsync(dataDirectory, port, ProcessSettings(connection, dataDirectory, extra));
+        _processes.Add(host);
+        return (host, new Uri($"http://127.0.0.1:{port}"));
+    }
+
+    private static string NewDataDirectory(string name) => Path.Combine(Path.GetTempPath(), $"catalyst-node-{name}-{Guid.NewGuid():N}");
+
+    private static async Task<PageClient> SignInOver(Uri node, string email)
+    {
+        var client = new PageClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false }, node);
+        var response = await client.PostFormAsync("/signin", new() { ["Email"] = email, ["Password"] = Password });
+        response.StatusCode.ShouldBe(HttpStatusCode.Redirect, await response.Content.ReadAsStringAsync());
+        return client;
+    }
+
+    /// <summary>Agents a killed node left behind (in their own sessions): the test ends them, as that node's restart would.</summary>
+    private static void KillAgentsUnder(string dataDirectory) =>
+        WorkspaceProcesses.KillAll(WorkspaceProcesses.FindByEnvironment($"CATALYST_WORKSPACE={Path.Combine(dataDirectory, "workspaces")}/"));
+
+    private static async Task WaitForLineAsync(IAlbaHost node, Guid taskId, string line, int seconds = 60)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (!(await node.Services.LogsAsync(taskId)).Any(l => l.Message == line))
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Task {taskId} never logged “{line}”.");
+            await Task.Delay(100);
+        }
     }
 
     private static async Task<PageClient> SignUp(IAlbaHost node, string email)
@@ -295,5 +348,124 @@ public sealed class two_hosts_on_one_database(TestDatabase database) : IAsyncDis
         // The execution needs the clone its plan left: it completes only where the plan was kept.
         logs.ShouldContain(l => l.Message == "carried out");
         Directory.Exists(Path.Combine(NodeOf(b).Workspaces, taskId.ToString())).ShouldBeFalse("node B never ran a workspace of it");
+    }
+
+    [Fact]
+    public async Task a_node_killed_while_its_task_runs_has_the_task_ended_by_the_other_node()
+    {
+        var connection = await database.CreateDatabaseAsync("catalyst_two_hosts_lost");
+        var timeout = TimeSpan.FromSeconds(6);
+        var dataA = NewDataDirectory("a");
+        // Node A first: its start-up brings the stored provider catalogue in line with its own (which has no script agent).
+        var (a, addressA) = await StartProcessNode(connection, dataA, HostProcess.FreePort(), new()
+        {
+            ["Catalyst__Node__Id"] = "node-a", ["Catalyst__Node__HeartbeatTimeoutSeconds"] = timeout.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
+        var b = await StartNode(connection, "b", heartbeatTimeoutSeconds: timeout.TotalSeconds);
+        using var onB = await SignUp(b, "ada@example.com");
+        await onB.CreateProjectAsync("lost", _sandbox.Origin);
+        var credential = await onB.AddScriptCredentialAsync(Store(b));
+        using var onA = await SignInOver(addressA, "ada@example.com");
+        var taskId = await onA.StartTaskAsync("lost", credential, "echo 'working on node A'; sleep 300");
+        await WaitForLineAsync(b, taskId, "working on node A");
+        (await Store(b).WaitForAsync(taskId, t => t.Status == AgentTaskStatus.Running)).Node.ShouldBe("node-a");
+
+        try
+        {
+            await a.KillAsync();
+            var task = await Store(b).WaitUntilFinishedAsync(taskId, seconds: 60);
+            task.Status.ShouldBe(AgentTaskStatus.Failed);
+            task.Error.ShouldBe(EndTasksOfLostNodesHandler.LostMessage("node-a", timeout));
+            task.Error!.ShouldContain("stopped answering");
+            (await b.Services.LogsAsync(taskId)).ShouldContain(l => l.Message == task.Error && l.Level == TaskLogLevel.Error);
+        }
+        finally
+        {
+            KillAgentsUnder(dataA);
+        }
+    }
+
+    [Fact]
+    public async Task a_host_killed_with_ten_tasks_running_ends_every_one_when_it_starts_again()
+    {
+        const int count = 10;
+        var connection = await database.CreateDatabaseAsync("catalyst_host_killed");
+        var dataA = NewDataDirectory("a");
+        var port = HostProcess.FreePort();
+        var settings = new Dictionary<string, string> { ["Catalyst__Workspaces__MaxConcurrent"] = count.ToString() };
+        var (a, addressA) = await StartProcessNode(connection, dataA, port, settings);
+        // Node B only watches (its default 60 s heartbeat timeout is longer than node A's restart).
+        var b = await StartNode(connection, "b");
+        using var onB = await SignUp(b, "ada@example.com");
+        await onB.CreateProjectAsync("crashed", _sandbox.Origin, maxConcurrent: count);
+        var credential = await onB.AddScriptCredentialAsync(Store(b));
+        using var onA = await SignInOver(addressA, "ada@example.com");
+        var tasks = new List<Guid>();
+        for (var i = 0; i < count; i++) tasks.Add(await onA.StartTaskAsync("crashed", credential, $"echo 'agent {i} at work'; sleep 300"));
+        for (var i = 0; i < count; i++) await WaitForLineAsync(b, tasks[i], $"agent {i} at work", seconds: 120);
+        var nodeId = File.ReadAllText(Path.Combine(dataA, CatalystNode.IdFileName)).Trim();
+        foreach (var id in tasks) (await Store(b).WaitForAsync(id, t => t.Status == AgentTaskStatus.Running)).Node.ShouldBe(nodeId);
+        var workspaces = Path.Combine(dataA, "workspaces");
+        tasks.ShouldAllBe(id => Directory.Exists(Path.Combine(workspaces, id.ToString())));
+
+        try
+        {
+            await a.KillAsync();
+            // The same data directory: the same node, which settles what it left.
+            await StartProcessNode(connection, dataA, port, settings);
+            var restarted = DateTime.UtcNow;
+            foreach (var id in tasks)
+            {
+                var left = (int)Math.Max(1, 60 - (DateTime.UtcNow - restarted).TotalSeconds);
+                var task = await Store(b).WaitUntilFinishedAsync(id, seconds: left);
+                task.Status.ShouldBe(AgentTaskStatus.Failed);
+                task.Error.ShouldBe("The Catalyst host stopped (killed or crashed) while this task was running. Its agent was stopped when the host " +
+                    "started again and its workspace was removed; commits the agent had not pushed are lost. Retry the task to run it again.");
+                var logs = await b.Services.LogsAsync(id);
+                logs.Select(l => l.Sequence).ShouldBe(Enumerable.Range(1, logs.Count).Select(n => (long)n), "no line lost or numbered twice");
+                logs.ShouldContain(l => l.Message == $"agent {tasks.IndexOf(id)} at work");
+                logs.Last().Message.ShouldBe(task.Error);
+            }
+            foreach (var id in tasks)
+            {
+                ProcessTable.OfTask(id).ShouldBeEmpty();
+                await WaitUntilGone(Path.Combine(workspaces, id.ToString()));
+            }
+        }
+        finally
+        {
+            KillAgentsUnder(dataA);
+        }
+    }
+
+    /// <summary>The directory is removed by a message the node handles after the task ends.</summary>
+    private static async Task WaitUntilGone(string directory)
+    {
+        for (var i = 0; i < 100 && Directory.Exists(directory); i++) await Task.Delay(100);
+        Directory.Exists(directory).ShouldBeFalse($"{directory} was left on disk");
+    }
+
+    [Fact]
+    public async Task a_session_and_a_form_of_one_node_are_accepted_by_the_other()
+    {
+        var connection = await database.CreateDatabaseAsync("catalyst_two_hosts_cookies");
+        var (_, addressA) = await StartProcessNode(connection, NewDataDirectory("a"), HostProcess.FreePort());
+        var (_, addressB) = await StartProcessNode(connection, NewDataDirectory("b"), HostProcess.FreePort());
+        // One browser: its cookies are for 127.0.0.1, whichever node (port) answers.
+        using var browser = new PageClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false }, addressA);
+        var signUp = await browser.PostFormAsync("/signup", new() { ["Email"] = "ada@example.com", ["Password"] = Password });
+        signUp.StatusCode.ShouldBe(HttpStatusCode.Redirect, await signUp.Content.ReadAsStringAsync());
+
+        // Node B reads the session node A issued.
+        var page = await browser.GetAsync(new Uri(addressB, "/projects/new").ToString());
+        page.StatusCode.ShouldBe(HttpStatusCode.OK, page.Headers.Location?.ToString());
+        // A form node A served (its antiforgery cookie and token) is posted to node B.
+        var created = await browser.PostFormAsync(new Uri(addressB, "/projects/new").ToString(), new()
+        {
+            ["Form.Name"] = "Shared", ["Form.Slug"] = "shared", ["Form.RepositoryUrl"] = _sandbox.Origin, ["Form.DefaultBranch"] = "main",
+            ["Form.TimeoutSeconds"] = "60", ["Form.MaxConcurrentTasks"] = "1",
+        }, formPage: new Uri(addressA, "/projects/new").ToString());
+        created.StatusCode.ShouldBe(HttpStatusCode.Redirect, await created.Content.ReadAsStringAsync());
+        (await browser.GetAsync(new Uri(addressA, "/projects/shared").ToString())).StatusCode.ShouldBe(HttpStatusCode.OK);
     }
 }
