@@ -467,5 +467,14 @@ public sealed class two_hosts_on_one_database(TestDatabase database) : IAsyncDis
         }, formPage: new Uri(addressA, "/projects/new").ToString());
         created.StatusCode.ShouldBe(HttpStatusCode.Redirect, await created.Content.ReadAsStringAsync());
         (await browser.GetAsync(new Uri(addressA, "/projects/shared").ToString())).StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        // The nodes' one key ring is in the database, each key sealed with the master key: no key XML in the clear.
+        await using var connectionToDatabase = new Npgsql.NpgsqlConnection(connection);
+        await connectionToDatabase.OpenAsync();
+        await using var read = new Npgsql.NpgsqlCommand("select data::text from accounts.mt_doc_dataprotectionkey", connectionToDatabase);
+        var stored = new List<string>();
+        await using (var reader = await read.ExecuteReaderAsync()) while (await reader.ReadAsync()) stored.Add(reader.GetString(0));
+        stored.ShouldNotBeEmpty();
+        stored.ShouldAllBe(key => !key.Contains("masterKey") && !key.Contains("<key"));
     }
 }
