@@ -96,10 +96,13 @@ public sealed class LocalWorkspaces(
         return true;
     }
 
-    /// <summary>Deletes the directory a plan left for its approval. A workspace that runs is not touched (the runner removes its own).</summary>
+    /// <summary>
+    /// Deletes the directory a plan left for its approval, or one a Host that died left behind. A workspace that runs is not
+    /// touched (the runner removes its own), nor any with KeepWorkspaces.
+    /// </summary>
     public void Release(Guid taskId)
     {
-        if (_workspaces.ContainsKey(taskId)) return;
+        if (_workspaces.ContainsKey(taskId) || options.KeepWorkspaces) return;
         var directory = Path.Combine(options.WorkspacesDirectory, taskId.ToString());
         if (!Directory.Exists(directory)) return;
         try

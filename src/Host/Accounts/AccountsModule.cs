@@ -34,6 +34,8 @@ public static class AccountsModule
             opts.Schema.For<Catalyst.Host.Notifications.NotificationSettings>().DatabaseSchemaName("accounts");
             opts.Schema.For<Invitation>().DatabaseSchemaName("accounts").UniqueIndex(i => i.Hash);
         });
+        // Cookie keys shared by every Host of the database (sealed with the master key).
+        SharedDataProtectionKeys.AddTo(services);
         services.AddSingleton<SignUpPolicy>();
         services.AddSingleton<Catalyst.Host.Notifications.SmtpSettings>();
         services.AddSingleton<Catalyst.Host.Notifications.WebhookAddresses>();

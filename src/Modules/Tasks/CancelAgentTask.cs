@@ -1,6 +1,7 @@
 using Catalyst.Contracts;
 using Catalyst.Tasks.Domain;
 using Catalyst.Tasks.Logs;
+using Catalyst.Tasks.Nodes;
 using Catalyst.Tasks.Queue;
 using Marten;
 using Wolverine;
@@ -13,7 +14,7 @@ public sealed record CancelAgentTask(Guid UserId, Guid TaskId);
 public static class CancelAgentTaskHandler
 {
     public static async Task<(Result<AgentTaskView>, OutgoingMessages)> Handle(CancelAgentTask command, IDocumentSession session, IMessageBus bus,
-        TaskLogWriter logs, TimeProvider clock, CancellationToken ct)
+        TaskLogWriter logs, CatalystNode node, TimeProvider clock, CancellationToken ct)
     {
         var outgoing = new OutgoingMessages();
         // The all-zero id is no task's (and Marten refuses it as a stream id).
@@ -23,7 +24,7 @@ public static class CancelAgentTaskHandler
         if (task is null || !await TaskAccess.CanSee(bus, command.UserId, task, ct)) return (Result<AgentTaskView>.NotFound("The task"), outgoing);
         if (task.Status.IsFinished())
             return (Result<AgentTaskView>.Fail(new CommandError("", $"The task already ended {task.Status.Name()}; there is nothing to cancel.", ErrorKind.Conflict)), outgoing);
-        if (task.IsParallel) return await CancelParallelAgentTask.Handle(command, task, stream, session, bus, logs, clock, ct);
+        if (task.IsParallel) return await CancelParallelAgentTask.Handle(command, task, stream, session, bus, logs, node, clock, ct);
 
         var now = clock.GetUtcNow();
         if (task.Status == AgentTaskStatus.Pending)
@@ -40,7 +41,7 @@ public static class CancelAgentTaskHandler
             await logs.SystemAsync(task.Id, "Cancelled while its plan waited for approval; the workspace is released.", TaskLogLevel.Warn, ct);
             var ended = new AgentTaskFinished(AgentTaskStatus.Cancelled, "Cancelled while its plan waited for approval.", "No commits", null, now);
             stream.AppendOne(ended);
-            outgoing.Add(new ReleaseWorkspace(task.Id));
+            outgoing.ToWorkspaceOf(task, new ReleaseWorkspace(task.Id), node, session);
             outgoing.Add(new AgentTaskStatusChanged(task.Id, AgentTaskStatus.Cancelled));
             return (Result<AgentTaskView>.Ok(AgentTaskView.From(task.Apply(ended))), outgoing);
         }
@@ -50,7 +51,7 @@ public static class CancelAgentTaskHandler
             var requested = new CancellationRequested(command.UserId, now);
             stream.AppendOne(requested);
             await logs.SystemAsync(task.Id, "Cancel requested: stopping the agent.", TaskLogLevel.Warn, ct);
-            outgoing.Add(new StopWorkspace(task.Id, "Cancelled by a user."));
+            outgoing.ToWorkspaceOf(task, new StopWorkspace(task.Id, "Cancelled by a user."), node, session);
             task = task.Apply(requested);
         }
         return (Result<AgentTaskView>.Ok(AgentTaskView.From(task)), outgoing);

@@ -1,6 +1,7 @@
 using Catalyst.Contracts;
 using Catalyst.Tasks.Domain;
 using Catalyst.Tasks.Logs;
+using Catalyst.Tasks.Nodes;
 using Marten;
 using JasperFx.Events;
 using Wolverine;
@@ -14,10 +15,10 @@ namespace Catalyst.Tasks;
 public static class CancelParallelAgentTask
 {
     public static async Task<(Result<AgentTaskView>, OutgoingMessages)> Handle(CancelAgentTask command, AgentTask parent, IEventStream<AgentTask> stream,
-        IDocumentSession session, IMessageBus bus, TaskLogWriter logs, TimeProvider clock, CancellationToken ct)
+        IDocumentSession session, IMessageBus bus, TaskLogWriter logs, CatalystNode node, TimeProvider clock, CancellationToken ct)
     {
         var outgoing = new OutgoingMessages();
-        var stopped = await CancelRuns(parent, command.UserId, null, session, bus, logs, clock, outgoing, ct);
+        var stopped = await CancelRuns(parent, command.UserId, null, session, bus, logs, node, clock, outgoing, ct);
         var now = clock.GetUtcNow();
         var requested = new CancellationRequested(command.UserId, now);
         var reason = stopped == 0 ? "Cancelled; no run was chosen." : $"Cancelled; {Runs(stopped)} that had not ended {(stopped == 1 ? "was" : "were")} stopped.";
@@ -30,13 +31,13 @@ public static class CancelParallelAgentTask
 
     /// <summary>Cancels the request's runs that have not ended (but <paramref name="except"/>); answers how many.</summary>
     public static async Task<int> CancelRuns(AgentTask parent, Guid userId, Guid? except, IDocumentSession session, IMessageBus bus,
-        TaskLogWriter logs, TimeProvider clock, OutgoingMessages outgoing, CancellationToken ct)
+        TaskLogWriter logs, CatalystNode node, TimeProvider clock, OutgoingMessages outgoing, CancellationToken ct)
     {
         var runs = await session.LoadManyAsync<AgentTask>(ct, parent.RunIds);
         var count = 0;
         foreach (var run in runs.Where(r => r.Id != except && !r.Status.IsFinished() && !r.CancelRequested))
         {
-            var (result, messages) = await CancelAgentTaskHandler.Handle(new CancelAgentTask(userId, run.Id), session, bus, logs, clock, ct);
+            var (result, messages) = await CancelAgentTaskHandler.Handle(new CancelAgentTask(userId, run.Id), session, bus, logs, node, clock, ct);
             outgoing.AddRange(messages);
             if (result.Succeeded) count++;
         }

@@ -1,6 +1,7 @@
 using Catalyst.Contracts;
 using Catalyst.Tasks.Domain;
 using Catalyst.Tasks.Logs;
+using Catalyst.Tasks.Nodes;
 using Marten;
 using Wolverine;
 
@@ -15,7 +16,7 @@ public sealed record ChooseAgentRun(Guid UserId, Guid TaskId, Guid RunId);
 public static class ChooseAgentRunHandler
 {
     public static async Task<(Result<AgentTaskView>, OutgoingMessages)> Handle(ChooseAgentRun command, IDocumentSession session, IMessageBus bus,
-        TaskLogWriter logs, TimeProvider clock, CancellationToken ct)
+        TaskLogWriter logs, CatalystNode node, TimeProvider clock, CancellationToken ct)
     {
         var outgoing = new OutgoingMessages();
         if (command.TaskId == Guid.Empty) return (Result<AgentTaskView>.NotFound("The task"), outgoing);
@@ -32,7 +33,7 @@ public static class ChooseAgentRunHandler
         var finished = new AgentTaskFinished(AgentTaskStatus.Completed, null, summary, null, now);
         stream.AppendMany(chosen, finished);
         await logs.SystemAsync(parent.Id, $"{summary}. Its branch {run.WorkBranch} is the result.", TaskLogLevel.Info, ct);
-        var stopped = await CancelParallelAgentTask.CancelRuns(parent, command.UserId, run.Id, session, bus, logs, clock, outgoing, ct);
+        var stopped = await CancelParallelAgentTask.CancelRuns(parent, command.UserId, run.Id, session, bus, logs, node, clock, outgoing, ct);
         if (stopped > 0) await logs.SystemAsync(parent.Id, $"Cancelling the {stopped} other run{(stopped == 1 ? "" : "s")} still going.", TaskLogLevel.Info, ct);
         outgoing.Add(new AgentTaskStatusChanged(parent.Id, AgentTaskStatus.Completed));
         return (Result<AgentTaskView>.Ok(AgentTaskView.From(parent.Apply(chosen).Apply(finished))), outgoing);

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Catalyst.Contracts;
 using Catalyst.Tasks.Domain;
 using Catalyst.Tasks.Logs;
+using Catalyst.Tasks.Nodes;
 using Catalyst.Tasks.Queue;
 using Marten;
 using JasperFx.Events;
@@ -101,7 +102,7 @@ public static class PlanApprovalHandler
     }
 
     public static async Task<(Result<AgentTaskView>, OutgoingMessages)> Handle(RejectAgentPlan command, IDocumentSession session, IMessageBus bus,
-        TaskLogWriter logs, TimeProvider clock, CancellationToken ct)
+        TaskLogWriter logs, CatalystNode node, TimeProvider clock, CancellationToken ct)
     {
         var outgoing = new OutgoingMessages();
         var (stream, error) = await WaitingTask(session, bus, command.UserId, command.TaskId, ct);
@@ -117,13 +118,13 @@ public static class PlanApprovalHandler
         stream!.AppendOne(new PlanRejected(command.UserId, reason, now));
         stream.AppendOne(ended);
         await logs.SystemAsync(command.TaskId, "Plan rejected: the task is cancelled and its workspace released.", TaskLogLevel.Warn, ct);
-        outgoing.Add(new ReleaseWorkspace(command.TaskId));
+        outgoing.ToWorkspaceOf(stream.Aggregate!, new ReleaseWorkspace(command.TaskId), node, session);
         outgoing.Add(new AgentTaskStatusChanged(command.TaskId, AgentTaskStatus.Cancelled));
         return (Result<AgentTaskView>.Ok(AgentTaskView.From(stream.Aggregate!.Apply(ended))), outgoing);
     }
 
     public static async Task<OutgoingMessages> Handle(ExpirePlanApproval command, IDocumentSession session, TaskLogWriter logs, PlanApprovalOptions options,
-        TimeProvider clock, CancellationToken ct)
+        CatalystNode node, TimeProvider clock, CancellationToken ct)
     {
         var stream = await session.Events.FetchForWriting<AgentTask>(command.TaskId, ct);
         // Approved, rejected, cancelled, or a later plan: nothing to expire.
@@ -131,7 +132,10 @@ public static class PlanApprovalHandler
         var error = $"The plan was not approved within {Describe(options.WaitLimit)}; the task ended and its workspace was released. Retry it to plan again.";
         await logs.SystemAsync(task.Id, error, TaskLogLevel.Warn, ct);
         stream.AppendOne(new AgentTaskFinished(AgentTaskStatus.Cancelled, error, "No commits", null, clock.GetUtcNow()));
-        return [new ReleaseWorkspace(task.Id), new AgentTaskStatusChanged(task.Id, AgentTaskStatus.Cancelled)];
+        var outgoing = new OutgoingMessages();
+        outgoing.ToWorkspaceOf(task, new ReleaseWorkspace(task.Id), node, session);
+        outgoing.Add(new AgentTaskStatusChanged(task.Id, AgentTaskStatus.Cancelled));
+        return outgoing;
     }
 
     private static async Task<(IEventStream<AgentTask>?, Result<AgentTaskView>?)> WaitingTask(IDocumentSession session, IMessageBus bus, Guid userId, Guid taskId,

@@ -1,6 +1,7 @@
 using Catalyst.Contracts;
 using Catalyst.Tasks.Domain;
 using Catalyst.Tasks.Logs;
+using Catalyst.Tasks.Nodes;
 using Catalyst.Tasks.Queue;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
@@ -10,18 +11,23 @@ using Wolverine;
 
 namespace Catalyst.Tasks;
 
-/// <summary>Sent once the Host has started: settle tasks that were provisioning or running when it stopped, then start the queue.</summary>
+/// <summary>
+/// Sent once the Host has started: settle the tasks of this node (or of the cluster) that were provisioning or running when it
+/// stopped, then start the queue. Another node's tasks are left to it; a dead node's are ended by <see cref="EndTasksOfLostNodes"/>.
+/// </summary>
 public sealed record ReconcileAgentTasks;
 
 public static class ReconcileAgentTasksHandler
 {
     public static async Task<OutgoingMessages> Handle(ReconcileAgentTasks _, IDocumentSession session, IMessageBus bus, TaskLogWriter logs,
-        TimeProvider clock, ILogger<ReconcileAgentTasks> logger, CancellationToken ct)
+        CatalystNode node, TimeProvider clock, ILogger<ReconcileAgentTasks> logger, CancellationToken ct)
     {
         var outgoing = new OutgoingMessages { new StartQueuedTasks() };
         var active = await session.Query<AgentTask>()
             .Where(t => t.Status == AgentTaskStatus.Provisioning || t.Status == AgentTaskStatus.Running).ToListAsync(ct);
-        foreach (var task in active.Where(t => !t.IsParallel)) // a parallel request has no workspace; its status follows its runs
+        // A parallel request has no workspace (its status follows its runs); another node's local workspace is not ours to ask about.
+        // Only workspaces asked for before this process started: a task this run just started may not be registered yet.
+        foreach (var task in active.Where(t => !t.IsParallel && node.Reaches(t) && (t.WorkspaceRequestedAt ?? t.CreatedAt) < node.StartedAt))
         {
             var state = await bus.InvokeAsync<WorkspaceState>(new QueryWorkspace(task.Id), ct);
             if (state == WorkspaceState.Running) continue;
@@ -30,11 +36,16 @@ public static class ReconcileAgentTasksHandler
                 logger.LogWarning("The workspace backend does not know what became of task {TaskId}; leaving it {Status}", task.Id, task.Status.Name());
                 continue;
             }
-            var error = $"Catalyst stopped while this task was {task.Status.Name()}, and its workspace is gone. Retry the task to run it again.";
+            var error = node.RunsLocalWorkspaces
+                ? $"The Catalyst host stopped (killed or crashed) while this task was {task.Status.Name()}. Its agent was stopped when the host " +
+                  "started again and its workspace was removed; commits the agent had not pushed are lost. Retry the task to run it again."
+                : $"Catalyst stopped while this task was {task.Status.Name()}, and its workspace is gone. Retry the task to run it again.";
             await logs.SystemAsync(task.Id, error, TaskLogLevel.Error, ct);
             var stream = await session.Events.FetchForWriting<AgentTask>(task.Id, ct);
             stream.AppendOne(new AgentTaskFinished(AgentTaskStatus.Failed, error, "No commits", null, clock.GetUtcNow()));
             outgoing.Add(new AgentTaskStatusChanged(task.Id, AgentTaskStatus.Failed));
+            // What the stopped agent left on disk goes with it (kept only with KeepWorkspaces).
+            if (node.RunsLocalWorkspaces) outgoing.Add(new ReleaseWorkspace(task.Id));
         }
         return outgoing;
     }

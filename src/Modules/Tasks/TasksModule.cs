@@ -28,6 +28,8 @@ public static class TasksModule
             opts.Schema.For<AgentTask>().DatabaseSchemaName(Schema)
                 .Duplicate(t => t.ProjectId).Duplicate(t => t.Status).Duplicate(t => t.CreatedAt).Duplicate(t => t.ParentId);
             opts.Storage.ExtendedSchemaObjects.Add(LogTable());
+            opts.Storage.ExtendedSchemaObjects.Add(Nodes.NodeRegistry.Schema());
+            opts.Storage.ExtendedSchemaObjects.Add(Nodes.NodeMail.Schema());
         });
         services.ConfigureMarten((sp, opts) => opts.Listeners.Add(sp.GetRequiredService<Metrics.TaskMetricsListener>()));
         services.AddSingleton<Metrics.TaskMetricsListener>();
@@ -52,6 +54,11 @@ public static class TasksModule
         services.AddSingleton<OutputFormats>();
         services.AddSingleton<TaskLimits>();
         services.AddSingleton<PlanApprovalOptions>();
+        // This Host among the others on the database: its heartbeat, its mail, and ending the tasks of nodes that died.
+        services.AddSingleton<Nodes.CatalystNode>();
+        services.AddSingleton<Nodes.NodeRegistry>();
+        services.AddHostedService<Nodes.NodeHeartbeat>();
+        services.AddHostedService<Nodes.NodeMailbox>();
         services.AddHostedService<ReconcileOnStartup>();
 
         services.ConfigureWolverine(opts =>

@@ -144,7 +144,7 @@ public sealed class a_killed_embedded_database_is_started_again : IAsyncLifetime
     {
         var port = HostProcess.FreePort();
         var first = await HostProcess.StartAsync(_dataDirectory, port);
-        first.Kill();
+        await first.KillAsync();
         await first.DisposeAsync();
         var pid = PostmasterPid();
         ProcessRuns(pid).ShouldBeTrue("SIGKILL gives the Host no chance to stop its PostgreSQL");

@@ -79,11 +79,12 @@ public sealed class HostProcess : IAsyncDisposable
         return root?.FullName ?? throw new InvalidOperationException("Catalyst.sln not found");
     }
 
-    /// <summary>SIGKILL to the Host alone, as a crash or the OOM killer ends it: nothing of its own shutdown runs.</summary>
-    public void Kill()
+    /// <summary>kill -9, as a crash or the OOM killer ends it: the Host ends at once, without its shutdown (its agents, in their own sessions, are not told).</summary>
+    public async Task KillAsync()
     {
-        _process.Kill(entireProcessTree: false);
-        _process.WaitForExit();
+        if (_process.HasExited) return;
+        using (var kill = Process.Start("kill", ["-KILL", _process.Id.ToString()])) await kill!.WaitForExitAsync();
+        await _process.WaitForExitAsync();
     }
 
     public async ValueTask DisposeAsync()

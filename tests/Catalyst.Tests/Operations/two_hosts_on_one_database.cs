@@ -3,6 +3,8 @@ using System.Net.ServerSentEvents;
 using Alba;
 using Catalyst.Tasks.Domain;
 using Catalyst.Tasks.Logs;
+using Catalyst.Tasks.Nodes;
+using Catalyst.Operator;
 using Catalyst.Tests.Infrastructure;
 using Catalyst.Tests.Tasks;
 using Catalyst.Tests.Workspaces;
@@ -33,13 +35,18 @@ public sealed class two_hosts_on_one_database(TestDatabase database) : IAsyncDis
     public async ValueTask DisposeAsync()
     {
         foreach (var host in _hosts) await host.DisposeAsync();
+        foreach (var process in _processes) await process.DisposeAsync();
         _sandbox.Dispose();
         foreach (var directory in _dataDirectories)
             try { Directory.Delete(directory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
+    /// <summary>The node's id and where its local workspaces are.</summary>
+    private static (string Id, string Workspaces) NodeOf(IAlbaHost node) =>
+        (node.Services.GetRequiredService<CatalystNode>().Id, node.Services.GetRequiredService<LocalWorkspaceOptions>().WorkspacesDirectory);
+
     /// <summary>A node: its own data directory (workspaces, keys), the shared database.</summary>
-    private async Task<IAlbaHost> StartNode(string connection, string name, int? maxConcurrent = null)
+    private async Task<IAlbaHost> StartNode(string connection, string name, int? maxConcurrent = null, double? heartbeatTimeoutSeconds = null)
     {
         var dataDirectory = Path.Combine(Path.GetTempPath(), $"catalyst-node-{name}-{Guid.NewGuid():N}");
         _dataDirectories.Add(dataDirectory);
@@ -52,6 +59,7 @@ public sealed class two_hosts_on_one_database(TestDatabase database) : IAsyncDis
             web.UseSetting("Catalyst:EncryptionKey", _encryptionKey);
             web.UseSetting("Catalyst:Workspaces:StopGraceSeconds", "2");
             if (maxConcurrent is { } max) web.UseSetting("Catalyst:Workspaces:MaxConcurrent", max.ToString());
+            if (heartbeatTimeoutSeconds is { } timeout) web.UseSetting(CatalystNode.HeartbeatTimeoutKey, timeout.ToString(System.Globalization.CultureInfo.InvariantCulture));
             foreach (var (key, value) in TestSettings.Values) web.UseSetting(key, value);
             web.ConfigureServices(services =>
             {
@@ -62,6 +70,58 @@ public sealed class two_hosts_on_one_database(TestDatabase database) : IAsyncDis
         });
         _hosts.Add(host);
         return host;
+    }
+
+    private readonly List<HostProcess> _processes = [];
+
+    /// <summary>The environment of a node run as its own process (the Host as deployed): the shared database and key, the tests' settings.</summary>
+    private Dictionary<string, string> ProcessSettings(string connection, string dataDirectory, Dictionary<string, string>? extra = null)
+    {
+        var settings = new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Catalyst"] = connection,
+            ["Catalyst__EncryptionKey"] = _encryptionKey,
+            ["Catalyst__Workspaces__StopGraceSeconds"] = "2",
+            // A HOME of its own: nothing (ASP.NET's default key folder included) is shared through the test machine's home.
+            ["HOME"] = Path.Combine(dataDirectory, "home"),
+        };
+        foreach (var (key, value) in TestSettings.Values)
+            if (value is not null) settings[key.Replace(":", "__")] = value;
+        foreach (var (key, value) in extra ?? []) settings[key] = value;
+        return settings;
+    }
+
+    /// <summary>A node as a process of its own, which a test may kill -9.</summary>
+    private async Task<(HostProcess Host, Uri Address)> StartProcessNode(string connection, string dataDirectory, int port, Dictionary<string, string>? extra = null)
+    {
+        if (!_dataDirectories.Contains(dataDirectory)) _dataDirectories.Add(dataDirectory);
+        var host = await HostProcess.StartAsync(dataDirectory, port, ProcessSettings(connection, dataDirectory, extra));
+        _processes.Add(host);
+        return (host, new Uri($"http://127.0.0.1:{port}"));
+    }
+
+    private static string NewDataDirectory(string name) => Path.Combine(Path.GetTempPath(), $"catalyst-node-{name}-{Guid.NewGuid():N}");
+
+    private static async Task<PageClient> SignInOver(Uri node, string email)
+    {
+        var client = new PageClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false }, node);
+        var response = await client.PostFormAsync("/signin", new() { ["Email"] = email, ["Password"] = Password });
+        response.StatusCode.ShouldBe(HttpStatusCode.Redirect, await response.Content.ReadAsStringAsync());
+        return client;
+    }
+
+    /// <summary>Agents a killed node left behind (in their own sessions): the test ends them, as that node's restart would.</summary>
+    private static void KillAgentsUnder(string dataDirectory) =>
+        WorkspaceProcesses.KillAll(WorkspaceProcesses.FindByEnvironment($"CATALYST_WORKSPACE={Path.Combine(dataDirectory, "workspaces")}/"));
+
+    private static async Task WaitForLineAsync(IAlbaHost node, Guid taskId, string line, int seconds = 60)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (!(await node.Services.LogsAsync(taskId)).Any(l => l.Message == line))
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Task {taskId} never logged “{line}”.");
+            await Task.Delay(100);
+        }
     }
 
     private static async Task<PageClient> SignUp(IAlbaHost node, string email)
@@ -207,10 +267,7 @@ public sealed class two_hosts_on_one_database(TestDatabase database) : IAsyncDis
                 $"task {runs[i].Id} started while {runs[i - 1].Id} still ran");
     }
 
-    // Fails today: ReconcileAgentTasks on the joining node asks its own LocalWorkspaces about every Provisioning/Running task,
-    // hears "Gone" for node A's task and marks it Failed. Tasks need to record the node that runs them (stable per data
-    // directory, so a restarted node still settles its own orphans) and a node may settle only its own.
-    [Fact(Skip = "Known multi-node bug: a starting node fails the tasks another node is running (ReconcileAgentTasks)")]
+    [Fact]
     public async Task a_node_starting_leaves_the_tasks_another_node_runs_alone()
     {
         var connection = await database.CreateDatabaseAsync("catalyst_two_hosts_join");
@@ -226,5 +283,198 @@ public sealed class two_hosts_on_one_database(TestDatabase database) : IAsyncDis
         var task = await Store(b).WaitUntilFinishedAsync(taskId);
         task.Status.ShouldBe(AgentTaskStatus.Completed, task.Error);
         (await a.Services.LogsAsync(taskId)).ShouldContain(l => l.Message == "still node A");
+    }
+
+    [Fact]
+    public async Task a_task_running_on_one_node_is_cancelled_from_the_other_and_its_agent_stops()
+    {
+        var connection = await database.CreateDatabaseAsync("catalyst_two_hosts_cancel");
+        var a = await StartNode(connection, "a");
+        var b = await StartNode(connection, "b");
+        using var onA = await SignUp(a, "ada@example.com");
+        using var onB = await SignIn(b, "ada@example.com");
+        await onA.CreateProjectAsync("cancelled", _sandbox.Origin);
+        var credential = await onA.AddScriptCredentialAsync(Store(a));
+        var taskId = await onA.StartTaskAsync("cancelled", credential, "echo 'long job on node A'; sleep 300 & sleep 300");
+        var running = await Store(a).WaitForAsync(taskId, t => t.Status == AgentTaskStatus.Running);
+        running.Node.ShouldBe(NodeOf(a).Id);
+        ProcessTable.OfTask(taskId).ShouldNotBeEmpty();
+
+        // Node B decides the cancel; node A runs the agent and must stop it.
+        var cancel = await onB.PostFormAsync($"/projects/cancelled/agents/{taskId}?handler=Cancel", new(), formPage: $"/projects/cancelled/agents/{taskId}");
+        cancel.StatusCode.ShouldBe(HttpStatusCode.Redirect, await cancel.Content.ReadAsStringAsync());
+
+        var task = await Store(b).WaitUntilFinishedAsync(taskId);
+        task.Status.ShouldBe(AgentTaskStatus.Cancelled, task.Error);
+        task.Error.ShouldBe("Cancelled; the agent was stopped.");
+        ProcessTable.OfTask(taskId).ShouldBeEmpty();
+        Directory.Exists(Path.Combine(NodeOf(a).Workspaces, taskId.ToString())).ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task a_plan_kept_on_one_node_is_approved_on_the_other_and_carried_out_where_it_was_kept()
+    {
+        var connection = await database.CreateDatabaseAsync("catalyst_two_hosts_plan");
+        var a = await StartNode(connection, "a");
+        var b = await StartNode(connection, "b");
+        using var onA = await SignUp(a, "ada@example.com");
+        using var onB = await SignIn(b, "ada@example.com");
+        await onA.CreateProjectAsync("planned", _sandbox.Origin);
+        var credential = await onA.AddScriptCredentialAsync(Store(a));
+        var created = await onA.PostFormAsync("/projects/planned/agents/new", new()
+        {
+            ["Type"] = "feature-dev", ["Provider"] = ScriptAgent.Name, ["CredentialId"] = credential.ToString(), ["PlanFirst"] = "true",
+            ["Instructions"] = """
+                if [ "$1" = plan ]; then echo "1. Write NOTES.md"; exit 0; fi
+                echo "carried out"
+                echo notes > NOTES.md && git add NOTES.md && git commit -qm "Add notes"
+                """,
+        });
+        created.StatusCode.ShouldBe(HttpStatusCode.Redirect, await created.Content.ReadAsStringAsync());
+        var taskId = Guid.Parse(created.Headers.Location!.ToString().Split('/').Last());
+        var waiting = await Store(a).WaitForAsync(taskId, t => t.Status == AgentTaskStatus.AwaitingApproval || t.Status.IsFinished());
+        waiting.Status.ShouldBe(AgentTaskStatus.AwaitingApproval, waiting.Error);
+        waiting.Node.ShouldBe(NodeOf(a).Id);
+
+        var approve = await onB.PostFormAsync($"/projects/planned/agents/{taskId}?handler=Approve", new());
+        approve.StatusCode.ShouldBe(HttpStatusCode.Redirect, await approve.Content.ReadAsStringAsync());
+
+        var task = await Store(b).WaitUntilFinishedAsync(taskId);
+        task.Status.ShouldBe(AgentTaskStatus.Completed, task.Error);
+        task.Node.ShouldBe(NodeOf(a).Id);
+        task.Commits.ShouldHaveSingleItem().Message.ShouldBe("Add notes");
+        _sandbox.OriginBranch(task.WorkBranch).ShouldBe(task.Commits[0].Sha);
+        var logs = await b.Services.LogsAsync(taskId);
+        // The execution needs the clone its plan left: it completes only where the plan was kept.
+        logs.ShouldContain(l => l.Message == "carried out");
+        Directory.Exists(Path.Combine(NodeOf(b).Workspaces, taskId.ToString())).ShouldBeFalse("node B never ran a workspace of it");
+    }
+
+    [Fact]
+    public async Task a_node_killed_while_its_task_runs_has_the_task_ended_by_the_other_node()
+    {
+        var connection = await database.CreateDatabaseAsync("catalyst_two_hosts_lost");
+        var timeout = TimeSpan.FromSeconds(6);
+        var dataA = NewDataDirectory("a");
+        // Node A first: its start-up brings the stored provider catalogue in line with its own (which has no script agent).
+        var (a, addressA) = await StartProcessNode(connection, dataA, HostProcess.FreePort(), new()
+        {
+            ["Catalyst__Node__Id"] = "node-a", ["Catalyst__Node__HeartbeatTimeoutSeconds"] = timeout.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
+        var b = await StartNode(connection, "b", heartbeatTimeoutSeconds: timeout.TotalSeconds);
+        using var onB = await SignUp(b, "ada@example.com");
+        await onB.CreateProjectAsync("lost", _sandbox.Origin);
+        var credential = await onB.AddScriptCredentialAsync(Store(b));
+        using var onA = await SignInOver(addressA, "ada@example.com");
+        var taskId = await onA.StartTaskAsync("lost", credential, "echo 'working on node A'; sleep 300");
+        await WaitForLineAsync(b, taskId, "working on node A");
+        (await Store(b).WaitForAsync(taskId, t => t.Status == AgentTaskStatus.Running)).Node.ShouldBe("node-a");
+
+        try
+        {
+            await a.KillAsync();
+            var task = await Store(b).WaitUntilFinishedAsync(taskId, seconds: 60);
+            task.Status.ShouldBe(AgentTaskStatus.Failed);
+            task.Error.ShouldBe(EndTasksOfLostNodesHandler.LostMessage("node-a", timeout));
+            task.Error!.ShouldContain("stopped answering");
+            (await b.Services.LogsAsync(taskId)).ShouldContain(l => l.Message == task.Error && l.Level == TaskLogLevel.Error);
+        }
+        finally
+        {
+            KillAgentsUnder(dataA);
+        }
+    }
+
+    [Fact]
+    public async Task a_host_killed_with_ten_tasks_running_ends_every_one_when_it_starts_again()
+    {
+        const int count = 10;
+        var connection = await database.CreateDatabaseAsync("catalyst_host_killed");
+        var dataA = NewDataDirectory("a");
+        var port = HostProcess.FreePort();
+        var settings = new Dictionary<string, string> { ["Catalyst__Workspaces__MaxConcurrent"] = count.ToString() };
+        var (a, addressA) = await StartProcessNode(connection, dataA, port, settings);
+        // Node B only watches (its default 60 s heartbeat timeout is longer than node A's restart).
+        var b = await StartNode(connection, "b");
+        using var onB = await SignUp(b, "ada@example.com");
+        await onB.CreateProjectAsync("crashed", _sandbox.Origin, maxConcurrent: count);
+        var credential = await onB.AddScriptCredentialAsync(Store(b));
+        using var onA = await SignInOver(addressA, "ada@example.com");
+        var tasks = new List<Guid>();
+        for (var i = 0; i < count; i++) tasks.Add(await onA.StartTaskAsync("crashed", credential, $"echo 'agent {i} at work'; sleep 300"));
+        for (var i = 0; i < count; i++) await WaitForLineAsync(b, tasks[i], $"agent {i} at work", seconds: 120);
+        var nodeId = File.ReadAllText(Path.Combine(dataA, CatalystNode.IdFileName)).Trim();
+        foreach (var id in tasks) (await Store(b).WaitForAsync(id, t => t.Status == AgentTaskStatus.Running)).Node.ShouldBe(nodeId);
+        var workspaces = Path.Combine(dataA, "workspaces");
+        tasks.ShouldAllBe(id => Directory.Exists(Path.Combine(workspaces, id.ToString())));
+
+        try
+        {
+            await a.KillAsync();
+            // The same data directory: the same node, which settles what it left.
+            await StartProcessNode(connection, dataA, port, settings);
+            var restarted = DateTime.UtcNow;
+            foreach (var id in tasks)
+            {
+                var left = (int)Math.Max(1, 60 - (DateTime.UtcNow - restarted).TotalSeconds);
+                var task = await Store(b).WaitUntilFinishedAsync(id, seconds: left);
+                task.Status.ShouldBe(AgentTaskStatus.Failed);
+                task.Error.ShouldBe("The Catalyst host stopped (killed or crashed) while this task was running. Its agent was stopped when the host " +
+                    "started again and its workspace was removed; commits the agent had not pushed are lost. Retry the task to run it again.");
+                var logs = await b.Services.LogsAsync(id);
+                logs.Select(l => l.Sequence).ShouldBe(Enumerable.Range(1, logs.Count).Select(n => (long)n), "no line lost or numbered twice");
+                logs.ShouldContain(l => l.Message == $"agent {tasks.IndexOf(id)} at work");
+                logs.Last().Message.ShouldBe(task.Error);
+            }
+            foreach (var id in tasks)
+            {
+                ProcessTable.OfTask(id).ShouldBeEmpty();
+                await WaitUntilGone(Path.Combine(workspaces, id.ToString()));
+            }
+        }
+        finally
+        {
+            KillAgentsUnder(dataA);
+        }
+    }
+
+    /// <summary>The directory is removed by a message the node handles after the task ends.</summary>
+    private static async Task WaitUntilGone(string directory)
+    {
+        for (var i = 0; i < 100 && Directory.Exists(directory); i++) await Task.Delay(100);
+        Directory.Exists(directory).ShouldBeFalse($"{directory} was left on disk");
+    }
+
+    [Fact]
+    public async Task a_session_and_a_form_of_one_node_are_accepted_by_the_other()
+    {
+        var connection = await database.CreateDatabaseAsync("catalyst_two_hosts_cookies");
+        var (_, addressA) = await StartProcessNode(connection, NewDataDirectory("a"), HostProcess.FreePort());
+        var (_, addressB) = await StartProcessNode(connection, NewDataDirectory("b"), HostProcess.FreePort());
+        // One browser: its cookies are for 127.0.0.1, whichever node (port) answers.
+        using var browser = new PageClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false }, addressA);
+        var signUp = await browser.PostFormAsync("/signup", new() { ["Email"] = "ada@example.com", ["Password"] = Password });
+        signUp.StatusCode.ShouldBe(HttpStatusCode.Redirect, await signUp.Content.ReadAsStringAsync());
+
+        // Node B reads the session node A issued.
+        var page = await browser.GetAsync(new Uri(addressB, "/projects/new").ToString());
+        page.StatusCode.ShouldBe(HttpStatusCode.OK, page.Headers.Location?.ToString());
+        // A form node A served (its antiforgery cookie and token) is posted to node B.
+        var created = await browser.PostFormAsync(new Uri(addressB, "/projects/new").ToString(), new()
+        {
+            ["Form.Name"] = "Shared", ["Form.Slug"] = "shared", ["Form.RepositoryUrl"] = _sandbox.Origin, ["Form.DefaultBranch"] = "main",
+            ["Form.TimeoutSeconds"] = "60", ["Form.MaxConcurrentTasks"] = "1",
+        }, formPage: new Uri(addressA, "/projects/new").ToString());
+        created.StatusCode.ShouldBe(HttpStatusCode.Redirect, await created.Content.ReadAsStringAsync());
+        (await browser.GetAsync(new Uri(addressA, "/projects/shared").ToString())).StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        // The nodes' one key ring is in the database, each key sealed with the master key: no key XML in the clear.
+        await using var connectionToDatabase = new Npgsql.NpgsqlConnection(connection);
+        await connectionToDatabase.OpenAsync();
+        await using var read = new Npgsql.NpgsqlCommand("select data::text from accounts.mt_doc_dataprotectionkey", connectionToDatabase);
+        var stored = new List<string>();
+        await using (var reader = await read.ExecuteReaderAsync()) while (await reader.ReadAsync()) stored.Add(reader.GetString(0));
+        stored.ShouldNotBeEmpty();
+        stored.ShouldAllBe(key => !key.Contains("masterKey") && !key.Contains("<key"));
     }
 }

@@ -36,7 +36,8 @@ public sealed record AgentTaskCreated(
 
 public sealed record AgentTaskQueued(DateTimeOffset At);
 
-public sealed record WorkspaceRequested(DateTimeOffset At);
+/// <param name="Node">The Host node that runs the workspace (local backend); null in events stored before nodes were recorded.</param>
+public sealed record WorkspaceRequested(DateTimeOffset At, string? Node = null);
 
 public sealed record WorkspaceReady(string Location, DateTimeOffset At);
 
@@ -101,6 +102,8 @@ public sealed partial record AgentTask
     /// <summary>When the task last joined the queue, and when its workspace was last asked for (metrics and alerts read them).</summary>
     public DateTimeOffset? QueuedAt { get; init; }
     public DateTimeOffset? WorkspaceRequestedAt { get; init; }
+    /// <summary>The Host node that runs (or ran, or keeps for its plan) the task's local workspace; null before it asked for one.</summary>
+    public string? Node { get; init; }
     public DateTimeOffset? EndedAt { get; init; }
     public string? Error { get; init; }
     public string? Summary { get; init; }
@@ -180,7 +183,7 @@ public sealed partial record AgentTask
     };
 
     public AgentTask Apply(AgentTaskQueued e) => this with { QueuedAt = e.At };
-    public AgentTask Apply(WorkspaceRequested e) => this with { Status = AgentTaskStatus.Provisioning, WorkspaceRequestedAt = e.At };
+    public AgentTask Apply(WorkspaceRequested e) => this with { Status = AgentTaskStatus.Provisioning, WorkspaceRequestedAt = e.At, Node = e.Node ?? Node };
     public AgentTask Apply(WorkspaceReady _) => this;
     // A plan-first task starts twice (plan, then execution); it started when its first phase did.
     public AgentTask Apply(AgentRunStarted e) => this with { Status = AgentTaskStatus.Running, StartedAt = StartedAt ?? e.At };

@@ -1,6 +1,7 @@
 using Catalyst.Contracts;
 using Catalyst.Tasks.Domain;
 using Catalyst.Tasks.Logs;
+using Catalyst.Tasks.Nodes;
 using Marten;
 using Npgsql;
 using Microsoft.Extensions.Configuration;
@@ -105,7 +106,7 @@ public static class StartQueuedTasksHandler
     }
 
     public static async Task<OutgoingMessages> Handle(StartQueuedTasks _, IDocumentSession session, IMessageBus bus, TaskLimits limits,
-        TaskLogWriter logs, TimeProvider clock, IHostApplicationLifetime lifetime, CancellationToken ct)
+        TaskLogWriter logs, CatalystNode node, TimeProvider clock, IHostApplicationLifetime lifetime, CancellationToken ct)
     {
         var outgoing = new OutgoingMessages();
         // A Host on its way down starts nothing: waiting tasks stay queued for the next start.
@@ -146,15 +147,17 @@ public static class StartQueuedTasksHandler
                 continue;
             }
 
-            stream.AppendOne(new WorkspaceRequested(now));
             var phase = task.NextPhase;
+            // This node runs the workspace, except an approved plan's: it continues where its plan was kept.
+            var runner = !node.RunsLocalWorkspaces ? null : phase == WorkspacePhase.Execute && task.Node is { } kept ? kept : node.Id;
+            stream.AppendOne(new WorkspaceRequested(now, runner));
             await logs.SystemAsync(task.Id, phase switch
             {
                 WorkspacePhase.Plan => $"Starting: asking for a workspace to plan in ({provider.DisplayName}, timeout {project.TimeoutSeconds} s).",
                 WorkspacePhase.Execute => $"Plan approved: continuing in its workspace ({provider.DisplayName}, timeout {project.TimeoutSeconds} s).",
                 _ => $"Starting: asking for a workspace ({provider.DisplayName}, timeout {project.TimeoutSeconds} s).",
             }, TaskLogLevel.Info, ct);
-            outgoing.Add(new ProvisionWorkspace(new WorkspaceSpec(
+            var provision = new ProvisionWorkspace(new WorkspaceSpec(
                 task.Id, project.RepositoryUrl, task.BaseBranch ?? project.DefaultBranch, task.WorkBranch,
                 phase switch
                 {
@@ -170,7 +173,9 @@ public static class StartQueuedTasksHandler
                 EgressAllowList = project.Sandbox.AllowedHosts,
                 Limits = new WorkspaceResources(project.Sandbox.MemoryMiB, project.Sandbox.Cpus, project.Sandbox.Processes),
                 Budget = TaskBudgets.Lower(project.TaskBudget, task.Budget),
-            }));
+            });
+            if (runner is null || runner == node.Id) outgoing.Add(provision);
+            else NodeMail.Send(session, runner, provision);
             outgoing.Add(new AgentTaskStatusChanged(task.Id, AgentTaskStatus.Provisioning));
         }
         return outgoing;
