@@ -40,7 +40,14 @@ on_stop() {
     progress "stopped before the agent started"
     exit 143
   fi
+  (( stopping == 0 )) || return 0
   stopping=1
+  # In a container only the first process is told (SIGTERM to PID 1), and the rest is killed when the grace period
+  # ends: tell the whole group, as the local backend does, so the agent stops in time for its work to be captured.
+  # Only as the group's leader; again for a group already told does no harm (each part stops once).
+  local stat
+  read -r -a stat </proc/$$/stat 2>/dev/null || stat=()
+  [[ ${stat[4]:-} != "$$" ]] || kill -TERM -- "-$$" 2>/dev/null || true
 }
 trap on_stop TERM INT
 
