@@ -161,7 +161,12 @@ public sealed class a_task_runs_on_the_kubernetes_backend(TestDatabase database)
         var task = await Store(host).WaitUntilFinishedAsync(taskId, seconds: 30);
         task.Status.ShouldBe(AgentTaskStatus.Completed, $"{task.Error}\n{Said(events)}\noperator:\n{_operator!.Output}");
         statusWhenTick10Arrived.ShouldBe(AgentTaskStatus.Running, "a line printed early reached the page while the task still ran");
-        events.Where(e => e.EventType == "log" && e.Data.Contains("\"tick ")).Count().ShouldBe(ticks);
+        // Every line once, in the order the agent printed it (the operator's batches arrive in the order it sent them).
+        var ticked = events.Where(e => e.EventType == "log").Select(e => System.Text.Json.JsonDocument.Parse(e.Data).RootElement.GetProperty("message").GetString()!)
+            .Where(m => m.StartsWith("tick ", StringComparison.Ordinal)).ToList();
+        ticked.ShouldBe(Enumerable.Range(1, ticks).Select(i => $"tick {i}"));
+        var sequence = events.Where(e => e.EventType == "log").Select(e => long.Parse(e.EventId!)).ToList();
+        sequence.ShouldBe(Enumerable.Range(1, sequence.Count).Select(i => (long)i), "every line numbered, no gap, no duplicate");
         events.Last().EventType.ShouldBe("ended");
 
         // Commits pushed to the work branch, and the task says so.
