@@ -40,7 +40,7 @@ on_stop() {
     progress "stopped before the agent started"
     exit 143
   fi
-  stopping=1
+  (( stopping )) || stopping=1
 }
 trap on_stop TERM INT
 
@@ -161,9 +161,10 @@ read -r -a credential_variables <<<"${CATALYST_CREDENTIAL_VARIABLES:-}"
 # $stage_rc. Under a small subshell that records the sandbox's exit status: bash may lose a background job's status
 # when a trapped signal interrupts `wait`; the subshell ignores SIGTERM once the sandbox runs, so its `wait` is never cut short.
 sandbox_status_file="$own/sandbox.status"
+sandbox_pid_file="$own/sandbox.pid"
 run_stage() {
   local stage=$1 token=$2
-  rm -f "$sandbox_status_file"
+  rm -f "$sandbox_status_file" "$sandbox_pid_file"
   (
     trap - TERM INT
     export CATALYST_STAGE=$stage
@@ -177,11 +178,19 @@ run_stage() {
     "${sandbox[@]}" &
     pid=$!
     trap '' TERM INT
+    printf '%s' "$pid" >"$sandbox_pid_file"
     wait "$pid" && rc=0 || rc=$?
     printf '%s' "$rc" >"$sandbox_status_file"
   ) &
   sandbox_pid=$!
   while [[ ! -s $sandbox_status_file ]] && kill -0 "$sandbox_pid" 2>/dev/null; do
+    # In a pod only the first process gets SIGTERM: pass it on to the sandboxed part, which stops the agent in time for
+    # its work to be captured. Not to bubblewrap, whose end would tear the sandbox down at once: the local backend
+    # signals what runs inside it itself.
+    if (( stopping == 1 )) && [[ -z ${CATALYST_SANDBOX_ARGV_FILE:-} && -s $sandbox_pid_file ]]; then
+      stopping=2
+      kill -TERM "$(<"$sandbox_pid_file")" 2>/dev/null || true
+    fi
     # A foreground sleep, not `wait`: bash defers the trap until it ends, so nothing gets lost.
     sleep 0.02 || true
   done

@@ -19,6 +19,9 @@ public sealed record WorkspaceSpec(
     int TimeoutSeconds,
     IReadOnlyDictionary<string, string> Settings)
 {
+    /// <summary>The key in <see cref="Settings"/> of the task's project slug.</summary>
+    public const string ProjectSetting = "project";
+
     /// <summary>The project's hooks, run by the runner in the clone around the agent, without the agent's credential.</summary>
     public ProjectHooks Hooks { get; init; } = ProjectHooks.None;
 

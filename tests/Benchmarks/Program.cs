@@ -25,8 +25,19 @@ using Microsoft.Extensions.Logging;
 using Wolverine;
 
 // Harness benchmarks: the real Host on Kestrel, a throwaway PostgreSQL, the local backend, bash agents.
-// Usage: dotnet run -c Release --project tests/Benchmarks [-- sandbox|start|overhead|first-line|throughput|load|load-list|latency|broker ...]
-var which = args.Length > 0 ? args.ToHashSet() : ["sandbox", "start", "overhead", "first-line", "throughput", "load", "latency", "broker"];
+// Usage: dotnet run -c Release --project tests/Benchmarks [-- sandbox|start|overhead|first-line|throughput|load|load-list|latency|broker|kubernetes ...]
+// The kubernetes scenario starts this program again as the operator's own process: `kubernetes-operator <api server url>`.
+if (args is ["kubernetes-operator", var apiServer]) return await KubernetesOperatorLoad.RunOperatorAsync(apiServer);
+var which = args.Length > 0 ? args.ToHashSet() : ["sandbox", "start", "overhead", "first-line", "throughput", "load", "latency", "broker", "kubernetes"];
+// Needs neither the Host nor PostgreSQL: the operator against the loopback API server.
+if (which.Remove("kubernetes"))
+{
+    var lines = await KubernetesOperatorLoad.MeasureAsync();
+    lines = [$"machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC", .. lines];
+    foreach (var line in lines) Console.WriteLine(line);
+    if (Environment.GetEnvironmentVariable("CATALYST_BENCH_OUTPUT") is { } file) await File.AppendAllLinesAsync(file, lines);
+    if (which.Count == 0) return 0;
+}
 var root = Directory.CreateTempSubdirectory("catalyst-bench-").FullName;
 await using var cluster = await PostgresCluster.StartAsync(Path.Combine(root, "pg"), throwaway: true);
 var origin = Git.CreateOrigin(root);

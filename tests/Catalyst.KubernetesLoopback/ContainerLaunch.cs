@@ -8,7 +8,8 @@ namespace Catalyst.KubernetesLoopback;
 /// How the kubelet stand-in turns a pod's single container into a local process: environment resolved from
 /// values, Secrets and ConfigMaps; volumes as directories under the pod's root; and, since a process cannot
 /// mount, every mountPath (and the directories an image carries, see <see cref="ImageMount"/>) rewritten to
-/// its local directory in the command, the arguments, the literal environment values and the working directory.
+/// its local directory in the command, the arguments, the literal environment values, the working directory and
+/// the text files of Secret and ConfigMap volumes.
 /// </summary>
 internal sealed class ContainerLaunch
 {
@@ -27,6 +28,7 @@ internal sealed class ContainerLaunch
         var image = (string?)container["image"] ?? "";
 
         var volumes = new Dictionary<string, string>();
+        var files = new List<(string Path, byte[] Content)>();
         foreach (var volume in spec["volumes"] as JsonArray ?? [])
         {
             var name = (string)volume!["name"]!;
@@ -38,7 +40,7 @@ internal sealed class ContainerLaunch
                 if (secret is null && secretVolume["optional"]?.GetValue<bool>() != true)
                     return (null, "CreateContainerConfigError", $"secret \"{secretVolume["secretName"]}\" not found");
                 foreach (var (key, value) in secret?["data"] as JsonObject ?? [])
-                    File.WriteAllBytes(Path.Combine(directory, key), Convert.FromBase64String((string)value!));
+                    files.Add((Path.Combine(directory, key), Convert.FromBase64String((string)value!)));
             }
             else if (volume["configMap"] is { } configMapVolume)
             {
@@ -46,7 +48,7 @@ internal sealed class ContainerLaunch
                 if (configMap is null && configMapVolume["optional"]?.GetValue<bool>() != true)
                     return (null, "CreateContainerConfigError", $"configmap \"{configMapVolume["name"]}\" not found");
                 foreach (var (key, value) in configMap?["data"] as JsonObject ?? [])
-                    File.WriteAllText(Path.Combine(directory, key), (string?)value ?? "");
+                    files.Add((Path.Combine(directory, key), Encoding.UTF8.GetBytes((string?)value ?? "")));
             }
         }
 
@@ -63,6 +65,17 @@ internal sealed class ContainerLaunch
         }
         mounts.Sort((a, b) => b.MountPath.Length.CompareTo(a.MountPath.Length));
         string Rewrite(string text) => ContainerLaunch.Rewrite(text, mounts);
+        // The files of Secret and ConfigMap volumes name the pod's own paths too (an argv file, a CLI's settings): the
+        // same rewrite applies to the text ones. Binary content is written as it is.
+        var strict = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+        foreach (var (path, content) in files)
+        {
+            string? text;
+            try { text = strict.GetString(content); }
+            catch (DecoderFallbackException) { text = null; }
+            if (text is null) File.WriteAllBytes(path, content);
+            else File.WriteAllText(path, Rewrite(text), strict);
+        }
 
         var environment = new Dictionary<string, string>();
         foreach (var source in container["envFrom"] as JsonArray ?? [])

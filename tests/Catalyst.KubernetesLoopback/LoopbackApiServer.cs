@@ -78,7 +78,9 @@ public sealed class LoopbackApiServer : IAsyncDisposable
                 server: {{server.Url}}
             users:
             - name: loopback
-              user: {}
+              # The server checks no credentials, but a client refuses a user without any (KubernetesClient's KubeConfigException).
+              user:
+                token: loopback
             contexts:
             - name: loopback
               context:

@@ -53,9 +53,11 @@ public sealed partial record WorkspaceLaunch(
     {
         var root = settings.Directory.TrimEnd('/');
         string At(string relative) => $"{root}/{relative}";
+        var filesRoot = (settings.FilesDirectory ?? settings.Directory).TrimEnd('/');
+        string LaunchFile(string relative) => $"{filesRoot}/{relative}";
         var values = new Dictionary<string, string>
         {
-            ["prompt_file"] = At(PromptFile),
+            ["prompt_file"] = LaunchFile(PromptFile),
             ["model"] = FirstNonBlank(access.Model, spec.Provider.DefaultModel) ?? "",
             ["base_url"] = settings.AgentBaseUrl,
             ["home"] = At(HomeDirectory),
@@ -96,12 +98,12 @@ public sealed partial record WorkspaceLaunch(
         env["CATALYST_BASE_BRANCH"] = spec.BaseBranch;
         env["CATALYST_WORK_BRANCH"] = WorkBranch(spec);
         env["CATALYST_WORKSPACE"] = root;
-        env["CATALYST_PROMPT_FILE"] = At(PromptFile);
+        env["CATALYST_PROMPT_FILE"] = LaunchFile(PromptFile);
         env["CATALYST_PHASE"] = spec.Phase.ToString().ToLowerInvariant();
-        env["CATALYST_AGENT_ARGV_FILE"] = At(AgentArgvFile);
-        if (setupFiles.Count > 0) env["CATALYST_AGENT_SETUP_FILES"] = string.Join(':', setupFiles.Select(At));
-        if (files.ContainsKey(PreHooksFile)) env["CATALYST_PRE_HOOKS_FILE"] = At(PreHooksFile);
-        if (files.ContainsKey(PostHooksFile)) env["CATALYST_POST_HOOKS_FILE"] = At(PostHooksFile);
+        env["CATALYST_AGENT_ARGV_FILE"] = LaunchFile(AgentArgvFile);
+        if (setupFiles.Count > 0) env["CATALYST_AGENT_SETUP_FILES"] = string.Join(':', setupFiles.Select(LaunchFile));
+        if (files.ContainsKey(PreHooksFile)) env["CATALYST_PRE_HOOKS_FILE"] = LaunchFile(PreHooksFile);
+        if (files.ContainsKey(PostHooksFile)) env["CATALYST_POST_HOOKS_FILE"] = LaunchFile(PostHooksFile);
         // Names only: the runner unsets these for the hooks, which must not see the task token.
         env["CATALYST_CREDENTIAL_VARIABLES"] = string.Join(' ', spec.Provider.CredentialVariables);
         env["CATALYST_AGENT_GRACE_SECONDS"] = Math.Max(1, (int)(settings.StopGrace.TotalSeconds / 2)).ToString(CultureInfo.InvariantCulture);
@@ -162,6 +164,12 @@ public sealed record WorkspaceLaunchSettings
 {
     /// <summary>The workspace directory as the runner sees it (a local task directory, or the pod's emptyDir mount).</summary>
     public required string Directory { get; init; }
+
+    /// <summary>
+    /// Where the launch's files (all but the home files) are as the runner sees them, when not under <see cref="Directory"/>
+    /// (a pod's read-only Secret volume); null: under <see cref="Directory"/>.
+    /// </summary>
+    public string? FilesDirectory { get; init; }
 
     /// <summary>The runner's <c>entrypoint.sh</c> as the runner's machine sees it.</summary>
     public required string EntrypointPath { get; init; }

@@ -139,7 +139,7 @@ public sealed class workspaces_run_as_jobs_on_the_cluster : IAsyncLifetime
         (await Environments.ReadAsync(client, HostNamespace, environment.Metadata.Name, CancellationToken.None))!.Status!.Phase.ShouldBe(nameof(EnvironmentPhase.Cancelled));
     }
 
-    [Fact(Skip = "Open: on the loopback kubelet the runner's output after the deadline's SIGTERM (its push and result line) never reaches the operator, so the commits are not captured yet.")]
+    [Fact]
     public async Task the_deadline_ends_the_task_timed_out_with_its_commits_captured()
     {
         await using var server = await StartAsync();
@@ -189,6 +189,28 @@ public sealed class workspaces_run_as_jobs_on_the_cluster : IAsyncLifetime
         started.Elapsed.ShouldBeGreaterThanOrEqualTo(FastOptions.StartTimeout - TimeSpan.FromSeconds(1));
         started.Elapsed.ShouldBeLessThan(FastOptions.StartTimeout + TimeSpan.FromSeconds(10));
         (await ReadOrNullAsync(() => client.BatchV1.ReadNamespacedJobAsync(TaskWorkspace.JobName, new TaskWorkspace(environment).Namespace))).ShouldBeNull();
+    }
+
+    [Fact]
+    public async Task a_workspace_no_node_can_take_fails_with_the_clusters_reason_in_time()
+    {
+        await using var server = await StartAsync();
+        using var client = server.CreateClient();
+        await using var replica = new OperatorReplica(server, "operator-a");
+        await replica.StartAsync();
+        server.Faults.NextPodUnschedulable();
+        var environment = await CreateAsync(client, "true");
+
+        var started = Stopwatch.StartNew();
+        var exited = await ExitedAsync(replica);
+        exited.End.ShouldBe(WorkspaceEnd.Failed);
+        exited.Error.ShouldBe("The workspace could not start: Unschedulable: 0/1 nodes are available: 1 Insufficient memory. "
+            + "preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.");
+        started.Elapsed.ShouldBeGreaterThanOrEqualTo(FastOptions.StartTimeout - TimeSpan.FromSeconds(1));
+        started.Elapsed.ShouldBeLessThan(FastOptions.StartTimeout + TimeSpan.FromSeconds(10));
+        (await ReadOrNullAsync(() => client.BatchV1.ReadNamespacedJobAsync(TaskWorkspace.JobName, new TaskWorkspace(environment).Namespace))).ShouldBeNull();
+        var status = (await Environments.ReadAsync(client, HostNamespace, environment.Metadata.Name, CancellationToken.None))!.Status!;
+        status.Phase.ShouldBe(nameof(EnvironmentPhase.Failed));
     }
 
     private static string Said(OperatorReplica replica) =>

@@ -166,7 +166,9 @@ public static class StartQueuedTasksHandler
                     _ => task.Instructions,
                 },
                 phase == WorkspacePhase.Execute ? null : task.Context.Snapshot,
-                provider, task.CredentialId, project.TimeoutSeconds, new Dictionary<string, string>()) 
+                provider, task.CredentialId, project.TimeoutSeconds,
+                // The project's slug: a Kubernetes workspace labels its namespace with it.
+                new Dictionary<string, string> { [WorkspaceSpec.ProjectSetting] = task.ProjectSlug })
             {
                 Phase = phase,
                 Hooks = project.Hooks,

@@ -158,7 +158,7 @@ public sealed class KubernetesWorkspaces(
                 AgentConfig = new AgentConfig
                 {
                     TaskId = spec.TaskId.ToString(),
-                    ProjectSlug = spec.Settings.TryGetValue("project", out var project) ? project : "",
+                    ProjectSlug = spec.Settings.TryGetValue(WorkspaceSpec.ProjectSetting, out var project) ? project : "",
                     Provider = spec.Provider.Name,
                     RunnerImage = options.RunnerImage,
                     RuntimeClassName = options.RuntimeClassName,

@@ -23,7 +23,9 @@ public static class KubernetesWorkspacesModule
         services.ConfigureWolverine(opts =>
         {
             opts.Discovery.IncludeAssembly(typeof(KubernetesWorkspacesModule).Assembly);
-            opts.ListenToPostgresqlQueue(KubernetesOperatorModule.WorkspaceEventsQueue);
+            // In the order the operator sent them (a task's output batches, then its end), on one node at a time: a
+            // parallel listener stored a task's lines out of order.
+            opts.ListenToPostgresqlQueue(KubernetesOperatorModule.WorkspaceEventsQueue).ListenWithStrictOrdering();
         });
         return services;
     }

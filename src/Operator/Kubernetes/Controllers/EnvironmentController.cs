@@ -123,6 +123,8 @@ public sealed class EnvironmentController(
         var ns = workspace.Namespace;
         var desiredNamespace = WorkspaceChildren.Namespace(workspace);
         var existing = await ReadAsync(() => client.CoreV1.ReadNamespaceAsync(ns, cancellationToken: ct));
+        // A namespace made just now holds nothing yet: its children are created without reading them first.
+        var fresh = existing is null;
         if (existing is null) await WriteAsync(() => client.CoreV1.CreateNamespaceAsync(desiredNamespace, cancellationToken: ct));
         else if (existing.Status?.Phase == "Terminating" || existing.Metadata.DeletionTimestamp is not null) return false;
         else if (!Covers(desiredNamespace.Metadata.Labels, existing.Metadata.Labels))
@@ -132,25 +134,25 @@ public sealed class EnvironmentController(
             await WriteAsync(() => client.CoreV1.ReplaceNamespaceAsync(existing, ns, cancellationToken: ct));
         }
 
-        await EnsureAsync(WorkspaceChildren.ResourceQuota(workspace, options), q => q.Spec,
+        await EnsureAsync(fresh, WorkspaceChildren.ResourceQuota(workspace, options), q => q.Spec,
             () => client.CoreV1.ReadNamespacedResourceQuotaAsync(TaskWorkspace.QuotaName, ns, cancellationToken: ct),
             q => client.CoreV1.CreateNamespacedResourceQuotaAsync(q, ns, cancellationToken: ct),
             q => client.CoreV1.ReplaceNamespacedResourceQuotaAsync(q, TaskWorkspace.QuotaName, ns, cancellationToken: ct));
-        await EnsureAsync(WorkspaceChildren.LimitRange(workspace, options), l => l.Spec,
+        await EnsureAsync(fresh, WorkspaceChildren.LimitRange(workspace, options), l => l.Spec,
             () => client.CoreV1.ReadNamespacedLimitRangeAsync(TaskWorkspace.LimitRangeName, ns, cancellationToken: ct),
             l => client.CoreV1.CreateNamespacedLimitRangeAsync(l, ns, cancellationToken: ct),
             l => client.CoreV1.ReplaceNamespacedLimitRangeAsync(l, TaskWorkspace.LimitRangeName, ns, cancellationToken: ct));
-        await EnsureAsync(WorkspaceChildren.NetworkPolicy(workspace, options), p => p.Spec,
+        await EnsureAsync(fresh, WorkspaceChildren.NetworkPolicy(workspace, options), p => p.Spec,
             () => client.NetworkingV1.ReadNamespacedNetworkPolicyAsync(TaskWorkspace.NetworkPolicyName, ns, cancellationToken: ct),
             p => client.NetworkingV1.CreateNamespacedNetworkPolicyAsync(p, ns, cancellationToken: ct),
             p => client.NetworkingV1.ReplaceNamespacedNetworkPolicyAsync(p, TaskWorkspace.NetworkPolicyName, ns, cancellationToken: ct));
-        await EnsureAsync(WorkspaceChildren.ServiceAccount(workspace), a => a.AutomountServiceAccountToken,
+        await EnsureAsync(fresh, WorkspaceChildren.ServiceAccount(workspace), a => a.AutomountServiceAccountToken,
             () => client.CoreV1.ReadNamespacedServiceAccountAsync(TaskWorkspace.ServiceAccountName, ns, cancellationToken: ct),
             a => client.CoreV1.CreateNamespacedServiceAccountAsync(a, ns, cancellationToken: ct),
             a => client.CoreV1.ReplaceNamespacedServiceAccountAsync(a, TaskWorkspace.ServiceAccountName, ns, cancellationToken: ct));
 
         var token = await ReadTaskTokenAsync(workspace, ct);
-        await EnsureAsync(WorkspaceChildren.Secret(workspace, token), s => s.Data,
+        await EnsureAsync(fresh, WorkspaceChildren.Secret(workspace, token), s => s.Data,
             () => client.CoreV1.ReadNamespacedSecretAsync(TaskWorkspace.SecretName, ns, cancellationToken: ct),
             s => client.CoreV1.CreateNamespacedSecretAsync(s, ns, cancellationToken: ct),
             s => client.CoreV1.ReplaceNamespacedSecretAsync(s, TaskWorkspace.SecretName, ns, cancellationToken: ct));
@@ -158,9 +160,21 @@ public sealed class EnvironmentController(
     }
 
     /// <summary>Creates the object when it is missing, replaces it when the part this operator owns differs, and writes nothing otherwise.</summary>
-    private async Task EnsureAsync<T>(T desired, Func<T, object?> owned, Func<Task<T>> read, Func<T, Task<T>> create, Func<T, Task<T>> replace)
+    private async Task EnsureAsync<T>(bool fresh, T desired, Func<T, object?> owned, Func<Task<T>> read, Func<T, Task<T>> create, Func<T, Task<T>> replace)
         where T : class, IKubernetesObject<V1ObjectMeta>
     {
+        if (fresh)
+        {
+            try
+            {
+                await WriteAsync(() => create(desired));
+                return;
+            }
+            catch (HttpOperationException e) when (Environments.IsConflict(e))
+            {
+                // Made by someone else meanwhile: compared below like any other.
+            }
+        }
         var actual = await ReadAsync(read);
         if (actual is null)
         {

@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Text;
-using System.Text.RegularExpressions;
+using Catalyst.Contracts;
 using Catalyst.Operator.Kubernetes.Entities;
+using Catalyst.Operator.Workspaces;
 using k8s.Models;
 
 namespace Catalyst.Operator.Kubernetes.Controllers;
@@ -11,7 +12,7 @@ namespace Catalyst.Operator.Kubernetes.Controllers;
 /// by <see cref="EnvironmentController"/>. The task's own namespace holds everything; nothing in it may reach anything
 /// but DNS and the broker (and the egress proxy when the project allows hosts); no service account token is mounted.
 /// </summary>
-public static partial class WorkspaceChildren
+public static class WorkspaceChildren
 {
     public const string WorkspaceMount = "/workspace";
     public const string LaunchMount = "/catalyst/launch";
@@ -134,32 +135,15 @@ public static partial class WorkspaceChildren
         var launch = Launch(workspace);
         var (requests, limits) = Resources(workspace, options);
 
-        var env = new List<V1EnvVar>
-        {
-            Env("LANG", "C.UTF-8"),
-            Env("HOME", $"{WorkspaceMount}/home"),
-            Env("CATALYST_TASK_ID", config.TaskId),
-            Env("CATALYST_REPOSITORY_URL", config.Launch.RepositoryUrl),
-            Env("CATALYST_BASE_BRANCH", config.Launch.BaseBranch),
-            Env("CATALYST_WORK_BRANCH", string.IsNullOrWhiteSpace(config.Launch.WorkBranch) ? $"catalyst/{workspace.ShortId}" : config.Launch.WorkBranch),
-            Env("CATALYST_WORKSPACE", WorkspaceMount),
-            Env("CATALYST_PHASE", config.Launch.Phase),
-            Env("CATALYST_PROMPT_FILE", $"{LaunchMount}/prompt.md"),
-            Env("CATALYST_AGENT_ARGV_FILE", $"{LaunchMount}/agent-argv"),
-            Env("CATALYST_CREDENTIAL_VARIABLES", string.Join(' ', config.Launch.CredentialVariables)),
-            Env("CATALYST_AGENT_GRACE_SECONDS", Math.Max(1, options.TerminationGraceSeconds / 2).ToString(CultureInfo.InvariantCulture)),
-        };
-        var setup = launch.Files.Keys.Where(k => k.StartsWith("agent-setup-", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList();
-        if (setup.Count > 0) env.Add(Env("CATALYST_AGENT_SETUP_FILES", string.Join(':', setup.Select(k => $"{LaunchMount}/{k}"))));
-        if (launch.Files.ContainsKey("pre-hooks")) env.Add(Env("CATALYST_PRE_HOOKS_FILE", $"{LaunchMount}/pre-hooks"));
-        if (launch.Files.ContainsKey("post-hooks")) env.Add(Env("CATALYST_POST_HOOKS_FILE", $"{LaunchMount}/post-hooks"));
+        // The runner's environment as the local backend has it, with the pod's paths; the grace is the pod's own.
+        var env = launch.Environment.Select(e => Env(e.Key, e.Value)).ToList();
+        env.RemoveAll(e => e.Name == "CATALYST_AGENT_GRACE_SECONDS");
+        env.Add(Env("CATALYST_AGENT_GRACE_SECONDS", Math.Max(1, options.TerminationGraceSeconds / 2).ToString(CultureInfo.InvariantCulture)));
         if (launch.HomeFiles.Count > 0) env.Add(Env("CATALYST_HOME_FILES_DIR", HomeFilesMount));
-        foreach (var (name, value) in launch.Environment) env.Add(Env(name, value));
         // The task token, never a key, and only from the Secret.
         foreach (var name in config.Launch.CredentialVariables)
             env.Add(FromSecret(name, "token"));
         env.Add(FromSecret("CATALYST_BROKER_ADDRESS", "broker-address"));
-        if (config.Launch.BaseUrlVariable is { Length: > 0 } baseUrlVariable && launch.BaseUrl.Length > 0) env.Add(Env(baseUrlVariable, launch.BaseUrl));
         if (config.Egress.AllowList.Count > 0 && config.Egress.ProxyAddress is { Length: > 0 } proxy)
         {
             foreach (var name in new[] { "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy" }) env.Add(Env(name, proxy));
@@ -281,47 +265,54 @@ public static partial class WorkspaceChildren
 
     // ---- The launch: files, environment and the agent's argv, with the pod's own paths ----
 
+    /// <summary>The launch files (mounted at <see cref="LaunchMount"/>), the provider's home files (relative to HOME), the runner's environment without the token, and the agent's base URL.</summary>
     public sealed record PodLaunch(IReadOnlyDictionary<string, string> Files, IReadOnlyList<(string Path, string Content)> HomeFiles,
         IReadOnlyDictionary<string, string> Environment, string BaseUrl);
 
+    /// <summary>
+    /// The local backend's launch (<see cref="WorkspaceLaunch.For"/>) of the Environment's task, laid out for the pod: the
+    /// workspace is the emptyDir at <see cref="WorkspaceMount"/>, the launch files come read-only from the Secret. The
+    /// token is left out (the Job takes it from the Secret), and so is PATH (the runner image's own).
+    /// </summary>
     public static PodLaunch Launch(TaskWorkspace workspace)
     {
         var config = workspace.Environment.Spec.AgentConfig;
         var launch = config.Launch;
         var baseUrl = config.Egress.BrokerAddress is { Length: > 0 } broker ? broker.TrimEnd('/') + (launch.BaseUrlPath ?? "").TrimEnd('/') : "";
-        var values = new Dictionary<string, string>
+        var command = (IReadOnlyList<string>)[.. launch.Command];
+        var provider = new AgentProviderInfo(config.Provider, config.Provider, "", true, [], [.. launch.CredentialVariables], launch.BaseUrlVariable,
+            launch.Model, null, new AgentLaunch(command, launch.Environment.ToDictionary(), launch.HomeFiles.ToDictionary(), "text")
+            {
+                Setup = [.. launch.Setup.Select(step => (IReadOnlyList<string>)[.. step])],
+                PlanCommand = command,
+                ResumeCommand = command,
+            });
+        // The Host's task ids are UUIDs; another id keeps its own text in the environment (its session id is then empty).
+        var taskId = Guid.TryParse(config.TaskId, out var id) ? id : Guid.Empty;
+        var phase = Enum.TryParse<WorkspacePhase>(launch.Phase, ignoreCase: true, out var parsed) ? parsed : WorkspacePhase.Run;
+        var spec = new WorkspaceSpec(taskId, launch.RepositoryUrl, launch.BaseBranch,
+            string.IsNullOrWhiteSpace(launch.WorkBranch) ? $"catalyst/{workspace.ShortId}" : launch.WorkBranch,
+            launch.Instructions, launch.Context, provider, Guid.Empty, config.TimeoutSeconds, new Dictionary<string, string>())
         {
-            ["prompt_file"] = $"{LaunchMount}/prompt.md",
-            ["model"] = launch.Model ?? "",
-            ["base_url"] = baseUrl,
-            ["home"] = $"{WorkspaceMount}/home",
-            ["workspace"] = $"{WorkspaceMount}/repo",
-            ["session_id"] = config.TaskId,
+            Phase = phase,
+            Hooks = new ProjectHooks([.. launch.Hooks.Pre], [.. launch.Hooks.Post]),
         };
-        string Substitute(string text) => Placeholder().Replace(text, m => values[m.Groups[1].Value]);
-        static string Argv(IEnumerable<string> args, Func<string, string> map) => string.Concat(args.Select(a => map(a).Replace("\0", "") + "\0"));
-
-        var prompt = string.IsNullOrWhiteSpace(launch.Context) ? launch.Instructions : $"{launch.Instructions.TrimEnd()}\n\n{launch.Context.Trim()}";
-        var files = new Dictionary<string, string>
+        var access = new TaskAccess(taskId, "", launch.Model, "");
+        var laid = WorkspaceLaunch.For(spec, access, new WorkspaceLaunchSettings
         {
-            ["prompt.md"] = prompt.TrimEnd() + "\n",
-            ["agent-argv"] = Argv(launch.Command, Substitute),
-        };
-        if (launch.Phase != "execute")
-            foreach (var (index, step) in launch.Setup.Where(s => s.Count > 0).Index())
-                files[$"agent-setup-{index + 1}"] = Argv(step, Substitute);
-        if (launch.Hooks.Pre.Count > 0) files["pre-hooks"] = Argv(launch.Hooks.Pre, c => c);
-        if (launch.Hooks.Post.Count > 0) files["post-hooks"] = Argv(launch.Hooks.Post, c => c);
+            Directory = WorkspaceMount,
+            FilesDirectory = LaunchMount,
+            EntrypointPath = RunnerEntrypoint,
+            PathDirectories = [],
+            AgentBaseUrl = baseUrl,
+        });
 
-        var home = new List<(string, string)>();
-        foreach (var (relative, content) in launch.HomeFiles.OrderBy(f => f.Key, StringComparer.Ordinal))
-        {
-            var normalized = relative.Replace('\\', '/').TrimStart('/');
-            if (normalized.Split('/').Any(part => part is ".." or "." or ""))
-                throw new InvalidOperationException($"The provider's home file '{relative}' is outside HOME.");
-            home.Add((normalized, Substitute(content)));
-        }
-        var environment = launch.Environment.ToDictionary(e => e.Key, e => Substitute(e.Value));
+        var homePrefix = WorkspaceLaunch.HomeDirectory + "/";
+        var files = laid.Files.Where(f => !f.Key.StartsWith(homePrefix, StringComparison.Ordinal)).ToDictionary();
+        var home = laid.Files.Where(f => f.Key.StartsWith(homePrefix, StringComparison.Ordinal))
+            .Select(f => (f.Key[homePrefix.Length..], f.Value)).OrderBy(f => f.Item1, StringComparer.Ordinal).ToList();
+        var environment = laid.Environment.Where(e => e.Key != "PATH" && !launch.CredentialVariables.Contains(e.Key)).ToDictionary();
+        environment["CATALYST_TASK_ID"] = config.TaskId;
         return new PodLaunch(files, home, environment, baseUrl);
     }
 
@@ -344,7 +335,4 @@ public static partial class WorkspaceChildren
 
     private static IntOrString PortOf(string address, int fallback) =>
         Uri.TryCreate(address, UriKind.Absolute, out var uri) && !uri.IsDefaultPort ? uri.Port : Uri.TryCreate(address, UriKind.Absolute, out var known) ? known.Port : fallback;
-
-    [GeneratedRegex(@"\{(prompt_file|model|base_url|home|workspace|session_id)\}")]
-    private static partial Regex Placeholder();
 }
