@@ -33,7 +33,7 @@ public sealed class a_person_overviews_tasks_across_projects(BrowserFixture fixt
         {
             var alpha = await ProjectWithScriptAgentFormAsync(page, "Alpha shop", _alpha.Origin);
             var alphaTask = await RunAsync(page, alpha, "# Polish the alpha readme\necho polished > README.md && git add README.md && git commit -qm 'Polish'", "completed");
-            var beta = await ProjectWithScriptAgentFormAsync(page, "Beta shop", _beta.Origin);
+            var beta = await ProjectWithScriptAgentFormAsync(page, "Beta shop", _beta.Origin, newCredential: false);
             var betaTask = await RunAsync(page, beta, "# Break the beta build\nexit 3", "failed");
 
             // The broker metered the alpha task's model requests at 42 cents.
@@ -56,10 +56,11 @@ public sealed class a_person_overviews_tasks_across_projects(BrowserFixture fixt
             await HtmxSettled(page);
             await Assertions.Expect(Rows(page)).ToHaveCountAsync(2);
 
-            await page.FillAsync("#q", "alpha readme");
+            await page.Locator("#q").PressSequentiallyAsync("alpha readme");
             await Assertions.Expect(Rows(page)).ToHaveCountAsync(1);
             await Assertions.Expect(Rows(page).First).ToHaveAttributeAsync("data-task", alphaTask.ToString());
-            await page.FillAsync("#q", "");
+            await page.Locator("#q").ClearAsync();
+            await page.Locator("#q").PressAsync("Backspace");
             await Assertions.Expect(Rows(page)).ToHaveCountAsync(2);
 
             await page.SelectOptionAsync("#status", "failed");

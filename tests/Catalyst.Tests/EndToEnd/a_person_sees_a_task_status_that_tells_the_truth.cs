@@ -29,7 +29,7 @@ public sealed class a_person_sees_a_task_status_that_tells_the_truth(BrowserFixt
             await Assertions.Expect(page.Locator(".badge.completed")).ToHaveCountAsync(0);
             var green = await badge.EvaluateAsync<string>("b => getComputedStyle(b).backgroundColor");
 
-            await page.ClickAsync("a.button:has-text('Tasks')");
+            await page.ClickAsync($"a[href='/projects/{slug}/agents']:has-text('tasks')");
             await page.WaitForURLAsync($"**/projects/{slug}/agents");
             var listed = page.Locator("tbody tr .badge").First;
             await Assertions.Expect(listed).ToHaveTextAsync("completed · no changes");
@@ -54,7 +54,7 @@ public sealed class a_person_sees_a_task_status_that_tells_the_truth(BrowserFixt
             await page.ClickAsync("button:has-text('Cancel task')");
             await Assertions.Expect(page.Locator("#task-status .badge")).ToHaveTextAsync("cancelled", new() { Timeout = 30_000 });
             await Assertions.Expect(page.Locator("#task-error")).ToHaveClassAsync(new System.Text.RegularExpressions.Regex(@"\binfo\b"));
-            await Assertions.Expect(page.Locator(".alert.error")).ToHaveCountAsync(0);
+            await Assertions.Expect(page.Locator(".alert.error:visible")).ToHaveCountAsync(0);
             await Assertions.Expect(page.Locator(".badge.failed")).ToHaveCountAsync(0);
         });
     }

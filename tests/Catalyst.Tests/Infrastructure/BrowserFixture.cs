@@ -106,9 +106,10 @@ public abstract class BrowserContext(BrowserFixture fixture)
 
     /// <summary>
     /// Through the pages: a project on <paramref name="repository"/>, a script-agent credential labelled "demo", and the
-    /// task form open with that agent and credential chosen. Returns the project's slug.
+    /// task form open with that agent and credential chosen (<paramref name="newCredential"/> false: the person's "demo"
+    /// credential already exists). Returns the project's slug.
     /// </summary>
-    protected static async Task<string> ProjectWithScriptAgentFormAsync(IPage page, string name, string repository)
+    protected static async Task<string> ProjectWithScriptAgentFormAsync(IPage page, string name, string repository, bool newCredential = true)
     {
         var slug = $"e2e-{Guid.NewGuid():N}"[..12];
         await page.GotoAsync("/projects/new");
@@ -118,7 +119,7 @@ public abstract class BrowserContext(BrowserFixture fixture)
         await page.ClickAsync("button:has-text('Create project')");
         await page.WaitForURLAsync($"**/projects/{slug}");
 
-        await ScriptCredentialAsync(page);
+        if (newCredential) await ScriptCredentialAsync(page);
 
         await page.GotoAsync($"/projects/{slug}/agents/new");
         await HtmxSettled(page);
