@@ -34,7 +34,7 @@ public sealed class a_person_administers_accounts_in_the_browser(BrowserFixture 
             await page.WaitForURLAsync("**/signin");
 
             await SignInAsync(page, email, Password);
-            await Assertions.Expect(page.Locator(".alert.error")).ToBeVisibleAsync();
+            await Assertions.Expect(page.Locator(".alert.error")).ToContainTextAsync(CheckPasswordHandler.WrongCredentials);
             page.Url.ShouldContain("/signin");
 
             await SignInAsync(page, email, "a brand new passphrase");
@@ -86,7 +86,7 @@ public sealed class a_person_administers_accounts_in_the_browser(BrowserFixture 
             await carol.GotoAsync("/projects");
             await carol.WaitForURLAsync("**/signin**");
             await SignInAsync(carol, disabled, Password);
-            await Assertions.Expect(carol.Locator(".alert.error")).ToContainTextAsync("This account is disabled");
+            await Assertions.Expect(carol.Locator(".alert.error")).ToContainTextAsync(CheckPasswordHandler.Disabled);
             carol.Url.ShouldContain("/signin");
 
             var invited = $"dave-{Guid.NewGuid():N}@example.com";
