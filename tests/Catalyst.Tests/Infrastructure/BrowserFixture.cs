@@ -19,6 +19,8 @@ public sealed class BrowserFixture(TestDatabase database) : IAsyncLifetime
     public IServiceProvider Services => _factory.Services;
     /// <summary>The loopback GitHub (REST under /api/v3/) the Host's GitHub integration talks to.</summary>
     public FakeGitHub GitHub { get; private set; } = null!;
+    /// <summary>The loopback mail server notification emails go to.</summary>
+    public FakeSmtpServer Smtp { get; } = FakeSmtpServer.Start();
     public string DataDirectory { get; } = Path.Combine(Path.GetTempPath(), $"catalyst-e2e-data-{Guid.NewGuid():N}");
 
     public async ValueTask InitializeAsync()
@@ -33,6 +35,7 @@ public sealed class BrowserFixture(TestDatabase database) : IAsyncLifetime
             web.UseSetting("CATALYST_DATA_DIR", DataDirectory);
             foreach (var (key, value) in TestSettings.Values) web.UseSetting(key, value);
             foreach (var (key, value) in GitHub.ApiSettings()) web.UseSetting(key, value);
+            foreach (var (key, value) in Smtp.Settings()) web.UseSetting(key, value);
             web.ConfigureServices(services =>
             {
                 services.AddSingleton(ScriptAgent.Definition);
@@ -66,6 +69,7 @@ public sealed class BrowserFixture(TestDatabase database) : IAsyncLifetime
         _playwright?.Dispose();
         await _factory.DisposeAsync();
         if (GitHub is not null) await GitHub.DisposeAsync();
+        await Smtp.DisposeAsync();
         try { Directory.Delete(DataDirectory, recursive: true); } catch (IOException) { }
     }
 }
@@ -91,11 +95,21 @@ public abstract class BrowserContext(BrowserFixture fixture)
         return page;
     }
 
+    /// <summary>Fills the sign-in form on a page of its own; the caller checks where it lands.</summary>
+    protected static async Task SignInAsync(IPage page, string email, string password)
+    {
+        await page.GotoAsync("/signin");
+        await page.FillAsync("#Email", email);
+        await page.FillAsync("#Password", password);
+        await page.ClickAsync("button:has-text('Sign in')");
+    }
+
     /// <summary>
     /// Through the pages: a project on <paramref name="repository"/>, a script-agent credential labelled "demo", and the
-    /// task form open with that agent and credential chosen. Returns the project's slug.
+    /// task form open with that agent and credential chosen (<paramref name="newCredential"/> false: the person's "demo"
+    /// credential already exists). Returns the project's slug.
     /// </summary>
-    protected static async Task<string> ProjectWithScriptAgentFormAsync(IPage page, string name, string repository)
+    protected static async Task<string> ProjectWithScriptAgentFormAsync(IPage page, string name, string repository, bool newCredential = true)
     {
         var slug = $"e2e-{Guid.NewGuid():N}"[..12];
         await page.GotoAsync("/projects/new");
@@ -105,7 +119,7 @@ public abstract class BrowserContext(BrowserFixture fixture)
         await page.ClickAsync("button:has-text('Create project')");
         await page.WaitForURLAsync($"**/projects/{slug}");
 
-        await ScriptCredentialAsync(page);
+        if (newCredential) await ScriptCredentialAsync(page);
 
         await page.GotoAsync($"/projects/{slug}/agents/new");
         await HtmxSettled(page);

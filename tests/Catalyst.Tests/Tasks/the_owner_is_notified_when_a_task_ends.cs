@@ -87,7 +87,7 @@ public sealed partial class the_owner_is_notified_when_a_task_ends(AppFixture fi
     }
 
     /// <summary>The text of an email as its reader sees it: quoted-printable or base64 bodies decoded.</summary>
-    private static string Decoded(string data)
+    internal static string Decoded(string data)
     {
         var split = data.IndexOf("\r\n\r\n", StringComparison.Ordinal);
         var (headers, body) = (data[..split], data[(split + 4)..]);
