@@ -1,5 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
+using Catalyst.Operator;
+using Catalyst.Tasks.Metrics;
 using Npgsql;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
@@ -66,6 +68,9 @@ public static class Observability
                     http.Response.Headers.WWWAuthenticate = "Bearer realm=\"catalyst-metrics\"";
                     return Results.Text("Send the metrics token: Authorization: Bearer <Catalyst__Metrics__Token>.", statusCode: StatusCodes.Status401Unauthorized);
                 }
+                // The meters are the process's; the gauges answer for this Host (tests run several in one process).
+                TaskMetrics.AnswerScrapeWith(http.RequestServices.GetRequiredService<TaskGauges>());
+                if (http.RequestServices.GetService<LocalWorkspaces>() is { } workspaces) WorkspaceMetrics.AnswerScrapeWith(workspaces);
                 return await next(context);
             })
             .AllowAnonymous();

@@ -5,7 +5,7 @@ namespace Catalyst.Operator;
 
 /// <summary>
 /// <c>catalyst_workspaces_running{backend="local"}</c>: the workspaces this node runs (sum it across nodes). One meter for
-/// the process, never disposed (see TaskMetrics for why); it reads the workspaces of the Host that started last.
+/// the process, never disposed (see TaskMetrics for why); a scrape reads the workspaces of the Host it reached (else the Host that started last).
 /// </summary>
 public sealed class WorkspaceMetrics(LocalWorkspaces workspaces) : IHostedService
 {
@@ -13,7 +13,15 @@ public sealed class WorkspaceMetrics(LocalWorkspaces workspaces) : IHostedServic
     private static readonly Meter Meter = new(MeterName);
     // The workspaces of the Hosts running in this process (one, outside tests): the one that started last answers.
     private static readonly List<LocalWorkspaces> Live = [];
-    private static int RunningNow() { lock (Live) return Live.Count == 0 ? 0 : Live[^1].Running.Count; }
+    private static int RunningNow()
+    {
+        if (Scraped.Value is { } scraped) return scraped.Running.Count;
+        lock (Live) return Live.Count == 0 ? 0 : Live[^1].Running.Count;
+    }
+    private static readonly AsyncLocal<LocalWorkspaces?> Scraped = new();
+
+    /// <summary>Makes the rest of this request's flow (a scrape) read the workspaces of <paramref name="workspaces"/>' Host.</summary>
+    public static void AnswerScrapeWith(LocalWorkspaces workspaces) => Scraped.Value = workspaces;
 
     static WorkspaceMetrics() =>
         Meter.CreateObservableGauge("catalyst_workspaces_running",

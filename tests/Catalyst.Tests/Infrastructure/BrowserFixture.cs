@@ -34,7 +34,9 @@ public sealed class BrowserFixture(TestDatabase database) : IAsyncLifetime
             web.UseSetting("ConnectionStrings:Catalyst", connection);
             web.UseSetting("CATALYST_DATA_DIR", DataDirectory);
             foreach (var (key, value) in TestSettings.Values) web.UseSetting(key, value);
-            foreach (var (key, value) in GitHub.ApiSettings()) web.UseSetting(key, value);
+            // The browser reaches this host at its own address, so its public URL stays unset (the origin checks of
+            // /mcp and the forms compare against it); only GitHub's API and webhook settings are taken.
+            foreach (var (key, value) in GitHub.ApiSettings().Where(s => s.Key != "Catalyst:PublicUrl")) web.UseSetting(key, value);
             foreach (var (key, value) in Smtp.Settings()) web.UseSetting(key, value);
             web.ConfigureServices(services =>
             {

@@ -34,7 +34,13 @@ public sealed class TaskMetrics
 
     // The gauges of the Hosts running in this process (one, outside tests): the one that started last answers.
     private static readonly List<TaskGauges> Live = [];
-    private static TaskGauges? Current { get { lock (Live) return Live.Count == 0 ? null : Live[^1]; } }
+    private static TaskGauges? Current { get { if (Scraped.Value is { } scraped) return scraped; lock (Live) return Live.Count == 0 ? null : Live[^1]; } }
+    // A scrape is answered with the gauges of the Host it reached, whichever started last (the collection runs on the
+    // scrape request's own flow, so the value set there is the one the gauges' callbacks read).
+    private static readonly AsyncLocal<TaskGauges?> Scraped = new();
+
+    /// <summary>Makes the rest of this request's flow (a scrape) read <paramref name="gauges"/>.</summary>
+    public static void AnswerScrapeWith(TaskGauges gauges) => Scraped.Value = gauges;
 
     internal static void Started(TaskGauges gauges) { lock (Live) Live.Add(gauges); }
     internal static void Stopped(TaskGauges gauges) { lock (Live) Live.Remove(gauges); }
