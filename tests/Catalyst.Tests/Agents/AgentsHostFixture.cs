@@ -96,7 +96,7 @@ public abstract class AgentTaskContext(AgentsHostFixture fixture) : IAsyncLifeti
     /// <summary>The signed-up person's browser-less client, once <see cref="StartAsync"/> made it.</summary>
     protected PageClient Client => _client ?? throw new InvalidOperationException("Start a task first.");
 
-    public async ValueTask InitializeAsync() => await Host.ResetAllMartenDataAsync();
+    public async ValueTask InitializeAsync() => await Host.ResetDataAsync();
 
     public ValueTask DisposeAsync()
     {

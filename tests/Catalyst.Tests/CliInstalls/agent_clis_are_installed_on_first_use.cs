@@ -19,7 +19,7 @@ public sealed class agent_clis_are_installed_on_first_use(CliInstallsHostFixture
 
     private IDocumentStore Store => fixture.Store;
 
-    public async ValueTask InitializeAsync() => await fixture.Host.ResetAllMartenDataAsync();
+    public async ValueTask InitializeAsync() => await fixture.Host.ResetDataAsync();
 
     public ValueTask DisposeAsync()
     {

@@ -95,7 +95,7 @@ public abstract class IntegrationContext(AppFixture fixture) : IAsyncLifetime
 
     public virtual async ValueTask InitializeAsync()
     {
-        await Host.ResetAllMartenDataAsync();
+        await Host.ResetDataAsync();
         Fixture.Logs.Clear();
     }
 
