@@ -4,7 +4,8 @@ using Wolverine;
 
 namespace Catalyst.Integrations.Pages.Projects.GitHub;
 
-public sealed class PullsModel(IMessageBus bus, GitHubClients clients, GitHubBrowser browser) : GitHubPageModel(bus, clients)
+/// <summary>The open pull requests or issues (two pages, one model).</summary>
+public sealed class GitHubListModel(IMessageBus bus, GitHubClients clients, GitHubBrowser browser) : GitHubPageModel(bus, clients)
 {
     [BindProperty(SupportsGet = true, Name = "p")] public int PageNumber { get; set; } = 1;
     public GitHubItemPage? Items { get; private set; }

@@ -4,8 +4,8 @@ using Wolverine;
 
 namespace Catalyst.Integrations.Pages.Projects.GitHub;
 
-/// <summary>A pull request or an issue: what it says, and "Invoke agent" with it as the task's context.</summary>
-public sealed class PullRequestModel(IMessageBus bus, GitHubClients clients, GitHubBrowser browser) : GitHubPageModel(bus, clients)
+/// <summary>A pull request or an issue (two pages, one model): what it says, and "Invoke agent" with it as the task's context.</summary>
+public sealed class GitHubItemModel(IMessageBus bus, GitHubClients clients, GitHubBrowser browser) : GitHubPageModel(bus, clients)
 {
     [BindProperty(SupportsGet = true)] public int Number { get; set; }
     public GitHubItemDetails? Item { get; private set; }
