@@ -82,7 +82,8 @@ public sealed class metrics_count_each_task_fact_once(AppFixture fixture) : Inte
         var client = await SignedUp("gauges@example.com");
         await client.CreateProjectAsync("gauged", _sandbox.Origin);
         var credential = await client.AddScriptCredentialAsync(Store);
-        var taskId = await client.StartTaskAsync("gauged", credential, "echo started; sleep 4");
+        // Runs until cancelled, so a slow sample on a loaded machine cannot miss it.
+        var taskId = await client.StartTaskAsync("gauged", credential, "echo started; sleep 120");
         await Store.WaitForAsync(taskId, t => t.Status == AgentTaskStatus.Running);
 
         var running = await WaitForScrape(http, s => s.Value("catalyst_agent_task_oldest_age_seconds", ("status", "running")) > 0);
@@ -90,6 +91,7 @@ public sealed class metrics_count_each_task_fact_once(AppFixture fixture) : Inte
         running.Value("catalyst_workspaces_running", ("backend", "local")).ShouldBe(1);
         running.Value("catalyst_database_up").ShouldBe(1);
 
+        await client.PostFormAsync($"/projects/gauged/agents/{taskId}?handler=Cancel", new(), formPage: $"/projects/gauged/agents/{taskId}");
         await Store.WaitUntilFinishedAsync(taskId);
         var ended = await WaitForScrape(http, s => s.Value("catalyst_agent_task_oldest_age_seconds", ("status", "running")) == 0);
         ended.Value("catalyst_agent_task_oldest_age_seconds", ("status", "running")).ShouldBe(0);
@@ -160,7 +162,7 @@ public sealed class metrics_count_each_task_fact_once(AppFixture fixture) : Inte
 
     private static async Task<T> Eventually<T>(Func<Task<T>> read, Func<T, bool> condition)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(15);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
         while (true)
         {
             var value = await read();
