@@ -1,6 +1,10 @@
+using Catalyst.Contracts;
+using Catalyst.Host.Accounts;
 using Catalyst.Tests.Infrastructure;
 using Catalyst.Tests.Workspaces;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
+using Wolverine;
 
 namespace Catalyst.Tests.EndToEnd;
 
@@ -8,6 +12,7 @@ namespace Catalyst.Tests.EndToEnd;
 [Trait("Category", "Browser")]
 public sealed class every_page_fits_a_phone(BrowserFixture fixture) : BrowserContext(fixture), IDisposable
 {
+    private const string Password = "a long enough password";
     private readonly WorkspaceSandbox _sandbox = WorkspaceSandbox.Create();
 
     public void Dispose() => _sandbox.Dispose();
@@ -68,8 +73,34 @@ public sealed class every_page_fits_a_phone(BrowserFixture fixture) : BrowserCon
                          $"{task}/diff",
                      })
                 await Check(page, url);
+
+            // The admin's pages, with a few people in the users table (its actions column is the widest).
+            var admin = $"phone-admin-{Guid.NewGuid():N}@example.com";
+            using (var scope = Fixture.Services.CreateScope())
+                (await scope.ServiceProvider.GetRequiredService<IMessageBus>()
+                    .InvokeAsync<Result<AccountSummary>>(new RegisterAccount(admin, Password, MakeAdmin: true))).Succeeded.ShouldBeTrue();
+            var adminPage = await Fixture.NewPageAsync();
+            await SignInAsync(adminPage, admin, Password);
+            await adminPage.WaitForURLAsync("**/projects");
+            await adminPage.SetViewportSizeAsync(390, 844);
+            foreach (var url in new[] { "/settings/users", "/settings/budgets", "/projects", "/tasks" }) await Check(adminPage, url);
             wide.ShouldBeEmpty();
         });
+    }
+
+    [Fact]
+    public async Task the_main_navigation_stays_a_short_header_on_a_phone()
+    {
+        var page = await SignedUpPage();
+        await page.SetViewportSizeAsync(390, 844);
+        await page.GotoAsync("/projects");
+        // Brand and account on one row, the links wrapped in rows under them: not one link per line down the screen.
+        var header = await page.Locator("header.topbar").BoundingBoxAsync();
+        header.ShouldNotBeNull();
+        header.Height.ShouldBeLessThan(150, "the header takes more than a third of a phone's first screen");
+        var brand = await page.Locator("header .brand").BoundingBoxAsync();
+        var account = await page.Locator("header .account").BoundingBoxAsync();
+        Math.Abs(brand!.Y - account!.Y).ShouldBeLessThan(brand.Height, "the brand and the account sit on the same row");
     }
 
     [Fact]
