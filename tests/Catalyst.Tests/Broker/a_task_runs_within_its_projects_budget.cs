@@ -49,7 +49,7 @@ public sealed class a_task_runs_within_its_projects_budget(AppFixture fixture) :
         task.Budget.ShouldBe(new TaskBudget(50_000, 5m));
 
         var bus = Bus();
-        var outgoing = await StartQueuedTasksHandler.Handle(new StartQueuedTasks(), session, bus, Host.Services.GetRequiredService<TaskLimits>(),
+        var outgoing = await StartQueuedTasksHandler.Handle(new StartQueuedTasks(), session, Store, bus, Host.Services.GetRequiredService<TaskLimits>(),
             Host.Services.GetRequiredService<Catalyst.Tasks.Logs.TaskLogWriter>(),
             Host.Services.GetRequiredService<Catalyst.Tasks.Nodes.CatalystNode>(), TimeProvider.System,
             Host.Services.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>(), CancellationToken.None);

@@ -105,12 +105,15 @@ public static class StartQueuedTasksHandler
         public void Skip() => _at++;
     }
 
-    public static async Task<OutgoingMessages> Handle(StartQueuedTasks _, IDocumentSession session, IMessageBus bus, TaskLimits limits,
+    public static async Task<OutgoingMessages> Handle(StartQueuedTasks _, IDocumentSession session, IDocumentStore store, IMessageBus bus, TaskLimits limits,
         TaskLogWriter logs, CatalystNode node, TimeProvider clock, IHostApplicationLifetime lifetime, CancellationToken ct)
     {
         var outgoing = new OutgoingMessages();
         // A Host on its way down starts nothing: waiting tasks stay queued for the next start.
         if (lifetime.ApplicationStopping.IsCancellationRequested) return outgoing;
+        // What the pass asks the other modules (the waiting tasks' projects and providers) is asked before the lock, so
+        // the lock is held for the database's part only and passes on other nodes never wait behind these answers.
+        var (projects, providers) = await LookUpWaitingAsync(store, bus, ct);
         // One pass at a time across every Host of this database: the lock is held until this pass's changes commit, so
         // the next pass (on any node) counts what this one started, and the limits hold for the whole installation.
         await session.BeginTransactionAsync(ct);
@@ -126,15 +129,16 @@ public static class StartQueuedTasksHandler
         var waiting = await OldestWaitingOfEachUser(session, ct);
         if (waiting.Count == 0) return outgoing;
 
-        var projects = new Dictionary<Guid, ProjectRef?>();
-        foreach (var projectId in waiting.Select(t => t.ProjectId).Distinct())
+        // A task queued since the look-up: its project is asked now, under the lock (rare).
+        foreach (var projectId in waiting.Select(t => t.ProjectId).Distinct().Where(id => !projects.ContainsKey(id)))
             projects[projectId] = await bus.InvokeAsync<ProjectRef?>(new FindProjectById(projectId), ct);
 
         var now = clock.GetUtcNow();
         foreach (var task in Choose(active, waiting, limits, id => projects[id]?.MaxConcurrentTasks ?? 1))
         {
             var project = projects[task.ProjectId];
-            var provider = await bus.InvokeAsync<AgentProviderInfo?>(new GetAgentProvider(task.Provider), ct);
+            if (!providers.TryGetValue(task.Provider, out var provider))
+                providers[task.Provider] = provider = await bus.InvokeAsync<AgentProviderInfo?>(new GetAgentProvider(task.Provider), ct);
             var stream = await session.Events.FetchForWriting<AgentTask>(task.Id, ct);
             if (stream.Aggregate?.Status != AgentTaskStatus.Pending) continue;
 
@@ -181,6 +185,20 @@ public static class StartQueuedTasksHandler
             outgoing.Add(new AgentTaskStatusChanged(task.Id, AgentTaskStatus.Provisioning));
         }
         return outgoing;
+    }
+
+    /// <summary>The projects and the agent providers of the tasks waiting now, read outside the scheduler's lock.</summary>
+    private static async Task<(Dictionary<Guid, ProjectRef?> Projects, Dictionary<string, AgentProviderInfo?> Providers)> LookUpWaitingAsync(
+        IDocumentStore store, IMessageBus bus, CancellationToken ct)
+    {
+        var projects = new Dictionary<Guid, ProjectRef?>();
+        var providers = new Dictionary<string, AgentProviderInfo?>();
+        await using var query = store.QuerySession();
+        foreach (var projectId in await query.Query<AgentTask>().Where(t => t.Status == AgentTaskStatus.Pending).Select(t => t.ProjectId).Distinct().ToListAsync(ct))
+            projects[projectId] = await bus.InvokeAsync<ProjectRef?>(new FindProjectById(projectId), ct);
+        foreach (var provider in await query.Query<AgentTask>().Where(t => t.Status == AgentTaskStatus.Pending).Select(t => t.Provider).Distinct().ToListAsync(ct))
+            providers[provider] = await bus.InvokeAsync<AgentProviderInfo?>(new GetAgentProvider(provider), ct);
+        return (projects, providers);
     }
 
     /// <summary>
