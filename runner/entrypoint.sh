@@ -64,6 +64,45 @@ mkdir -p "$own"
 chmod 700 "$own"
 origin_url=$CATALYST_REPOSITORY_URL
 
+# The local backend holds this runner's stdin open for as long as the Host lives and never writes to it: its end means
+# the Host died (killed, crashed). The agent is then stopped as a cancel stops it, and this runner still captures and
+# pushes its commits; what it would have reported goes to its own part of the workspace (the Host reads the report when
+# it starts again). A Kubernetes pod has no such pipe: the operator and the Job's deadline look after it there.
+host_gone=0
+lifeline_pid=""
+# SIGTERM to what runs of this task (the sandboxed part, the agent, its hooks) as the Host's stop would send it: every
+# process with the task's id in its environment but this runner and bubblewrap, whose end would tear the sandbox down
+# before the agent's work could be captured.
+signal_task_processes() {
+  local dir pid comm
+  for dir in /proc/[0-9]*; do
+    pid=${dir#/proc/}
+    [[ $pid == "$$" || $pid == "$BASHPID" ]] && continue
+    { read -r comm <"$dir/comm"; } 2>/dev/null || continue
+    [[ $comm == bwrap ]] && continue
+    if { tr '\0' '\n' <"$dir/environ" | grep -qxF "CATALYST_TASK_ID=$CATALYST_TASK_ID"; } 2>/dev/null; then kill -TERM "$pid" 2>/dev/null || true; fi
+  done
+}
+on_host_gone() {
+  (( host_gone )) && return 0
+  host_gone=1
+  # Nobody reads the pipe any more: a write to it would end this runner before its report.
+  exec >>"$own/after-host.log" 2>&1
+  progress "the Catalyst host is gone: stopping the agent; its commits are still captured and pushed"
+  # A stage that runs stops (the loop in run_stage signals it); later ones do not start.
+  on_stop
+}
+if [[ ${CATALYST_HOST_LIFELINE:-} == stdin ]]; then
+  # Trapped first: a Host already gone sends the signal at once.
+  trap on_host_gone USR1
+  trap '[[ -z $lifeline_pid ]] || kill "$lifeline_pid" 2>/dev/null || true' EXIT
+  # Only the watcher reads the pipe; everything else this runner starts reads nothing.
+  exec {host_pipe}<&0 </dev/null
+  ( while IFS= read -r -u "$host_pipe" _; do :; done; kill -USR1 "$$" 2>/dev/null ) &
+  lifeline_pid=$!
+  exec {host_pipe}<&-
+fi
+
 # A broken cache is set aside (running clones may still borrow from it), never deleted; the next task makes a new one.
 set_cache_aside() {
   mv -f "$1" "$1.broken.$(date +%s).$$" 2>/dev/null || true
@@ -190,6 +229,11 @@ run_stage() {
     if (( stopping == 1 )) && [[ -z ${CATALYST_SANDBOX_ARGV_FILE:-} && -s $sandbox_pid_file ]]; then
       stopping=2
       kill -TERM "$(<"$sandbox_pid_file")" 2>/dev/null || true
+    fi
+    # With the Host gone, nobody else stops what runs in the sandbox: this runner does it, once.
+    if (( host_gone == 1 )); then
+      host_gone=2
+      signal_task_processes
     fi
     # A foreground sleep, not `wait`: bash defers the trap until it ends, so nothing gets lost.
     sleep 0.02 || true

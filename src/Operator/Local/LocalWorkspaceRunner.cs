@@ -167,7 +167,8 @@ public sealed partial class LocalWorkspaceRunner
             ProcessId = process.Id;
         }
         using var owned = process;
-        process.StandardInput.Close();
+        // The runner's stdin stays open, never written, until the runner ends: when this process dies the kernel closes
+        // it, and the runner stops its agent and still pushes its commits (runner/entrypoint.sh, "lifeline").
         _logger.LogInformation("Workspace of task {TaskId} started in {Directory} (pid {Pid})", TaskId, Directory, process.Id);
 
         // Through the pump, behind the install's lines and ahead of the runner's.
@@ -209,6 +210,9 @@ public sealed partial class LocalWorkspaceRunner
     private WorkspaceExited Ended(WorkspaceEnd end, int? exitCode, string? error, RunnerResult? result) =>
         new(TaskId, end, exitCode, error, result, _time.GetUtcNow());
 
+    /// <summary>Tells the runner that its stdin is this process's lifeline: its end means the Host died.</summary>
+    private const string HostLifelineVariable = "CATALYST_HOST_LIFELINE";
+
     // ---- Preparing the workspace ----
 
     /// <summary>The launch of this task as this machine runs it: the task's directory, the CLI's directory first on PATH, the broker's door.</summary>
@@ -226,10 +230,11 @@ public sealed partial class LocalWorkspaceRunner
         ExtraEnvironment = _cache is { } cache
             ? new Dictionary<string, string>
             {
+                [HostLifelineVariable] = "stdin",
                 ["CATALYST_REPOSITORY_CACHE"] = cache,
                 ["CATALYST_REPOSITORY_CACHE_WAIT_SECONDS"] = ((int)Math.Ceiling(_options.RepositoryCacheWait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture),
             }
-            : new Dictionary<string, string>(),
+            : new Dictionary<string, string> { [HostLifelineVariable] = "stdin" },
     });
 
     /// <summary>

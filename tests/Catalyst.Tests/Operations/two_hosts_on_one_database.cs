@@ -438,6 +438,50 @@ public sealed class two_hosts_on_one_database(TestDatabase database) : IAsyncDis
         }
     }
 
+    [Fact]
+    public async Task the_agent_of_a_killed_host_stops_on_its_own_and_its_commits_are_pushed()
+    {
+        var connection = await database.CreateDatabaseAsync("catalyst_host_killed_lifeline");
+        var dataA = NewDataDirectory("a");
+        var (a, addressA) = await StartProcessNode(connection, dataA, HostProcess.FreePort());
+        var b = await StartNode(connection, "b");
+        using var onB = await SignUp(b, "ada@example.com");
+        await onB.CreateProjectAsync("lifeline", _sandbox.Origin);
+        var credential = await onB.AddScriptCredentialAsync(Store(b));
+        using var onA = await SignInOver(addressA, "ada@example.com");
+        var taskId = await onA.StartTaskAsync("lifeline", credential, """
+            echo done > DONE.md && git add DONE.md && git commit -qm "Done before the crash"
+            echo 'committed, now waiting'
+            sleep 300
+            """);
+        await WaitForLineAsync(b, taskId, "committed, now waiting", seconds: 120);
+        var task = await Store(b).WaitForAsync(taskId, t => t.Status == AgentTaskStatus.Running);
+        var runnerFiles = Path.Combine(dataA, "workspaces", taskId.ToString(), "runner");
+        _sandbox.OriginBranch(task.WorkBranch).ShouldBeNull();
+
+        try
+        {
+            await a.KillAsync();
+            // Nobody starts node A again: its runner sees the Host's end of its stdin close, stops the agent (the
+            // 300 s sleep) and still pushes what the agent committed.
+            var deadline = DateTime.UtcNow.AddSeconds(45);
+            while (ProcessTable.OfTask(taskId).Count > 0 && DateTime.UtcNow < deadline) await Task.Delay(200);
+            ProcessTable.OfTask(taskId).ShouldBeEmpty("the agent of a dead Host kept running");
+            var pushed = _sandbox.OriginBranch(task.WorkBranch);
+            pushed.ShouldNotBeNull("the agent's commit was not pushed");
+            _sandbox.Git(_sandbox.Root, "--git-dir", _sandbox.Origin, "log", "-1", "--format=%s", pushed).ShouldBe("Done before the crash");
+            // What the runner would have reported is in its own part of the workspace, not lost with the pipe.
+            var after = File.ReadAllText(Path.Combine(runnerFiles, "after-host.log"));
+            after.ShouldContain("the Catalyst host is gone");
+            after.ShouldContain($"pushed {task.WorkBranch}");
+            after.ShouldContain("::catalyst-result::");
+        }
+        finally
+        {
+            KillAgentsUnder(dataA);
+        }
+    }
+
     /// <summary>The directory is removed by a message the node handles after the task ends.</summary>
     private static async Task WaitUntilGone(string directory)
     {
