@@ -33,6 +33,12 @@ public sealed record CountUnfinishedProjectTasks(Guid ProjectId);
 public sealed record DeleteProjectTasks(Guid ProjectId);
 
 /// <summary>
+/// Integrations → Tasks, when a project is deleted keeping its history: its tasks stay as read-only history for the people
+/// who started them, with what they need of the project to show their changes.
+/// </summary>
+public sealed record KeepProjectTasks(Guid ProjectId, string ProjectName, string RepositoryUrl, string DefaultBranch, string? GitHubRepository);
+
+/// <summary>
 /// What a project's workspaces may reach and use: the hosts they may connect to through the egress proxy (see
 /// <see cref="EgressAllowList"/>; none: the broker only), and their memory, CPU and process limits (null: the backend's default).
 /// </summary>

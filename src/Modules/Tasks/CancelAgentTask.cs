@@ -22,6 +22,7 @@ public static class CancelAgentTaskHandler
         var stream = await session.Events.FetchForWriting<AgentTask>(command.TaskId, ct);
         var task = stream.Aggregate;
         if (task is null || !await TaskAccess.CanSee(bus, command.UserId, task, ct)) return (Result<AgentTaskView>.NotFound("The task"), outgoing);
+        if (task.RefusesActions() is { } readOnly) return (Result<AgentTaskView>.Fail(readOnly), outgoing);
         if (task.Status.IsFinished())
             return (Result<AgentTaskView>.Fail(new CommandError("", $"The task already ended {task.Status.Name()}; there is nothing to cancel.", ErrorKind.Conflict)), outgoing);
         if (task.IsParallel) return await CancelParallelAgentTask.Handle(command, task, stream, session, bus, logs, node, clock, ct);
@@ -74,6 +75,7 @@ public static class RetryAgentTaskHandler
         var stream = await session.Events.FetchForWriting<AgentTask>(command.TaskId, ct);
         var task = stream.Aggregate;
         if (task is null || !await TaskAccess.CanSee(bus, command.UserId, task, ct)) return (Result<AgentTaskCreatedResult>.NotFound("The task"), outgoing);
+        if (task.RefusesActions() is { } readOnly) return (Result<AgentTaskCreatedResult>.Fail(readOnly), outgoing);
         if (task.Status is not (AgentTaskStatus.Failed or AgentTaskStatus.Cancelled or AgentTaskStatus.TimedOut))
             return (Result<AgentTaskCreatedResult>.Fail(new CommandError("", $"Only a failed, cancelled or timed-out task can be retried; this one is {task.Status.Name()}.", ErrorKind.Conflict)), outgoing);
         if (task.IsParallel || task.ParentId is not null)
@@ -112,9 +114,13 @@ public static class RetryAgentTaskHandler
 
 public static class TaskAccess
 {
-    /// <summary>Members of the task's project see it; for anyone else it does not exist.</summary>
+    /// <summary>
+    /// Members of the task's project see it; once the project is deleted with its history kept, only the person who started
+    /// the task does. For anyone else it does not exist.
+    /// </summary>
     public static async Task<bool> CanSee(IMessageBus bus, Guid userId, AgentTask task, CancellationToken ct)
     {
+        if (task.OfDeletedProject) return task.CreatedBy == userId;
         var project = await bus.InvokeAsync<ProjectRef?>(new FindMemberProject(userId, task.ProjectSlug), ct);
         return project is not null && project.Id == task.ProjectId;
     }

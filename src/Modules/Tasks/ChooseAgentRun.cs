@@ -23,6 +23,7 @@ public static class ChooseAgentRunHandler
         var stream = await session.Events.FetchForWriting<AgentTask>(command.TaskId, ct);
         var parent = stream.Aggregate;
         if (parent is null || !await TaskAccess.CanSee(bus, command.UserId, parent, ct)) return (Result<AgentTaskView>.NotFound("The task"), outgoing);
+        if (parent.RefusesActions() is { } readOnly) return (Result<AgentTaskView>.Fail(readOnly), outgoing);
         var run = parent.RunIds.Contains(command.RunId) ? await session.LoadAsync<AgentTask>(command.RunId, ct) : null;
         if (Check(parent, run) is { } error) return (Result<AgentTaskView>.Fail(error), outgoing);
 

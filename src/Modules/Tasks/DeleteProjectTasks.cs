@@ -25,4 +25,12 @@ public static class DeleteProjectTasksHandler
         }
         session.QueueSqlCommand($"delete from {TaskLogWriter.Table} where task_id = any(?)", ids.ToArray());
     }
+
+    /// <summary>Every task of the project (runs of parallel requests too) becomes read-only history of a deleted project.</summary>
+    public static async Task Handle(KeepProjectTasks command, IDocumentSession session, TimeProvider clock, CancellationToken ct)
+    {
+        var ids = await session.Query<AgentTask>().Where(t => t.ProjectId == command.ProjectId).Select(t => t.Id).ToListAsync(ct);
+        var kept = new ProjectOfTaskDeleted(command.ProjectName, command.RepositoryUrl, command.DefaultBranch, command.GitHubRepository, clock.GetUtcNow());
+        foreach (var id in ids) session.Events.Append(id, kept);
+    }
 }

@@ -21,7 +21,7 @@ public sealed record AgentTaskView(
     public string? Plan { get; init; }
     /// <summary>While the plan waits: when the task ends by itself if no one decides.</summary>
     public DateTimeOffset? PlanExpiresAt { get; init; }
-    public bool CanDecidePlan => Status == "awaiting approval";
+    public bool CanDecidePlan => Status == "awaiting approval" && DeletedProject is null;
 
     public bool IsFinished => AgentTaskStatusNames.TryParse(Status, out var s) && s.IsFinished();
     /// <summary>What the badge says and how it looks: see <see cref="AgentTask.Display"/>.</summary>
@@ -29,8 +29,18 @@ public sealed record AgentTaskView(
     public string StatusTone => AgentTaskStatusNames.TryParse(Status, out var s) ? AgentTask.Display(s, Commits.Count, IsParallel).Tone : Status;
     /// <summary>Cancelled (by its owner, or a plan left undecided): its message is information, not an error.</summary>
     public bool IsCancelled => Status == "cancelled";
-    public bool CanCancel => !IsFinished && !CancelRequested;
-    public bool CanRetry => Status is "failed" or "cancelled" or "timeout" && RetriedAs is null && !IsParallel && ParentId is null;
+    public bool CanCancel => !IsFinished && !CancelRequested && DeletedProject is null;
+    public bool CanRetry => Status is "failed" or "cancelled" or "timeout" && RetriedAs is null && !IsParallel && ParentId is null && DeletedProject is null;
+
+    /// <summary>Set when the task's project was deleted with its history kept: the task is read-only.</summary>
+    public ProjectOfTaskDeleted? DeletedProject { get; init; }
+
+    /// <summary>What a page needs of a deleted project to show the task's changes: the repository it was pushed to, as kept on the task.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public ProjectRef? DeletedProjectRef => DeletedProject is { } gone
+        ? new ProjectRef(ProjectId, ProjectSlug, gone.ProjectName, gone.RepositoryUrl, gone.DefaultBranch, gone.GitHubRepository, 0, 0, [])
+        : null;
+    public Guid ProjectId { get; init; }
 
     /// <summary>On a run of a parallel request: the request, and the run's number in it.</summary>
     public Guid? ParentId { get; init; }
@@ -69,6 +79,7 @@ public sealed record AgentTaskView(
         PostHookFailure = t.PostHookFailure,
         CacheReadTokens = t.CacheReadTokens, CacheWriteTokens = t.CacheWriteTokens,
         BudgetTokens = t.Budget.Tokens, BudgetUsd = t.Budget.Usd, BudgetMessage = t.BudgetMessage,
+        DeletedProject = t.DeletedProject, ProjectId = t.ProjectId,
     };
 }
 

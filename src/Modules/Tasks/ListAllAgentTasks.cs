@@ -7,7 +7,10 @@ using Wolverine;
 
 namespace Catalyst.Tasks;
 
-/// <summary>Every task of every project the person is a member of, newest first: search in the instructions, filter by status and project.</summary>
+/// <summary>
+/// Every task of every project the person is a member of, and the tasks they started in projects deleted since (kept as
+/// history), newest first: search in the instructions, filter by status and project.
+/// </summary>
 public sealed record ListAllAgentTasks(Guid UserId, string? Text = null, string? Status = null, string? ProjectSlug = null, int Page = 1, int PageSize = 25);
 
 public sealed record AllAgentTasksPage(IReadOnlyList<AgentTaskView> Tasks, IReadOnlyList<ProjectRef> Projects, int Total, int Page, int PageSize)
@@ -26,13 +29,17 @@ public static class ListAllAgentTasksHandler
         var ids = projects.Where(p => string.IsNullOrEmpty(query.ProjectSlug) || p.Slug == query.ProjectSlug).Select(p => p.Id).ToArray();
         var pageSize = Math.Clamp(query.PageSize, 1, 100);
         var page = Math.Max(1, query.Page);
-        if (ids.Length == 0) return Result<AllAgentTasksPage>.Ok(new([], projects, 0, page, pageSize));
+        var withDeleted = string.IsNullOrEmpty(query.ProjectSlug);
+        if (ids.Length == 0 && !withDeleted) return Result<AllAgentTasksPage>.Ok(new([], projects, 0, page, pageSize));
+        var userId = query.UserId;
 
         // One round trip: the page and its total.
         var batch = session.CreateBatchQuery();
         IBatchedQueryable<AgentTask> Filtered()
         {
-            var tasks = batch.Query<AgentTask>().Where(t => ids.Contains(t.ProjectId) && t.ParentId == null);
+            var tasks = withDeleted
+                ? batch.Query<AgentTask>().Where(t => (ids.Contains(t.ProjectId) || t.OfDeletedProject && t.CreatedBy == userId) && t.ParentId == null)
+                : batch.Query<AgentTask>().Where(t => ids.Contains(t.ProjectId) && t.ParentId == null);
             if (!string.IsNullOrEmpty(query.Status)) tasks = tasks.Where(t => t.Status == status);
             if (query.Text?.Trim() is { Length: > 0 } text) tasks = tasks.Where(t => t.Instructions.Contains(text, StringComparison.OrdinalIgnoreCase));
             return tasks;

@@ -144,6 +144,7 @@ public static class PlanApprovalHandler
         if (taskId == Guid.Empty) return (null, Result<AgentTaskView>.NotFound("The task"));
         var stream = await session.Events.FetchForWriting<AgentTask>(taskId, ct);
         if (stream.Aggregate is not { } task || !await TaskAccess.CanSee(bus, userId, task, ct)) return (null, Result<AgentTaskView>.NotFound("The task"));
+        if (task.RefusesActions() is { } readOnly) return (null, Result<AgentTaskView>.Fail(readOnly));
         if (task.Status != AgentTaskStatus.AwaitingApproval)
         {
             var why = !task.PlanFirst ? "This task did not ask for a plan." : $"Its plan is not waiting for approval: the task is {task.Status.Name()}.";

@@ -9,8 +9,14 @@ using Wolverine;
 namespace Catalyst.Tests.Infrastructure;
 
 /// <summary>The Host on a real Kestrel port, its own database, and a headless Chromium driven by Playwright.</summary>
-public sealed class BrowserFixture(TestDatabase database) : IAsyncLifetime
+public class BrowserFixture(TestDatabase database) : IAsyncLifetime
 {
+    /// <summary>The fixture's own database: another fixture of this kind (with other settings) must not share it.</summary>
+    protected virtual string DatabaseName => "catalyst_e2e";
+
+    /// <summary>Settings of this host beyond the test defaults (a fixture for one configuration overrides them).</summary>
+    protected virtual IEnumerable<KeyValuePair<string, string>> Settings => [];
+
     private WebApplicationFactory<Program> _factory = null!;
     private IPlaywright _playwright = null!;
 
@@ -25,7 +31,7 @@ public sealed class BrowserFixture(TestDatabase database) : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        var connection = await database.CreateDatabaseAsync("catalyst_e2e");
+        var connection = await database.CreateDatabaseAsync(DatabaseName);
         GitHub = await FakeGitHub.StartAsync();
         JasperFxEnvironment.AutoStartHost = true;
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
@@ -38,6 +44,7 @@ public sealed class BrowserFixture(TestDatabase database) : IAsyncLifetime
             // /mcp and the forms compare against it); only GitHub's API and webhook settings are taken.
             foreach (var (key, value) in GitHub.ApiSettings().Where(s => s.Key != "Catalyst:PublicUrl")) web.UseSetting(key, value);
             foreach (var (key, value) in Smtp.Settings()) web.UseSetting(key, value);
+            foreach (var (key, value) in Settings) web.UseSetting(key, value);
             web.ConfigureServices(services =>
             {
                 services.AddSingleton(ScriptAgent.Definition);
@@ -81,7 +88,13 @@ public sealed class BrowserCollection : ICollectionFixture<BrowserFixture>;
 
 /// <summary>End-to-end: each test signs up a fresh person, so tests do not see each other's data.</summary>
 [Collection("browser")]
-public abstract class BrowserContext(BrowserFixture fixture)
+public abstract class BrowserContext(BrowserFixture fixture) : BrowserSteps(fixture);
+
+/// <summary>
+/// The steps of the browser tests, on whichever browser host the test's collection gives (<see cref="BrowserContext"/>: the
+/// shared one; a test that needs other settings names its own collection and fixture).
+/// </summary>
+public abstract class BrowserSteps(BrowserFixture fixture)
 {
     protected BrowserFixture Fixture { get; } = fixture;
 

@@ -121,6 +121,8 @@ public static class StartTaskFromGitHubHandler
         var permission = await gh.Client.Repository.Collaborator.ReviewPermission(gh.Owner, gh.Name, activity.SenderLogin);
         if (permission.Permission is not ("admin" or "write"))
             return $"{who}: Catalyst starts tasks only for people with write access to {gh.FullName} (you have {permission.Permission ?? "none"}). Ask a maintainer to run it.";
+        if (gh.Project.Archived)
+            return $"{who}: the Catalyst project “{gh.Project.Name}” is archived and takes no new tasks. Unarchive it on {options.PublicUrl}/projects/{gh.Project.Slug}/edit, then comment again.";
         var user = await bus.InvokeAsync<UserRef?>(new FindUserByGitHubId(activity.SenderId), ct);
         if (user is null)
             return $"{who}: your GitHub account is not linked to a Catalyst account. Link it under “GitHub” on your account page ({options.PublicUrl}/settings/account), or sign in to Catalyst with GitHub once ({options.PublicUrl}/signin), then comment again.";

@@ -38,6 +38,7 @@ public static class DeleteProjectHandler
 
         // The tasks go first: should that fail, the project is still there to try again.
         if (command.TaskHistory == DeleteHistory) await bus.InvokeAsync(new DeleteProjectTasks(project.Id), ct);
+        else await bus.InvokeAsync(new KeepProjectTasks(project.Id, project.Name, project.RepositoryUrl, project.DefaultBranch, project.GitHubRepository), ct);
         session.Delete<Project>(project.Id);
         // The project's GitHub keys go with it: nothing else can use them.
         foreach (var secret in new[] { GitHubConnection.PrivateKeySecret, GitHubConnection.TokenSecret, GitHubConnection.WebhookSecret })

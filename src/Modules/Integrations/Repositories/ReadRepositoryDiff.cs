@@ -26,23 +26,25 @@ public static partial class ReadRepositoryDiffHandler
     public static async Task<RepositoryDiff> Handle(ReadRepositoryDiff query, IQuerySession session, IConfiguration configuration, CancellationToken ct)
     {
         var project = await session.LoadAsync<Project>(query.ProjectId, ct);
-        if (project is null) return new([], "The project is gone.");
+        // A deleted project's tasks keep its repository's address: their changes can be read while the repository exists.
+        var repositoryUrl = project?.RepositoryUrl ?? query.RepositoryUrl;
+        if (repositoryUrl is null) return new([], "The project is gone.");
         if (!IsRef(query.Head) || query.Base is not null && !IsRef(query.Base)) return new([], "Not a branch or a commit.");
 
-        var repository = LocalRepositoryRoots.LocalPath(project.RepositoryUrl.Trim());
+        var repository = LocalRepositoryRoots.LocalPath(repositoryUrl.Trim());
         if (repository is null)
         {
-            repository = Path.Combine(CatalystPaths.DataDirectory(configuration), "repository-cache", $"{project.Id:N}.git");
+            repository = Path.Combine(CatalystPaths.DataDirectory(configuration), "repository-cache", $"{query.ProjectId:N}.git");
             if (!Directory.Exists(repository))
             {
                 Directory.CreateDirectory(repository);
                 var init = await GitAsync(repository, ["init", "--quiet", "--bare"], ct);
                 if (init.Exit != 0) return new([], $"Could not prepare a cache of the repository: {init.Error}");
             }
-            var fetch = await GitAsync(repository, ["fetch", "--quiet", "--prune", "--no-tags", project.RepositoryUrl, "+refs/heads/*:refs/heads/*"], ct);
-            if (fetch.Exit != 0) return new([], $"Could not fetch {project.RepositoryUrl}: {fetch.Error}");
+            var fetch = await GitAsync(repository, ["fetch", "--quiet", "--prune", "--no-tags", repositoryUrl, "+refs/heads/*:refs/heads/*"], ct);
+            if (fetch.Exit != 0) return new([], $"Could not fetch {repositoryUrl}: {fetch.Error}");
         }
-        else if (!Directory.Exists(repository)) return new([], $"The repository {project.RepositoryUrl} is not there any more.");
+        else if (!Directory.Exists(repository)) return new([], $"The repository {repositoryUrl} is not there any more.");
 
         string[] args = query.Base is { } @base
             ? ["diff", "--no-color", "--no-ext-diff", "-M", $"{Qualify(@base)}...{Qualify(query.Head)}", "--"]

@@ -77,6 +77,12 @@ public sealed record PullRequestRecorded(int Number, string Url, DateTimeOffset 
 /// <summary>A project post-hook failed after the agent exited. The task still ends as the agent's exit decides.</summary>
 public sealed record PostHookFailed(HookFailure Failure, DateTimeOffset At);
 
+/// <summary>
+/// The task's project was deleted and its history kept: the task stays, read-only, for the person who started it. It keeps
+/// what it needs of the project to show its changes (the repository, while that still exists).
+/// </summary>
+public sealed record ProjectOfTaskDeleted(string ProjectName, string RepositoryUrl, string DefaultBranch, string? GitHubRepository, DateTimeOffset At);
+
 /// <summary>An agent run on a project: its settings and where it is in its life. Rebuilt from its events; never mutated.</summary>
 public sealed partial record AgentTask
 {
@@ -136,6 +142,15 @@ public sealed partial record AgentTask
     /// <summary>Set when the broker stopped the task at its budget; the task ends failed with this message.</summary>
     public string? BudgetMessage { get; init; }
 
+    /// <summary>The project was deleted with its history kept: the task is read-only history (see <see cref="ProjectOfTaskDeleted"/>).</summary>
+    public bool OfDeletedProject { get; init; }
+    public ProjectOfTaskDeleted? DeletedProject { get; init; }
+
+    /// <summary>What every action on a task of a deleted project answers: its history is kept to be read, not acted on.</summary>
+    public CommandError? RefusesActions() => DeletedProject is { } gone
+        ? new CommandError("", $"The project “{gone.ProjectName}” was deleted; this task is kept as read-only history, so it cannot be retried, cancelled, approved or changed.", ErrorKind.Conflict)
+        : null;
+
     /// <summary>What the next workspace of this task does: the whole run, the plan, or the approved plan's execution.</summary>
     public WorkspacePhase NextPhase => !PlanFirst ? WorkspacePhase.Run : PlanApproved ? WorkspacePhase.Execute : WorkspacePhase.Plan;
 
@@ -183,6 +198,7 @@ public sealed partial record AgentTask
     };
 
     public AgentTask Apply(AgentTaskQueued e) => this with { QueuedAt = e.At };
+    public AgentTask Apply(ProjectOfTaskDeleted e) => this with { OfDeletedProject = true, DeletedProject = e };
     public AgentTask Apply(WorkspaceRequested e) => this with { Status = AgentTaskStatus.Provisioning, WorkspaceRequestedAt = e.At, Node = e.Node ?? Node };
     public AgentTask Apply(WorkspaceReady _) => this;
     // A plan-first task starts twice (plan, then execution); it started when its first phase did.

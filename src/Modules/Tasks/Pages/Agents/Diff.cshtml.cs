@@ -31,7 +31,7 @@ public sealed class AgentTaskDiffModel(IMessageBus bus) : CatalystPageModel
     private async Task<bool> Load(CancellationToken ct)
     {
         var details = await bus.InvokeAsync<AgentTaskDetails?>(new GetAgentTask(CurrentUserId, TaskId), ct);
-        var project = await bus.InvokeAsync<ProjectRef?>(new FindMemberProject(CurrentUserId, Slug), ct);
+        var project = details?.Task.DeletedProjectRef ?? await bus.InvokeAsync<ProjectRef?>(new FindMemberProject(CurrentUserId, Slug), ct);
         if (details is null || project is null || details.Task.ProjectSlug != project.Slug) return false;
         (Task, Project) = (details.Task, project);
         if (!string.IsNullOrEmpty(Commit))
@@ -39,16 +39,19 @@ public sealed class AgentTaskDiffModel(IMessageBus bus) : CatalystPageModel
             // Only the task's own commits: this page shows what the task did, not the repository at large.
             ShownCommit = Task.Commits.FirstOrDefault(c => c.Sha.StartsWith(Commit, StringComparison.OrdinalIgnoreCase) && Commit.Length >= 7);
             if (ShownCommit is null) return false;
-            Diff = await bus.InvokeAsync<RepositoryDiff>(new ReadRepositoryDiff(project.Id, null, ShownCommit.Sha), ct);
+            Diff = await bus.InvokeAsync<RepositoryDiff>(new ReadRepositoryDiff(project.Id, null, ShownCommit.Sha) { RepositoryUrl = KeptRepository }, ct);
         }
         else
         {
             Diff = Task.BranchPushed
-                ? await bus.InvokeAsync<RepositoryDiff>(new ReadRepositoryDiff(project.Id, project.DefaultBranch, Task.WorkBranch), ct)
+                ? await bus.InvokeAsync<RepositoryDiff>(new ReadRepositoryDiff(project.Id, project.DefaultBranch, Task.WorkBranch) { RepositoryUrl = KeptRepository }, ct)
                 : new RepositoryDiff([], Task.IsFinished ? "The work branch was not pushed, so there is nothing to compare." : "The branch is pushed when the agent has finished.");
         }
         return true;
     }
+
+    /// <summary>A task of a deleted project reads its changes from the repository kept on it, while that still exists.</summary>
+    private string? KeptRepository => Task.DeletedProject?.RepositoryUrl;
 
     /// <summary>The diff as the partials show it, its files linked to where they are shown in full.</summary>
     public DiffView View => new(Diff, $"/projects/{Slug}/agents/{TaskId}/diff{(ShownCommit is { } c ? $"?commit={c.Sha}" : "")}");

@@ -62,11 +62,11 @@ public sealed class ParallelRunsModel(IMessageBus bus) : CatalystPageModel
     {
         var details = await bus.InvokeAsync<ParallelRunsDetails?>(new GetParallelRuns(CurrentUserId, TaskId), ct);
         if (details is null || details.Task.ProjectSlug != Slug) return false;
-        if (await bus.InvokeAsync<ProjectRef?>(new FindMemberProject(CurrentUserId, Slug), ct) is not { } project) return false;
+        if ((details.Task.DeletedProjectRef ?? await bus.InvokeAsync<ProjectRef?>(new FindMemberProject(CurrentUserId, Slug), ct)) is not { } project) return false;
         // Each run's changes against the default branch, read once its branch is pushed: a person picks a run on its code.
         var diffs = new Dictionary<Guid, RepositoryDiff>();
         foreach (var run in details.Runs.Select(c => c.Run).Where(r => r.IsFinished && r.BranchPushed))
-            diffs[run.Id] = await bus.InvokeAsync<RepositoryDiff>(new ReadRepositoryDiff(project.Id, project.DefaultBranch, run.WorkBranch), ct);
+            diffs[run.Id] = await bus.InvokeAsync<RepositoryDiff>(new ReadRepositoryDiff(project.Id, project.DefaultBranch, run.WorkBranch) { RepositoryUrl = details.Task.DeletedProject?.RepositoryUrl }, ct);
         Details = details with { Diffs = diffs };
         return true;
     }

@@ -104,8 +104,9 @@ public sealed class AgentTaskModel(IMessageBus bus, TaskLogReader reader) : Cata
     {
         var details = await bus.InvokeAsync<AgentTaskDetails?>(new GetAgentTask(CurrentUserId, TaskId), ct);
         if (details is null || details.Task.ProjectSlug != Slug) return false;
-        // The project says where the branch and commits link to: its GitHub repository, or the diff pages here.
-        Details = details with { Project = await bus.InvokeAsync<ProjectRef?>(new FindMemberProject(CurrentUserId, Slug), ct) };
+        // The project says where the branch and commits link to: its GitHub repository, or the diff pages here. A deleted
+        // project's is kept on the task (another project may have taken its slug since).
+        Details = details with { Project = details.Task.DeletedProjectRef ?? await bus.InvokeAsync<ProjectRef?>(new FindMemberProject(CurrentUserId, Slug), ct) };
         return true;
     }
 }
