@@ -30,8 +30,11 @@ public sealed record KubernetesOperatorOptions
     /// <summary>The broker pods' namespace; null: the Environment's own namespace.</summary>
     public string? BrokerNamespace { get; init; }
 
-    /// <summary>Labels of the egress proxy's pods, reached by a workspace whose project allows hosts; null: no proxy deployed.</summary>
-    public IReadOnlyDictionary<string, string>? EgressProxyPodLabels { get; init; }
+    /// <summary>
+    /// Labels of the egress proxy's pods, reached (on the port of the Environment's proxy address only) by a workspace whose
+    /// project allows hosts: the Host's, which serve the proxy beside the broker, unless set apart.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> EgressProxyPodLabels { get; init; } = new Dictionary<string, string> { ["app.kubernetes.io/name"] = "catalyst-host" };
 
     public string LeaseNamespace { get; init; } = "catalyst";
     public string LeaseName { get; init; } = "catalyst-operator";
@@ -57,7 +60,7 @@ public sealed record KubernetesOperatorOptions
             DefaultMemoryLimit = Blank(section["DefaultMemoryLimit"]) ?? defaults.DefaultMemoryLimit,
             BrokerPodLabels = Labels(section["BrokerPodLabels"]) ?? defaults.BrokerPodLabels,
             BrokerNamespace = Blank(section["BrokerNamespace"]),
-            EgressProxyPodLabels = Labels(section["EgressProxyPodLabels"]),
+            EgressProxyPodLabels = Labels(section["EgressProxyPodLabels"]) ?? Labels(section["BrokerPodLabels"]) ?? defaults.EgressProxyPodLabels,
             LeaseNamespace = Blank(section["LeaseNamespace"]) ?? Blank(ReadPodNamespace()) ?? defaults.LeaseNamespace,
             LeaseName = Blank(section["LeaseName"]) ?? defaults.LeaseName,
             Identity = Blank(section["Identity"]) ?? Blank(System.Environment.GetEnvironmentVariable("POD_NAME")) ?? defaults.Identity,

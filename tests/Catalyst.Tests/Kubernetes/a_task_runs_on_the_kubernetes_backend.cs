@@ -12,7 +12,9 @@ using Catalyst.Tests.Tasks;
 using JasperFx.CommandLine;
 using k8s;
 using Marten;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Wolverine;
 
@@ -32,6 +34,7 @@ public sealed class a_task_runs_on_the_kubernetes_backend(TestDatabase database)
     private readonly string _root = Directory.CreateDirectory(Path.Combine("/var/tmp", $"catalyst-k8s-host-{Guid.NewGuid():N}")).FullName;
     private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), $"catalyst-k8s-host-data-{Guid.NewGuid():N}");
     private readonly int _brokerPort = HostProcess.FreePort();
+    private readonly int _egressPort = HostProcess.FreePort();
     private readonly List<IAlbaHost> _hosts = [];
     private LoopbackApiServer _cluster = null!;
     private VendorApiServer _vendor = null!;
@@ -40,6 +43,7 @@ public sealed class a_task_runs_on_the_kubernetes_backend(TestDatabase database)
 
     private string Origin => Path.Combine(_root, "origin.git");
     private string BrokerUrl => $"http://127.0.0.1:{_brokerPort}";
+    private string EgressUrl => $"http://127.0.0.1:{_egressPort}";
 
     public async ValueTask InitializeAsync()
     {
@@ -85,6 +89,8 @@ public sealed class a_task_runs_on_the_kubernetes_backend(TestDatabase database)
             web.UseSetting("Catalyst:Workspaces:Kubernetes:RunnerImage", "ghcr.io/catalyst/runner:test");
             web.UseSetting("Catalyst:Workspaces:Kubernetes:BrokerAddress", BrokerUrl);
             web.UseSetting("Catalyst:Broker:Urls", BrokerUrl);
+            web.UseSetting("Catalyst:Workspaces:Kubernetes:EgressProxyUrls", EgressUrl);
+            web.UseSetting("Catalyst:Workspaces:Kubernetes:EgressProxyAddress", EgressUrl);
             web.ConfigureServices(services =>
             {
                 services.AddSingleton(ScriptAgent.Definition);
@@ -97,14 +103,14 @@ public sealed class a_task_runs_on_the_kubernetes_backend(TestDatabase database)
         return host;
     }
 
-    private async Task<(IAlbaHost Host, PageClient Person, Guid Credential, string Key)> StartAsync()
+    private async Task<(IAlbaHost Host, PageClient Person, Guid Credential, string Key)> StartAsync(string? allowedHosts = null)
     {
         _connection = await database.CreateDatabaseAsync("catalyst_k8s_host");
         var host = await StartHostAsync();
         _operator = OperatorProcess.Start(_cluster, _connection);
         var person = new PageClient(host.Server.CreateHandler());
         (await person.PostFormAsync("/signup", new() { ["Email"] = "ada@example.com", ["Password"] = Password })).StatusCode.ShouldBe(HttpStatusCode.Redirect);
-        await person.CreateProjectAsync("shop", Origin, timeoutSeconds: 300);
+        await person.CreateProjectAsync("shop", Origin, timeoutSeconds: 300, allowedHosts: allowedHosts);
         var key = FakeModelVendor.NewKey("sk-ant-api03-");
         var credential = await person.AddCredentialAsync(Store(host), ScriptAgent.Name, key, "work", baseUrl: _vendor.BaseUrl);
         return (host, person, credential, key);
@@ -235,6 +241,44 @@ public sealed class a_task_runs_on_the_kubernetes_backend(TestDatabase database)
         var lines = (await restarted.Services.LogsAsync(taskId)).Select(l => l.Message).ToList();
         lines.Where(l => l.StartsWith("tick ", StringComparison.Ordinal)).ShouldBe(["tick 1", "tick 2", "tick 3"]);
         lines.ShouldNotContain(l => l.Contains("its workspace is gone"));
+    }
+
+    [Fact]
+    public async Task a_pod_reaches_its_projects_allowed_host_through_the_hosts_egress_proxy_and_nothing_else()
+    {
+        await using var allowed = await LoopbackServer.StartAsync(app => app.Run(http => http.Response.WriteAsync("hello from the allowed host")));
+        await using var other = await LoopbackServer.StartAsync(app => app.Run(http => http.Response.WriteAsync("hello from a host not on the list")));
+        var (host, person, credential, _) = await StartAsync(allowedHosts: $"127.0.0.1:{allowed.Address.Port}");
+        var gate = Path.Combine(_root, "go-on");
+        // The broker is 127.0.0.1 too (NO_PROXY): the "hosts" are asked through the proxy explicitly.
+        var taskId = await person.StartTaskAsync("shop", credential, $$"""
+            echo "allowed: $(curl -sS --max-time 10 --noproxy '' -x "$HTTP_PROXY" http://127.0.0.1:{{allowed.Address.Port}}/)"
+            echo "other: $(curl -sS --max-time 10 --noproxy '' -x "$HTTP_PROXY" -o /dev/null -w '%{http_code}' http://127.0.0.1:{{other.Address.Port}}/)"
+            echo "tunnel: $(curl -sS --max-time 10 --noproxy '' -x "$HTTP_PROXY" -p -o /dev/null -w '%{http_code}' http://127.0.0.1:{{other.Address.Port}}/ 2>&1)"
+            echo "without credentials: $(curl -sS --max-time 10 --noproxy '' -x {{EgressUrl}} -o /dev/null -w '%{http_code}' http://127.0.0.1:{{allowed.Address.Port}}/)"
+            echo "another token: $(curl -sS --max-time 10 --noproxy '' -x "http://$(echo "$HTTP_PROXY" | sed -E 's#^http://([^:]+):.*#\1#'):cat_task_guessed@127.0.0.1:{{_egressPort}}" -o /dev/null -w '%{http_code}' http://127.0.0.1:{{allowed.Address.Port}}/)"
+            echo waiting; for i in $(seq 1 600); do [ -e {{gate}} ] && break; sleep 0.1; done
+            """);
+        await OperatorHarness.EventuallyAsync(async () => (await host.Services.LogsAsync(taskId)).Any(l => l.Message == "waiting"), "the agent's requests",
+            TimeSpan.FromSeconds(90));
+
+        // Another task's id with this task's token is refused too: the proxy checks the pair against the task's Environment.
+        using (var client = new HttpClient(new HttpClientHandler
+        {
+            Proxy = new WebProxy(EgressUrl) { Credentials = new NetworkCredential(Guid.NewGuid().ToString(), "cat_task_anything") }, UseProxy = true,
+        }))
+            (await client.GetAsync($"http://127.0.0.1:{allowed.Address.Port}/", TestContext.Current.CancellationToken)).StatusCode.ShouldBe(HttpStatusCode.ProxyAuthenticationRequired);
+
+        await File.WriteAllTextAsync(gate, "");
+        var task = await Store(host).WaitUntilFinishedAsync(taskId, seconds: 90);
+        var lines = (await host.Services.LogsAsync(taskId)).Select(l => l.Message).ToList();
+        task.Status.ShouldBe(AgentTaskStatus.Completed, $"{task.Error}\n{string.Join("\n", lines)}\noperator:\n{_operator!.Output}");
+        lines.ShouldContain("allowed: hello from the allowed host");
+        lines.ShouldContain("other: 403");
+        lines.ShouldContain(l => l.StartsWith("tunnel: ", StringComparison.Ordinal) && l.Contains("403"));
+        lines.ShouldContain("without credentials: 407");
+        lines.ShouldContain("another token: 407");
+        lines.ShouldContain($"blocked egress to 127.0.0.1:{other.Address.Port}");
     }
 
     private static string Said(IEnumerable<SseItem<string>> events) => string.Join("\n", events.Select(e => $"{e.EventType}: {e.Data}"));

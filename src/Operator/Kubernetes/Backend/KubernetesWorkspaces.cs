@@ -30,6 +30,11 @@ public sealed class KubernetesWorkspaces(
 
     public static string AccessSecretName(Guid taskId) => $"task-{taskId:N}-access";
 
+    /// <summary>The SHA-256 of the task token, on an Environment whose project allows hosts: the egress proxy checks a pod's credentials against it.</summary>
+    public const string EgressTokenHashAnnotation = "catalyst.dev/egress-token-sha256";
+
+    public static string EgressTokenHash(string token) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(token)));
+
     public async Task ProvisionAsync(WorkspaceSpec spec, CancellationToken cancellationToken)
     {
         if (await Environments.ReadAsync(client, options.Namespace, EnvironmentName(spec.TaskId), cancellationToken) is not null)
@@ -151,6 +156,9 @@ public sealed class KubernetesWorkspaces(
                 Name = EnvironmentName(spec.TaskId),
                 NamespaceProperty = options.Namespace,
                 Labels = new Dictionary<string, string> { [TaskWorkspace.TaskIdLabel] = spec.TaskId.ToString() },
+                Annotations = spec.EgressAllowList.Count > 0 && options.EgressProxyAddress is not null
+                    ? new Dictionary<string, string> { [EgressTokenHashAnnotation] = EgressTokenHash(access.Token) }
+                    : null,
             },
             Spec = new EnvironmentSpec
             {
