@@ -21,6 +21,12 @@ public sealed record KubernetesOperatorOptions
     /// <summary>What the runner gets after SIGTERM (cancel, deadline) to commit and push what the agent made.</summary>
     public int TerminationGraceSeconds { get; init; } = 60;
 
+    /// <summary>The size of a plan-first task's kept workspace (its PersistentVolumeClaim).</summary>
+    public string WorkspaceStorage { get; init; } = "10Gi";
+
+    /// <summary>The StorageClass of that claim; null: the cluster's default.</summary>
+    public string? WorkspaceStorageClassName { get; init; }
+
     /// <summary>The workspace's memory limit when its project sets none.</summary>
     public string DefaultMemoryLimit { get; init; } = "2Gi";
 
@@ -58,6 +64,8 @@ public sealed record KubernetesOperatorOptions
             JobTtlSecondsAfterFinished = Int(section["JobTtlSecondsAfterFinished"]) ?? defaults.JobTtlSecondsAfterFinished,
             TerminationGraceSeconds = Int(section["TerminationGraceSeconds"]) ?? defaults.TerminationGraceSeconds,
             DefaultMemoryLimit = Blank(section["DefaultMemoryLimit"]) ?? defaults.DefaultMemoryLimit,
+            WorkspaceStorage = Blank(section["WorkspaceStorage"]) ?? defaults.WorkspaceStorage,
+            WorkspaceStorageClassName = Blank(section["WorkspaceStorageClassName"]),
             BrokerPodLabels = Labels(section["BrokerPodLabels"]) ?? defaults.BrokerPodLabels,
             BrokerNamespace = Blank(section["BrokerNamespace"]),
             EgressProxyPodLabels = Labels(section["EgressProxyPodLabels"]) ?? Labels(section["BrokerPodLabels"]) ?? defaults.EgressProxyPodLabels,

@@ -281,6 +281,61 @@ public sealed class a_task_runs_on_the_kubernetes_backend(TestDatabase database)
         lines.ShouldContain($"blocked egress to 127.0.0.1:{other.Address.Port}");
     }
 
+    [Fact]
+    public async Task a_plan_first_task_plans_in_a_job_waits_for_approval_and_carries_out_the_plan_in_a_job_of_its_own_in_the_kept_workspace()
+    {
+        var (host, person, credential, _) = await StartAsync();
+        var gate = Path.Combine(_root, "go-on");
+        // Plans with "plan"; carries out with "execute" and the approval message, waiting (bounded) for the test's look first.
+        var script = $$"""
+            if [ "$1" = plan ]; then
+              echo "session-$$-$RANDOM" > "$HOME/session"
+              echo "1. Write NOTES.md"
+              echo "2. Commit it"
+              exit 0
+            fi
+            echo "resuming $(cat "$HOME/session")"
+            printf '%s\n' "$2" | sed 's/^/told: /'
+            echo waiting; for i in $(seq 1 600); do [ -e {{gate}} ] && break; sleep 0.1; done
+            echo "notes" > NOTES.md
+            git add NOTES.md
+            git commit -qm "Add notes"
+            """;
+        var created = await person.PostFormAsync("/projects/shop/agents/new", new()
+        {
+            ["Type"] = "feature-dev", ["Provider"] = ScriptAgent.Name, ["CredentialId"] = credential.ToString(), ["Instructions"] = script, ["PlanFirst"] = "true",
+        });
+        created.StatusCode.ShouldBe(HttpStatusCode.Redirect, await created.Content.ReadAsStringAsync());
+        var taskId = Guid.Parse(created.Headers.Location!.ToString().Split('/').Last());
+        var ns = $"catalyst-task-{taskId.ToString("N")[^8..]}";
+
+        var waiting = await Store(host).WaitForAsync(taskId, t => t.Status == AgentTaskStatus.AwaitingApproval || t.Status.IsFinished(), seconds: 120);
+        waiting.Status.ShouldBe(AgentTaskStatus.AwaitingApproval, $"{waiting.Error}\noperator:\n{_operator!.Output}");
+        waiting.Plan.ShouldBe("1. Write NOTES.md\n2. Commit it");
+        waiting.Commits.ShouldBeEmpty();
+        // The plan ran as the task's Job on a claim of its namespace, which stays for the approval.
+        _cluster.Store.Get(ResourceCatalog.Jobs, ns, "workspace").ShouldNotBeNull();
+        _cluster.Store.Get(ResourceCatalog.PersistentVolumeClaims, ns, "workspace").ShouldNotBeNull("the plan's workspace is kept for the approval");
+        var session = (await File.ReadAllTextAsync(Directory.GetFiles(_root, "session", SearchOption.AllDirectories).Single())).Trim();
+
+        var approve = await person.PostFormAsync($"/projects/shop/agents/{taskId}?handler=Approve", new() { ["Notes"] = "Keep it short." });
+        approve.StatusCode.ShouldBe(HttpStatusCode.Redirect, await approve.Content.ReadAsStringAsync());
+        await OperatorHarness.EventuallyAsync(async () => (await host.Services.LogsAsync(taskId)).Any(l => l.Message == "waiting"), "the execute phase running",
+            TimeSpan.FromSeconds(90));
+        _cluster.Store.Get(ResourceCatalog.Jobs, ns, "workspace-execute").ShouldNotBeNull("the execute phase is a Job of its own");
+        await File.WriteAllTextAsync(gate, "");
+
+        var task = await Store(host).WaitUntilFinishedAsync(taskId, seconds: 90);
+        var lines = (await host.Services.LogsAsync(taskId)).Select(l => l.Message).ToList();
+        task.Status.ShouldBe(AgentTaskStatus.Completed, $"{task.Error}\n{string.Join("\n", lines)}\noperator:\n{_operator!.Output}");
+        task.Commits.ShouldHaveSingleItem().Message.ShouldBe("Add notes");
+        (await GitAsync(_root, "--git-dir", Origin, "log", "--format=%s", "-1", task.WorkBranch)).Trim().ShouldBe("Add notes");
+        lines.ShouldContain($"resuming {session}");
+        lines.ShouldContain("told: The plan is approved. Carry it out now: make the changes and commit them with clear messages.");
+        lines.ShouldContain("told: Keep it short.");
+        lines.ShouldContain(l => l.StartsWith("continuing in the plan's workspace", StringComparison.Ordinal));
+    }
+
     private static string Said(IEnumerable<SseItem<string>> events) => string.Join("\n", events.Select(e => $"{e.EventType}: {e.Data}"));
 
     /// <summary>The object as JSON, with every Secret value decoded too: a key base64-encoded is still the key.</summary>

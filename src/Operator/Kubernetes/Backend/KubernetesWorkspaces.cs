@@ -37,8 +37,13 @@ public sealed class KubernetesWorkspaces(
 
     public async Task ProvisionAsync(WorkspaceSpec spec, CancellationToken cancellationToken)
     {
-        if (await Environments.ReadAsync(client, options.Namespace, EnvironmentName(spec.TaskId), cancellationToken) is not null)
+        if (await Environments.ReadAsync(client, options.Namespace, EnvironmentName(spec.TaskId), cancellationToken) is { } existing)
         {
+            if (spec.Phase == WorkspacePhase.Execute && existing.Spec.AgentConfig.Launch.Phase == "plan" && existing.Metadata.DeletionTimestamp is null)
+            {
+                await ContinueAsync(spec, existing, cancellationToken);
+                return;
+            }
             logger.LogWarning("Task {TaskId} already has an Environment; ignoring a second ProvisionWorkspace", spec.TaskId);
             return;
         }
@@ -95,6 +100,55 @@ public sealed class KubernetesWorkspaces(
         }
     }
 
+    /// <summary>
+    /// A plan approved: the plan's Environment (its kept workspace) gets the execute phase's launch and a fresh task
+    /// token; the operator runs it as a Job of its own once the plan's end was told.
+    /// </summary>
+    private async Task ContinueAsync(WorkspaceSpec spec, V1Alpha1Environment existing, CancellationToken cancellationToken)
+    {
+        TaskAccess? access;
+        try
+        {
+            access = await credentials.IssueAsync(spec, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogError(e, "Could not read credential {CredentialId} for task {TaskId}", spec.CredentialId, spec.TaskId);
+            await EndAsync(spec.TaskId, "The credential could not be read; try again, or choose another credential.");
+            return;
+        }
+        if (access is null)
+        {
+            await EndAsync(spec.TaskId, "The credential was deleted or deactivated after the task was created; choose another credential and retry.");
+            return;
+        }
+        var desired = ToEnvironment(spec, access, options);
+        try
+        {
+            // The new token first: the operator reads it when it starts the execute phase.
+            await client.CoreV1.PatchNamespacedSecretAsync(new V1Patch(
+                new JsonObject { ["data"] = new JsonObject { ["token"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(access.Token)) } }.ToJsonString(),
+                V1Patch.PatchType.MergePatch), AccessSecretName(spec.TaskId), options.Namespace, cancellationToken: cancellationToken);
+            var launch = (JsonObject)Environments.ToNode(desired.Spec.AgentConfig.Launch)!;
+            launch["context"] = desired.Spec.AgentConfig.Launch.Context;
+            var annotations = new JsonObject { [EgressTokenHashAnnotation] = desired.Metadata.Annotations is { } wanted && wanted.TryGetValue(EgressTokenHashAnnotation, out var hash) ? hash : null };
+            var patch = new JsonObject
+            {
+                ["metadata"] = new JsonObject { ["annotations"] = annotations },
+                ["spec"] = new JsonObject { ["agentConfig"] = new JsonObject { ["launch"] = launch } },
+            };
+            await client.CustomObjects.PatchNamespacedCustomObjectAsync(new V1Patch(patch.ToJsonString(), V1Patch.PatchType.MergePatch),
+                V1Alpha1Environment.Group, V1Alpha1Environment.Version, options.Namespace, V1Alpha1Environment.Plural, existing.Metadata.Name, cancellationToken: cancellationToken);
+            logger.LogInformation("Task {TaskId} continues in environment {Namespace}/{Name} with its approved plan", spec.TaskId, options.Namespace, existing.Metadata.Name);
+        }
+        catch (HttpOperationException e)
+        {
+            logger.LogError(e, "Could not continue the Environment of task {TaskId}: {Status}", spec.TaskId, e.Response.StatusCode);
+            await credentials.RevokeAsync(spec.TaskId, CancellationToken.None);
+            await EndAsync(spec.TaskId, $"The cluster refused the task's workspace ({(int)e.Response.StatusCode} {e.Response.ReasonPhrase}).");
+        }
+    }
+
     public async Task<bool> StopAsync(Guid taskId, string reason, WorkspaceEnd end, CancellationToken cancellationToken)
     {
         try
@@ -116,6 +170,8 @@ public sealed class KubernetesWorkspaces(
         {
             var environment = await Environments.ReadAsync(client, options.Namespace, EnvironmentName(taskId), cancellationToken);
             if (environment is null || environment.Metadata.DeletionTimestamp is not null) return WorkspaceState.Gone;
+            // A phase the operator has not started yet (an approved plan's execute phase) is still to run.
+            if (environment.Status?.LaunchPhase is { } described && described != (environment.Spec.AgentConfig.Launch.Phase ?? "run")) return WorkspaceState.Running;
             return environment.Status?.Log?.ExitedSent == true ? WorkspaceState.Gone : WorkspaceState.Running;
         }
         catch (Exception e) when (e is HttpOperationException or HttpRequestException)

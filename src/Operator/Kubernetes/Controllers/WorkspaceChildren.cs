@@ -141,6 +141,20 @@ public static class WorkspaceChildren
         return builder.Uri.GetComponents(UriComponents.SchemeAndServer | UriComponents.UserInfo, UriFormat.UriEscaped);
     }
 
+    /// <summary>The kept workspace of a plan-first task (<see cref="TaskWorkspace.KeepsWorkspace"/>): it goes with the task namespace.</summary>
+    public static V1PersistentVolumeClaim WorkspaceClaim(TaskWorkspace workspace, KubernetesOperatorOptions options) => new()
+    {
+        ApiVersion = "v1",
+        Kind = "PersistentVolumeClaim",
+        Metadata = Meta(workspace, TaskWorkspace.ClaimName),
+        Spec = new V1PersistentVolumeClaimSpec
+        {
+            AccessModes = ["ReadWriteOnce"],
+            StorageClassName = options.WorkspaceStorageClassName,
+            Resources = new V1VolumeResourceRequirements { Requests = new Dictionary<string, ResourceQuantity> { ["storage"] = new(options.WorkspaceStorage) } },
+        },
+    };
+
     public static V1Job Job(TaskWorkspace workspace, KubernetesOperatorOptions options)
     {
         var config = workspace.Environment.Spec.AgentConfig;
@@ -167,7 +181,9 @@ public static class WorkspaceChildren
 
         var volumes = new List<V1Volume>
         {
-            new V1Volume { Name = "workspace", EmptyDir = new V1EmptyDirVolumeSource() },
+            workspace.KeepsWorkspace
+                ? new V1Volume { Name = "workspace", PersistentVolumeClaim = new V1PersistentVolumeClaimVolumeSource { ClaimName = TaskWorkspace.ClaimName } }
+                : new V1Volume { Name = "workspace", EmptyDir = new V1EmptyDirVolumeSource() },
             new V1Volume { Name = "tmp", EmptyDir = new V1EmptyDirVolumeSource() },
             new V1Volume { Name = "launch", Secret = new V1SecretVolumeSource
             {
@@ -198,7 +214,7 @@ public static class WorkspaceChildren
         {
             ApiVersion = "batch/v1",
             Kind = "Job",
-            Metadata = Meta(workspace, TaskWorkspace.JobName),
+            Metadata = Meta(workspace, workspace.CurrentJobName),
             Spec = new V1JobSpec
             {
                 BackoffLimit = 0,
