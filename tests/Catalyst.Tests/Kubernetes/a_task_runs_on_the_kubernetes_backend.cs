@@ -74,7 +74,7 @@ public sealed class a_task_runs_on_the_kubernetes_backend(TestDatabase database)
     }
 
     /// <summary>The Host as a deployment on Kubernetes configures it; its broker listens where the pods (local processes here) reach it.</summary>
-    private async Task<IAlbaHost> StartHostAsync()
+    private async Task<IAlbaHost> StartHostAsync(IReadOnlyDictionary<string, string>? settings = null)
     {
         JasperFxEnvironment.AutoStartHost = true;
         var host = await AlbaHost.For<Program>(web =>
@@ -91,6 +91,7 @@ public sealed class a_task_runs_on_the_kubernetes_backend(TestDatabase database)
             web.UseSetting("Catalyst:Broker:Urls", BrokerUrl);
             web.UseSetting("Catalyst:Workspaces:Kubernetes:EgressProxyUrls", EgressUrl);
             web.UseSetting("Catalyst:Workspaces:Kubernetes:EgressProxyAddress", EgressUrl);
+            foreach (var (key, value) in settings ?? new Dictionary<string, string>()) web.UseSetting(key, value);
             web.ConfigureServices(services =>
             {
                 services.AddSingleton(ScriptAgent.Definition);
@@ -334,6 +335,41 @@ public sealed class a_task_runs_on_the_kubernetes_backend(TestDatabase database)
         lines.ShouldContain("told: The plan is approved. Carry it out now: make the changes and commit them with clear messages.");
         lines.ShouldContain("told: Keep it short.");
         lines.ShouldContain(l => l.StartsWith("continuing in the plan's workspace", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task a_task_whose_host_died_is_not_ended_by_another_host_and_completes_on_the_cluster()
+    {
+        var (host, person, credential, _) = await StartAsync();
+        var seen = Path.Combine(_root, "agent-saw");
+        var gate = Path.Combine(_root, "go-on");
+        var taskId = await person.StartTaskAsync("shop", credential,
+            AgentScript(seen, 3, before: $"echo waiting; for i in $(seq 1 600); do [ -e {gate} ] && break; sleep 0.1; done"));
+        await OperatorHarness.EventuallyAsync(async () => (await host.Services.LogsAsync(taskId)).Any(l => l.Message == "waiting"), "the agent running",
+            TimeSpan.FromSeconds(90));
+        var dead = host.Services.GetRequiredService<Catalyst.Tasks.Nodes.CatalystNode>().Id;
+
+        // The first Host goes away; another node, which takes a node as dead after 2 s of silence, carries on.
+        _hosts.Remove(host);
+        await host.DisposeAsync();
+        var other = await StartHostAsync(new Dictionary<string, string>
+        {
+            [Catalyst.Tasks.Nodes.CatalystNode.IdKey] = $"other-{Guid.NewGuid():N}",
+            [Catalyst.Tasks.Nodes.CatalystNode.HeartbeatTimeoutKey] = "2",
+        });
+        var registry = other.Services.GetRequiredService<Catalyst.Tasks.Nodes.NodeRegistry>();
+        await OperatorHarness.EventuallyAsync(async () => !(await registry.AliveAsync(CancellationToken.None)).Contains(dead), "the first node taken as dead",
+            TimeSpan.FromSeconds(30));
+        using (var scope = other.Services.CreateScope())
+            await scope.ServiceProvider.GetRequiredService<IMessageBus>().InvokeAsync(new Catalyst.Tasks.Nodes.EndTasksOfLostNodes());
+        (await Store(other).WaitForAsync(taskId, _ => true)).Status.ShouldBe(AgentTaskStatus.Running,
+            "the task's workspace runs on the cluster, not on the node that died");
+
+        await File.WriteAllTextAsync(gate, "");
+        var task = await Store(other).WaitUntilFinishedAsync(taskId, seconds: 90);
+        task.Status.ShouldBe(AgentTaskStatus.Completed, $"{task.Error}\noperator:\n{_operator!.Output}");
+        task.Commits.Select(c => c.Message).ShouldBe(["agent change"]);
+        (await other.Services.LogsAsync(taskId)).Select(l => l.Message).ShouldNotContain(l => l.Contains("stopped answering"));
     }
 
     private static string Said(IEnumerable<SseItem<string>> events) => string.Join("\n", events.Select(e => $"{e.EventType}: {e.Data}"));
