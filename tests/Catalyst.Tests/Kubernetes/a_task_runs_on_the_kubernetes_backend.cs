@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.ServerSentEvents;
 using System.Text.Json.Nodes;
 using Alba;
+using Catalyst.Contracts;
 using Catalyst.KubernetesLoopback;
 using Catalyst.Tasks.Domain;
 using Catalyst.Tests.Broker;
@@ -370,6 +371,42 @@ public sealed class a_task_runs_on_the_kubernetes_backend(TestDatabase database)
         task.Status.ShouldBe(AgentTaskStatus.Completed, $"{task.Error}\noperator:\n{_operator!.Output}");
         task.Commits.Select(c => c.Message).ShouldBe(["agent change"]);
         (await other.Services.LogsAsync(taskId)).Select(l => l.Message).ShouldNotContain(l => l.Contains("stopped answering"));
+    }
+
+    [Fact]
+    public async Task a_task_that_ended_while_no_host_ran_is_settled_by_its_queued_end_and_not_called_gone_at_start()
+    {
+        var (host, person, credential, _) = await StartAsync();
+        var seen = Path.Combine(_root, "agent-saw");
+        var gate = Path.Combine(_root, "go-on");
+        var taskId = await person.StartTaskAsync("shop", credential,
+            AgentScript(seen, 3, before: $"echo waiting; for i in $(seq 1 600); do [ -e {gate} ] && break; sleep 0.1; done"));
+        await OperatorHarness.EventuallyAsync(async () => (await host.Services.LogsAsync(taskId)).Any(l => l.Message == "waiting"), "the agent running",
+            TimeSpan.FromSeconds(90));
+
+        // No Host runs while the workspace ends: the operator puts its end on the queue and records that it did.
+        _hosts.Remove(host);
+        await host.DisposeAsync();
+        await File.WriteAllTextAsync(gate, "");
+        using var client = _cluster.CreateClient();
+        var name = Catalyst.Operator.Kubernetes.Backend.KubernetesWorkspaces.EnvironmentName(taskId);
+        var ended = await OperatorHarness.EventuallyAsync(async () =>
+                await Catalyst.Operator.Kubernetes.Environments.ReadAsync(client, OperatorHarness.HostNamespace, name, CancellationToken.None) is { Status.Log.ExitedSent: true } e ? e : null,
+            "the end sent", TimeSpan.FromSeconds(90));
+        ended.Status!.Phase.ShouldBe("Succeeded");
+
+        var restarted = await StartHostAsync();
+        using (var scope = restarted.Services.CreateScope())
+        {
+            var bus = scope.ServiceProvider.GetRequiredService<IMessageBus>();
+            // Whether or not the queued end was read yet, the ended Environment is no workspace gone.
+            (await bus.InvokeAsync<WorkspaceState>(new QueryWorkspace(taskId))).ShouldBe(WorkspaceState.Running);
+            await bus.InvokeAsync(new Catalyst.Tasks.ReconcileAgentTasks());
+        }
+        var task = await Store(restarted).WaitUntilFinishedAsync(taskId, seconds: 90);
+        task.Status.ShouldBe(AgentTaskStatus.Completed, $"{task.Error}\noperator:\n{_operator!.Output}");
+        task.Commits.Select(c => c.Message).ShouldBe(["agent change"]);
+        (await restarted.Services.LogsAsync(taskId)).Select(l => l.Message).ShouldNotContain(l => l.Contains("workspace is gone"));
     }
 
     private static string Said(IEnumerable<SseItem<string>> events) => string.Join("\n", events.Select(e => $"{e.EventType}: {e.Data}"));

@@ -163,16 +163,21 @@ public sealed class KubernetesWorkspaces(
         }
     }
 
-    /// <summary>Running while the Environment exists and its end has not been sent yet; Gone otherwise.</summary>
+    /// <summary>
+    /// Running while the Environment exists (and is not being deleted); Gone otherwise. An Environment that ended counts
+    /// as running: the task is asked about only while it is active, so its end (with the runner's result, after the
+    /// last output) is still on the PostgreSQL queue, and settles the task when it is read. Calling it gone would end a
+    /// task that completed as failed at a Host's start.
+    /// </summary>
     public async Task<WorkspaceState> QueryAsync(Guid taskId, CancellationToken cancellationToken)
     {
         try
         {
             var environment = await Environments.ReadAsync(client, options.Namespace, EnvironmentName(taskId), cancellationToken);
             if (environment is null || environment.Metadata.DeletionTimestamp is not null) return WorkspaceState.Gone;
-            // A phase the operator has not started yet (an approved plan's execute phase) is still to run.
-            if (environment.Status?.LaunchPhase is { } described && described != (environment.Spec.AgentConfig.Launch.Phase ?? "run")) return WorkspaceState.Running;
-            return environment.Status?.Log?.ExitedSent == true ? WorkspaceState.Gone : WorkspaceState.Running;
+            if (environment.Status is { Log.ExitedSent: true } ended && EnvironmentController.IsTerminal(ended.Phase))
+                logger.LogInformation("The workspace of task {TaskId} ended {Phase}; its end is on the queue", taskId, ended.Phase);
+            return WorkspaceState.Running;
         }
         catch (Exception e) when (e is HttpOperationException or HttpRequestException)
         {
