@@ -32,6 +32,15 @@ internal sealed class ContainerLaunch
         foreach (var volume in spec["volumes"] as JsonArray ?? [])
         {
             var name = (string)volume!["name"]!;
+            if (volume["persistentVolumeClaim"] is { } claimVolume)
+            {
+                // A claim outlives the pod: one directory per claim, beside the pods' own (the namespace's pods share it).
+                var claimName = (string)claimVolume["claimName"]!;
+                if (store.Get(ResourceCatalog.PersistentVolumeClaims, ns, claimName) is null)
+                    return (null, "CreateContainerConfigError", $"persistentvolumeclaim \"{claimName}\" not found");
+                volumes[name] = Directory.CreateDirectory(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(root))!, "claims", $"{ns}_{claimName}")).FullName;
+                continue;
+            }
             var directory = Directory.CreateDirectory(Path.Combine(root, "volumes", name)).FullName;
             volumes[name] = directory;
             if (volume["secret"] is { } secretVolume)

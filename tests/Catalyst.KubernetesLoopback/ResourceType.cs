@@ -39,6 +39,7 @@ public sealed class ResourceCatalog
         Add(Pods);
         Add(Secrets);
         Add(ConfigMaps);
+        Add(PersistentVolumeClaims);
         Add(new("", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount", true, false, ShortNames: ["sa"]));
         Add(new("", "v1", "services", "service", "Service", true, true, ShortNames: ["svc"]));
         Add(new("", "v1", "resourcequotas", "resourcequota", "ResourceQuota", true, true, ShortNames: ["quota"]));
@@ -59,6 +60,7 @@ public sealed class ResourceCatalog
     public static ResourceType Pods { get; } = new("", "v1", "pods", "pod", "Pod", true, true, ShortNames: ["po"]);
     public static ResourceType Jobs { get; } = new("batch", "v1", "jobs", "job", "Job", true, true);
     public static ResourceType Secrets { get; } = new("", "v1", "secrets", "secret", "Secret", true, false);
+    public static ResourceType PersistentVolumeClaims { get; } = new("", "v1", "persistentvolumeclaims", "persistentvolumeclaim", "PersistentVolumeClaim", true, true, ShortNames: ["pvc"]);
     public static ResourceType ConfigMaps { get; } = new("", "v1", "configmaps", "configmap", "ConfigMap", true, false, ShortNames: ["cm"]);
     public static ResourceType CustomResourceDefinitions { get; } = new("apiextensions.k8s.io", "v1", "customresourcedefinitions", "customresourcedefinition", "CustomResourceDefinition", false, true, ShortNames: ["crd", "crds"]);
 

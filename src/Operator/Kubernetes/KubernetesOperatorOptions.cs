@@ -21,6 +21,12 @@ public sealed record KubernetesOperatorOptions
     /// <summary>What the runner gets after SIGTERM (cancel, deadline) to commit and push what the agent made.</summary>
     public int TerminationGraceSeconds { get; init; } = 60;
 
+    /// <summary>The size of a plan-first task's kept workspace (its PersistentVolumeClaim).</summary>
+    public string WorkspaceStorage { get; init; } = "10Gi";
+
+    /// <summary>The StorageClass of that claim; null: the cluster's default.</summary>
+    public string? WorkspaceStorageClassName { get; init; }
+
     /// <summary>The workspace's memory limit when its project sets none.</summary>
     public string DefaultMemoryLimit { get; init; } = "2Gi";
 
@@ -30,8 +36,11 @@ public sealed record KubernetesOperatorOptions
     /// <summary>The broker pods' namespace; null: the Environment's own namespace.</summary>
     public string? BrokerNamespace { get; init; }
 
-    /// <summary>Labels of the egress proxy's pods, reached by a workspace whose project allows hosts; null: no proxy deployed.</summary>
-    public IReadOnlyDictionary<string, string>? EgressProxyPodLabels { get; init; }
+    /// <summary>
+    /// Labels of the egress proxy's pods, reached (on the port of the Environment's proxy address only) by a workspace whose
+    /// project allows hosts: the Host's, which serve the proxy beside the broker, unless set apart.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> EgressProxyPodLabels { get; init; } = new Dictionary<string, string> { ["app.kubernetes.io/name"] = "catalyst-host" };
 
     public string LeaseNamespace { get; init; } = "catalyst";
     public string LeaseName { get; init; } = "catalyst-operator";
@@ -55,9 +64,11 @@ public sealed record KubernetesOperatorOptions
             JobTtlSecondsAfterFinished = Int(section["JobTtlSecondsAfterFinished"]) ?? defaults.JobTtlSecondsAfterFinished,
             TerminationGraceSeconds = Int(section["TerminationGraceSeconds"]) ?? defaults.TerminationGraceSeconds,
             DefaultMemoryLimit = Blank(section["DefaultMemoryLimit"]) ?? defaults.DefaultMemoryLimit,
+            WorkspaceStorage = Blank(section["WorkspaceStorage"]) ?? defaults.WorkspaceStorage,
+            WorkspaceStorageClassName = Blank(section["WorkspaceStorageClassName"]),
             BrokerPodLabels = Labels(section["BrokerPodLabels"]) ?? defaults.BrokerPodLabels,
             BrokerNamespace = Blank(section["BrokerNamespace"]),
-            EgressProxyPodLabels = Labels(section["EgressProxyPodLabels"]),
+            EgressProxyPodLabels = Labels(section["EgressProxyPodLabels"]) ?? Labels(section["BrokerPodLabels"]) ?? defaults.EgressProxyPodLabels,
             LeaseNamespace = Blank(section["LeaseNamespace"]) ?? Blank(ReadPodNamespace()) ?? defaults.LeaseNamespace,
             LeaseName = Blank(section["LeaseName"]) ?? defaults.LeaseName,
             Identity = Blank(section["Identity"]) ?? Blank(System.Environment.GetEnvironmentVariable("POD_NAME")) ?? defaults.Identity,

@@ -6,11 +6,21 @@ using Microsoft.Extensions.Logging;
 
 namespace Catalyst.Operator.Sandbox;
 
+/// <summary>What a proxy client may reach, and where a refusal is reported ("blocked egress to example.com:443").</summary>
+public sealed record EgressGrant(EgressAllowList Allow, Func<string, ValueTask> Refused);
+
 /// <summary>
-/// A workspace's one way to the hosts its project allows: an HTTP proxy on a Unix socket that the sandbox reaches as
-/// <c>http://127.0.0.1:8401</c> (HTTPS_PROXY and HTTP_PROXY). CONNECT tunnels and plain-HTTP requests to a host on the
-/// <see cref="EgressAllowList"/> are passed through; anything else is answered 403 and reported to
-/// <c>refused</c> ("blocked egress to example.com:443"), which the runner logs as a warning on the task.
+/// Who is asking, from the request's <c>Proxy-Authorization</c> header (null without one): the grant, or null for a
+/// 407 answer.
+/// </summary>
+public delegate ValueTask<EgressGrant?> EgressAuthorizer(string? proxyAuthorization, CancellationToken cancellationToken);
+
+/// <summary>
+/// A workspace's one way to the hosts its project allows. Locally: an HTTP proxy of the task's own on a Unix socket that
+/// the sandbox reaches as <c>http://127.0.0.1:8401</c> (HTTPS_PROXY and HTTP_PROXY). On a cluster: one proxy on a TCP
+/// port of the Host, which a pod reaches with its task's credentials (<see cref="StartTcp"/>). CONNECT tunnels and
+/// plain-HTTP requests to a host on the <see cref="EgressAllowList"/> are passed through; anything else is answered
+/// 403 and reported to <see cref="EgressGrant.Refused"/>, which the task's log shows as a warning.
 /// </summary>
 /// <remarks>
 /// Hand-written because no maintained .NET library does a forward proxy (YARP is a reverse proxy): it reads one request
@@ -23,17 +33,15 @@ public sealed class EgressProxy : IAsyncDisposable
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(15);
 
     private readonly Socket _listener;
-    private readonly EgressAllowList _allow;
-    private readonly Func<string, ValueTask> _refused;
+    private readonly EgressAuthorizer _authorize;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _accepting;
 
-    private EgressProxy(Socket listener, EgressAllowList allow, Func<string, ValueTask> refused, ILogger logger)
+    private EgressProxy(Socket listener, EgressAuthorizer authorize, ILogger logger)
     {
         _listener = listener;
-        _allow = allow;
-        _refused = refused;
+        _authorize = authorize;
         _logger = logger;
         _accepting = AcceptAsync();
     }
@@ -48,8 +56,24 @@ public sealed class EgressProxy : IAsyncDisposable
         listener.Listen(64);
         // The sandbox's user connects to it.
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(socketPath, (UnixFileMode)0b110_110_110);
-        return new EgressProxy(listener, allow, refused, logger) { SocketPath = socketPath };
+        var grant = new EgressGrant(allow, refused);
+        return new EgressProxy(listener, (_, _) => ValueTask.FromResult<EgressGrant?>(grant), logger) { SocketPath = socketPath };
     }
+
+    /// <summary>
+    /// A proxy shared by many tasks on a TCP port: each request must carry its task's credentials
+    /// (<c>Proxy-Authorization: Basic</c>), which <paramref name="authorize"/> turns into that task's own allow-list.
+    /// </summary>
+    public static EgressProxy StartTcp(IPEndPoint endpoint, EgressAuthorizer authorize, ILogger logger)
+    {
+        var listener = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(endpoint);
+        listener.Listen(256);
+        return new EgressProxy(listener, authorize, logger) { EndPoint = (IPEndPoint)listener.LocalEndPoint! };
+    }
+
+    /// <summary>The TCP address it listens on (<see cref="StartTcp"/> only).</summary>
+    public IPEndPoint? EndPoint { get; private init; }
 
     private async Task AcceptAsync()
     {
@@ -99,16 +123,25 @@ public sealed class EgressProxy : IAsyncDisposable
                 return;
             }
 
-            if (!_allow.Allows(host, port))
+            // The credentials are the proxy's alone: never passed on to the origin server.
+            var authorization = TakeHeader(ref head, "Proxy-Authorization");
+            if (await _authorize(authorization, _stopping.Token) is not { } grant)
             {
-                await RefuseAsync(downstream, host, port, "");
+                await AnswerAsync(downstream, 407, "Proxy Authentication Required",
+                    "Catalyst's egress proxy takes only a running task's own credentials (the proxy settings it was started with).",
+                    "Proxy-Authenticate: Basic realm=\"catalyst-egress\"\r\n");
+                return;
+            }
+            if (!grant.Allow.Allows(host, port))
+            {
+                await RefuseAsync(grant, downstream, host, port, "");
                 return;
             }
             var addresses = IPAddress.TryParse(host.Trim('[', ']'), out var literal) ? [literal] : await Dns.GetHostAddressesAsync(host, _stopping.Token);
-            var allowed = addresses.Where(a => _allow.AllowsAddress(host, port, a)).ToArray();
+            var allowed = addresses.Where(a => grant.Allow.AllowsAddress(host, port, a)).ToArray();
             if (allowed.Length == 0)
             {
-                await RefuseAsync(downstream, host, port, addresses.Length == 0 ? " (the name does not resolve)" : " (it resolves to an internal address)");
+                await RefuseAsync(grant, downstream, host, port, addresses.Length == 0 ? " (the name does not resolve)" : " (it resolves to an internal address)");
                 return;
             }
 
@@ -134,16 +167,16 @@ public sealed class EgressProxy : IAsyncDisposable
         }
     }
 
-    private async Task RefuseAsync(Stream downstream, string host, int port, string why)
+    private static async Task RefuseAsync(EgressGrant grant, Stream downstream, string host, int port, string why)
     {
-        await _refused($"blocked egress to {host}:{port}{why}");
+        await grant.Refused($"blocked egress to {host}:{port}{why}");
         await AnswerAsync(downstream, 403, "Forbidden", $"Catalyst: {host}:{port} is not on this project's egress allow-list{why}. A project admin can add it on the project's page.");
     }
 
-    private static async Task AnswerAsync(Stream downstream, int status, string reason, string text)
+    private static async Task AnswerAsync(Stream downstream, int status, string reason, string text, string extraHeaders = "")
     {
         var body = Encoding.UTF8.GetBytes(text + "\n");
-        var head = $"HTTP/1.1 {status} {reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n";
+        var head = $"HTTP/1.1 {status} {reason}\r\n{extraHeaders}Content-Type: text/plain; charset=utf-8\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n";
         await downstream.WriteAsync(Encoding.ASCII.GetBytes(head));
         await downstream.WriteAsync(body);
     }
@@ -164,6 +197,26 @@ public sealed class EgressProxy : IAsyncDisposable
         return (null, []);
     }
 
+    /// <summary>The value of the header <paramref name="name"/> (the last, if repeated), removed from <paramref name="head"/>.</summary>
+    private static string? TakeHeader(ref string head, string name)
+    {
+        string? value = null;
+        var lines = head.Split("\r\n");
+        var kept = new List<string>(lines.Length);
+        foreach (var (index, line) in lines.Index())
+        {
+            var colon = line.IndexOf(':');
+            if (index > 0 && colon > 0 && line.AsSpan(0, colon).Trim().Equals(name, StringComparison.OrdinalIgnoreCase))
+            {
+                value = line[(colon + 1)..].Trim();
+                continue;
+            }
+            kept.Add(line);
+        }
+        if (value is not null) head = string.Join("\r\n", kept);
+        return value;
+    }
+
     private static bool TrySplitAuthority(string authority, int defaultPort, out string host, out int port)
     {
         port = defaultPort;
@@ -179,7 +232,7 @@ public sealed class EgressProxy : IAsyncDisposable
         await _stopping.CancelAsync();
         _listener.Dispose();
         await _accepting;
-        try { File.Delete(SocketPath); } catch (IOException) { }
+        if (SocketPath.Length > 0) try { File.Delete(SocketPath); } catch (IOException) { }
         _stopping.Dispose();
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Configuration;
 using Catalyst.Operator.Kubernetes;
 using Catalyst.Operator.Kubernetes.Controllers;
 using k8s;
@@ -21,7 +22,7 @@ public sealed class the_kustomize_deployment_renders_and_grants_only_what_is_use
         {
             "ClusterRole/catalyst-operator", "ClusterRoleBinding/catalyst-operator", "CustomResourceDefinition/environments.catalyst.dev",
             "Deployment/catalyst-host", "Deployment/catalyst-operator", "Namespace/catalyst", "PodDisruptionBudget/catalyst-host",
-            "Role/catalyst-host", "RoleBinding/catalyst-host", "Service/catalyst-broker", "Service/catalyst-host",
+            "Role/catalyst-host", "RoleBinding/catalyst-host", "Service/catalyst-broker", "Service/catalyst-egress", "Service/catalyst-host",
             "ServiceAccount/catalyst-host", "ServiceAccount/catalyst-operator",
         }.Order());
         objects.OfType<IMetadata<V1ObjectMeta>>().Where(o => o is not V1Namespace and not V1ClusterRole and not V1ClusterRoleBinding and not V1CustomResourceDefinition)
@@ -60,6 +61,19 @@ public sealed class the_kustomize_deployment_renders_and_grants_only_what_is_use
         pdb.Spec.Selector.MatchLabels.ShouldAllBe(p => labels[p.Key] == p.Value);
         // The operator's NetworkPolicy lets workspaces reach exactly these pods.
         new KubernetesOperatorOptions().BrokerPodLabels.ShouldAllBe(p => labels[p.Key] == p.Value);
+
+        // The egress proxy: a listener of the Host's, a Service of its own on the port the Host names to the pods.
+        var container = host.Spec.Template.Spec.Containers.Single();
+        var egressPort = container.Ports.Single(p => p.Name == "egress").ContainerPort;
+        new Uri(env["Catalyst__Workspaces__Kubernetes__EgressProxyUrls"].Value).Port.ShouldBe(egressPort);
+        services["catalyst-egress"].Spec.Selector.ShouldAllBe(p => labels[p.Key] == p.Value);
+        var egressService = services["catalyst-egress"].Spec.Ports.Single();
+        egressService.TargetPort.Value.ShouldBe("egress");
+        env["Catalyst__Workspaces__Kubernetes__EgressProxyAddress"].Value.ShouldBe($"http://catalyst-egress.catalyst.svc.cluster.local:{egressService.Port}");
+        var operatorEnv = objects.OfType<V1Deployment>().Single(d => d.Metadata.Name == "catalyst-operator").Spec.Template.Spec.Containers.Single().Env.ToDictionary(e => e.Name);
+        KubernetesOperatorOptions.FromConfiguration(new ConfigurationBuilder().AddInMemoryCollection(
+                operatorEnv.Where(e => e.Value.Value is not null).Select(e => KeyValuePair.Create(e.Key.Replace("__", ":"), (string?)e.Value.Value))).Build())
+            .EgressProxyPodLabels.ShouldAllBe(p => labels[p.Key] == p.Value);
     }
 
     [Fact]

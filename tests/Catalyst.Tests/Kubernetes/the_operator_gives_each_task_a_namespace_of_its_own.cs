@@ -93,6 +93,68 @@ public sealed class the_operator_gives_each_task_a_namespace_of_its_own
     }
 
     [Fact]
+    public async Task a_project_that_allows_hosts_reaches_the_egress_proxy_on_the_host_pods_with_its_task_credentials_from_the_secret()
+    {
+        await using var server = await StartClusterAsync(o => o.RunPods = false);
+        using var client = server.CreateClient();
+        await using var replica = new OperatorReplica(server, "operator-a");
+        await replica.StartAsync();
+
+        const string proxy = "http://catalyst-egress.catalyst.svc.cluster.local:3128";
+        var environment = await CreateExampleAsync(client, change: e =>
+        {
+            e.Spec.AgentConfig.Egress.AllowList = ["registry.npmjs.org", "git.example.com:22"];
+            e.Spec.AgentConfig.Egress.ProxyAddress = proxy;
+        });
+        var taskId = environment.Spec.AgentConfig.TaskId;
+        var ns = new TaskWorkspace(environment).Namespace;
+        var job = await EventuallyAsync(() => ReadOrNullAsync(() => client.BatchV1.ReadNamespacedJobAsync(TaskWorkspace.JobName, ns)), "the Job");
+
+        // Egress to the proxy's port on the Host's pods, besides DNS and the broker; nothing else.
+        var policy = (await client.NetworkingV1.ReadNamespacedNetworkPolicyAsync(TaskWorkspace.NetworkPolicyName, ns)).Spec;
+        policy.Egress.Count.ShouldBe(3);
+        policy.Egress[2].To.Single().PodSelector.MatchLabels.ShouldBe(new Dictionary<string, string> { ["app.kubernetes.io/name"] = "catalyst-host" });
+        policy.Egress[2].To.Single().NamespaceSelector.MatchLabels["kubernetes.io/metadata.name"].ShouldBe(HostNamespace);
+        policy.Egress[2].Ports.Select(p => (p.Protocol, p.Port.Value)).ShouldBe([("TCP", "3128")]);
+
+        // The proxy with the task's credentials, from the Secret only; the broker is reached directly.
+        var secret = await client.CoreV1.ReadNamespacedSecretAsync(TaskWorkspace.SecretName, ns);
+        var withCredentials = new Uri(System.Text.Encoding.UTF8.GetString(secret.Data["egress-proxy"]));
+        withCredentials.GetLeftPart(UriPartial.Authority).Replace(withCredentials.UserInfo + "@", "").ShouldBe(proxy);
+        withCredentials.UserInfo.ShouldBe($"{taskId}:{Uri.EscapeDataString(TaskToken(Guid.Parse(taskId)))}");
+        var env = job.Spec.Template.Spec.Containers.Single().Env.ToDictionary(e => e.Name);
+        foreach (var name in new[] { "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy" })
+        {
+            env[name].Value.ShouldBeNull();
+            env[name].ValueFrom.SecretKeyRef.Name.ShouldBe(TaskWorkspace.SecretName);
+            env[name].ValueFrom.SecretKeyRef.Key.ShouldBe("egress-proxy");
+        }
+        env["NO_PROXY"].Value.ShouldBe("catalyst-broker.catalyst.svc.cluster.local");
+        KubernetesJson.Serialize(job).ShouldNotContain(TaskToken(Guid.Parse(taskId)));
+    }
+
+    [Fact]
+    public async Task without_an_allow_list_there_is_no_proxy_in_the_policy_the_secret_or_the_job()
+    {
+        await using var server = await StartClusterAsync(o => o.RunPods = false);
+        using var client = server.CreateClient();
+        await using var replica = new OperatorReplica(server, "operator-a");
+        await replica.StartAsync();
+
+        var environment = await CreateExampleAsync(client, change: e =>
+        {
+            e.Spec.AgentConfig.Egress.AllowList = [];
+            e.Spec.AgentConfig.Egress.ProxyAddress = "http://catalyst-egress.catalyst.svc.cluster.local:3128";
+        });
+        var ns = new TaskWorkspace(environment).Namespace;
+        var job = await EventuallyAsync(() => ReadOrNullAsync(() => client.BatchV1.ReadNamespacedJobAsync(TaskWorkspace.JobName, ns)), "the Job");
+
+        (await client.NetworkingV1.ReadNamespacedNetworkPolicyAsync(TaskWorkspace.NetworkPolicyName, ns)).Spec.Egress.Count.ShouldBe(2);
+        (await client.CoreV1.ReadNamespacedSecretAsync(TaskWorkspace.SecretName, ns)).Data.ShouldNotContainKey("egress-proxy");
+        job.Spec.Template.Spec.Containers.Single().Env.ShouldNotContain(e => e.Name.EndsWith("_PROXY", StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
     public async Task reconciling_a_converged_environment_again_writes_nothing()
     {
         await using var server = await StartClusterAsync(o => o.RunPods = false);

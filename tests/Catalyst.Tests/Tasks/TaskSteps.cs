@@ -13,13 +13,16 @@ public static class TaskSteps
 {
     public const string Key = "sk-script-5f2a9c0d7e1b4a66";
 
-    public static async Task CreateProjectAsync(this PageClient client, string slug, string repository, int timeoutSeconds = 120, int maxConcurrent = 2)
+    public static async Task CreateProjectAsync(this PageClient client, string slug, string repository, int timeoutSeconds = 120, int maxConcurrent = 2,
+        string? allowedHosts = null)
     {
-        var response = await client.PostFormAsync("/projects/new", new()
+        var form = new Dictionary<string, string>
         {
             ["Form.Name"] = $"Project {slug}", ["Form.Slug"] = slug, ["Form.RepositoryUrl"] = repository, ["Form.DefaultBranch"] = "main",
             ["Form.TimeoutSeconds"] = timeoutSeconds.ToString(), ["Form.MaxConcurrentTasks"] = maxConcurrent.ToString(),
-        });
+        };
+        if (allowedHosts is not null) form["Form.AllowedHosts"] = allowedHosts;
+        var response = await client.PostFormAsync("/projects/new", form);
         response.StatusCode.ShouldBe(HttpStatusCode.Redirect, await response.Content.ReadAsStringAsync());
     }
 

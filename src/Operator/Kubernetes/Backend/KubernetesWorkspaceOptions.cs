@@ -25,6 +25,9 @@ public sealed record KubernetesWorkspaceOptions
     /// <summary>An egress proxy for projects' allowed hosts, as pods reach it; none: a workspace reaches the broker only.</summary>
     public string? EgressProxyAddress { get; init; }
 
+    /// <summary>Where this Host's egress proxy listens (<c>http://0.0.0.0:3128</c>), as the broker's <c>Catalyst:Broker:Urls</c>; none: no proxy on this Host.</summary>
+    public string? EgressProxyUrls { get; init; }
+
     public string? CpuRequest { get; init; }
     public string? CpuLimit { get; init; }
 
@@ -45,6 +48,7 @@ public sealed record KubernetesWorkspaceOptions
             RuntimeClassName = Blank(section["RuntimeClassName"]),
             BrokerAddress = Blank(section["BrokerAddress"]) ?? defaults.BrokerAddress,
             EgressProxyAddress = Blank(section["EgressProxyAddress"]),
+            EgressProxyUrls = Blank(section["EgressProxyUrls"]),
             CpuRequest = Blank(section["CpuRequest"]),
             CpuLimit = Blank(section["CpuLimit"]),
         };

@@ -30,10 +30,20 @@ public sealed class KubernetesWorkspaces(
 
     public static string AccessSecretName(Guid taskId) => $"task-{taskId:N}-access";
 
+    /// <summary>The SHA-256 of the task token, on an Environment whose project allows hosts: the egress proxy checks a pod's credentials against it.</summary>
+    public const string EgressTokenHashAnnotation = "catalyst.dev/egress-token-sha256";
+
+    public static string EgressTokenHash(string token) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(token)));
+
     public async Task ProvisionAsync(WorkspaceSpec spec, CancellationToken cancellationToken)
     {
-        if (await Environments.ReadAsync(client, options.Namespace, EnvironmentName(spec.TaskId), cancellationToken) is not null)
+        if (await Environments.ReadAsync(client, options.Namespace, EnvironmentName(spec.TaskId), cancellationToken) is { } existing)
         {
+            if (spec.Phase == WorkspacePhase.Execute && existing.Spec.AgentConfig.Launch.Phase == "plan" && existing.Metadata.DeletionTimestamp is null)
+            {
+                await ContinueAsync(spec, existing, cancellationToken);
+                return;
+            }
             logger.LogWarning("Task {TaskId} already has an Environment; ignoring a second ProvisionWorkspace", spec.TaskId);
             return;
         }
@@ -90,6 +100,55 @@ public sealed class KubernetesWorkspaces(
         }
     }
 
+    /// <summary>
+    /// A plan approved: the plan's Environment (its kept workspace) gets the execute phase's launch and a fresh task
+    /// token; the operator runs it as a Job of its own once the plan's end was told.
+    /// </summary>
+    private async Task ContinueAsync(WorkspaceSpec spec, V1Alpha1Environment existing, CancellationToken cancellationToken)
+    {
+        TaskAccess? access;
+        try
+        {
+            access = await credentials.IssueAsync(spec, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogError(e, "Could not read credential {CredentialId} for task {TaskId}", spec.CredentialId, spec.TaskId);
+            await EndAsync(spec.TaskId, "The credential could not be read; try again, or choose another credential.");
+            return;
+        }
+        if (access is null)
+        {
+            await EndAsync(spec.TaskId, "The credential was deleted or deactivated after the task was created; choose another credential and retry.");
+            return;
+        }
+        var desired = ToEnvironment(spec, access, options);
+        try
+        {
+            // The new token first: the operator reads it when it starts the execute phase.
+            await client.CoreV1.PatchNamespacedSecretAsync(new V1Patch(
+                new JsonObject { ["data"] = new JsonObject { ["token"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(access.Token)) } }.ToJsonString(),
+                V1Patch.PatchType.MergePatch), AccessSecretName(spec.TaskId), options.Namespace, cancellationToken: cancellationToken);
+            var launch = (JsonObject)Environments.ToNode(desired.Spec.AgentConfig.Launch)!;
+            launch["context"] = desired.Spec.AgentConfig.Launch.Context;
+            var annotations = new JsonObject { [EgressTokenHashAnnotation] = desired.Metadata.Annotations is { } wanted && wanted.TryGetValue(EgressTokenHashAnnotation, out var hash) ? hash : null };
+            var patch = new JsonObject
+            {
+                ["metadata"] = new JsonObject { ["annotations"] = annotations },
+                ["spec"] = new JsonObject { ["agentConfig"] = new JsonObject { ["launch"] = launch } },
+            };
+            await client.CustomObjects.PatchNamespacedCustomObjectAsync(new V1Patch(patch.ToJsonString(), V1Patch.PatchType.MergePatch),
+                V1Alpha1Environment.Group, V1Alpha1Environment.Version, options.Namespace, V1Alpha1Environment.Plural, existing.Metadata.Name, cancellationToken: cancellationToken);
+            logger.LogInformation("Task {TaskId} continues in environment {Namespace}/{Name} with its approved plan", spec.TaskId, options.Namespace, existing.Metadata.Name);
+        }
+        catch (HttpOperationException e)
+        {
+            logger.LogError(e, "Could not continue the Environment of task {TaskId}: {Status}", spec.TaskId, e.Response.StatusCode);
+            await credentials.RevokeAsync(spec.TaskId, CancellationToken.None);
+            await EndAsync(spec.TaskId, $"The cluster refused the task's workspace ({(int)e.Response.StatusCode} {e.Response.ReasonPhrase}).");
+        }
+    }
+
     public async Task<bool> StopAsync(Guid taskId, string reason, WorkspaceEnd end, CancellationToken cancellationToken)
     {
         try
@@ -104,14 +163,21 @@ public sealed class KubernetesWorkspaces(
         }
     }
 
-    /// <summary>Running while the Environment exists and its end has not been sent yet; Gone otherwise.</summary>
+    /// <summary>
+    /// Running while the Environment exists (and is not being deleted); Gone otherwise. An Environment that ended counts
+    /// as running: the task is asked about only while it is active, so its end (with the runner's result, after the
+    /// last output) is still on the PostgreSQL queue, and settles the task when it is read. Calling it gone would end a
+    /// task that completed as failed at a Host's start.
+    /// </summary>
     public async Task<WorkspaceState> QueryAsync(Guid taskId, CancellationToken cancellationToken)
     {
         try
         {
             var environment = await Environments.ReadAsync(client, options.Namespace, EnvironmentName(taskId), cancellationToken);
             if (environment is null || environment.Metadata.DeletionTimestamp is not null) return WorkspaceState.Gone;
-            return environment.Status?.Log?.ExitedSent == true ? WorkspaceState.Gone : WorkspaceState.Running;
+            if (environment.Status is { Log.ExitedSent: true } ended && EnvironmentController.IsTerminal(ended.Phase))
+                logger.LogInformation("The workspace of task {TaskId} ended {Phase}; its end is on the queue", taskId, ended.Phase);
+            return WorkspaceState.Running;
         }
         catch (Exception e) when (e is HttpOperationException or HttpRequestException)
         {
@@ -151,6 +217,9 @@ public sealed class KubernetesWorkspaces(
                 Name = EnvironmentName(spec.TaskId),
                 NamespaceProperty = options.Namespace,
                 Labels = new Dictionary<string, string> { [TaskWorkspace.TaskIdLabel] = spec.TaskId.ToString() },
+                Annotations = spec.EgressAllowList.Count > 0 && options.EgressProxyAddress is not null
+                    ? new Dictionary<string, string> { [EgressTokenHashAnnotation] = EgressTokenHash(access.Token) }
+                    : null,
             },
             Spec = new EnvironmentSpec
             {

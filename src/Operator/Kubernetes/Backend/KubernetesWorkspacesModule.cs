@@ -20,6 +20,8 @@ public static class KubernetesWorkspacesModule
         services.TryAddSingleton<IWorkspaceCredentialSource, CredentialsModuleCredentialSource>();
         services.AddSingleton<KubernetesWorkspaces>();
         services.AddSingleton<IWorkspaceBackend>(sp => sp.GetRequiredService<KubernetesWorkspaces>());
+        services.AddSingleton<KubernetesEgressProxy>();
+        services.AddHostedService(sp => sp.GetRequiredService<KubernetesEgressProxy>());
         services.ConfigureWolverine(opts =>
         {
             opts.Discovery.IncludeAssembly(typeof(KubernetesWorkspacesModule).Assembly);

@@ -56,9 +56,15 @@ public sealed class EnvironmentController(
         if (environment.Spec.Type != V1Alpha1Environment.AgentWorkspace)
             return await SetStatusAsync(environment, status, EnvironmentPhase.Failed, $"Unknown environment type '{environment.Spec.Type}'.", cancellationToken);
 
+        // A plan approved: the same Environment (and kept workspace) runs its execute phase once the plan's end was told.
+        if (status.LaunchPhase is { } described && described != workspace.Phase && IsTerminal(status.Phase))
+        {
+            if (status.Log?.ExitedSent != true && !_exitedSent.ContainsKey(workspace.Key)) return await FinishAsync(workspace, status, cancellationToken);
+            return await StartOverAsync(workspace, cancellationToken);
+        }
         if (IsTerminal(status.Phase)) return await FinishAsync(workspace, status, cancellationToken);
 
-        var job = await ReadAsync(() => client.BatchV1.ReadNamespacedJobAsync(TaskWorkspace.JobName, workspace.Namespace, cancellationToken: cancellationToken));
+        var job = await ReadAsync(() => client.BatchV1.ReadNamespacedJobAsync(workspace.CurrentJobName, workspace.Namespace, cancellationToken: cancellationToken));
         var pod = job is null ? null : await FindPodAsync(workspace, cancellationToken);
 
         if (environment.Spec.Stop is { } stop) return await StopAsync(workspace, status, stop, job, pod, cancellationToken);
@@ -115,6 +121,21 @@ public sealed class EnvironmentController(
         return await SetStatusAsync(environment, status, EnvironmentPhase.Provisioning, null, cancellationToken, jobName: job.Metadata.Name, podName: pod?.Metadata.Name);
     }
 
+    /// <summary>Clears what the last phase left in the status (its Job, pod, end and log position) for the next phase.</summary>
+    private async Task<TimeSpan?> StartOverAsync(TaskWorkspace workspace, CancellationToken ct)
+    {
+        logs.Forget(workspace.Key);
+        _exitedSent.TryRemove(workspace.Key, out _);
+        var next = new JsonObject
+        {
+            ["phase"] = nameof(EnvironmentPhase.Pending), ["launchPhase"] = workspace.Phase, ["message"] = null, ["jobName"] = null, ["podName"] = null,
+            ["startTime"] = null, ["completionTime"] = null, ["exitCode"] = null, ["result"] = null, ["log"] = null,
+        };
+        await WriteAsync(() => Environments.PatchStatusAsync(client, workspace.Environment.Metadata.NamespaceProperty, workspace.Environment.Metadata.Name, next, ct));
+        logger.LogInformation("Environment {Key} starts its {Phase} phase", workspace.Key, workspace.Phase);
+        return null; // The write comes back as a change.
+    }
+
     // ---- Children ----
 
     /// <summary>False while the task namespace is still going away (deleted by hand): it is created again once it is gone.</summary>
@@ -150,6 +171,12 @@ public sealed class EnvironmentController(
             () => client.CoreV1.ReadNamespacedServiceAccountAsync(TaskWorkspace.ServiceAccountName, ns, cancellationToken: ct),
             a => client.CoreV1.CreateNamespacedServiceAccountAsync(a, ns, cancellationToken: ct),
             a => client.CoreV1.ReplaceNamespacedServiceAccountAsync(a, TaskWorkspace.ServiceAccountName, ns, cancellationToken: ct));
+
+        if (workspace.KeepsWorkspace)
+            await EnsureAsync(fresh, WorkspaceChildren.WorkspaceClaim(workspace, options), c => c.Spec.AccessModes,
+                () => client.CoreV1.ReadNamespacedPersistentVolumeClaimAsync(TaskWorkspace.ClaimName, ns, cancellationToken: ct),
+                c => client.CoreV1.CreateNamespacedPersistentVolumeClaimAsync(c, ns, cancellationToken: ct),
+                c => client.CoreV1.ReplaceNamespacedPersistentVolumeClaimAsync(c, TaskWorkspace.ClaimName, ns, cancellationToken: ct));
 
         var token = await ReadTaskTokenAsync(workspace, ct);
         await EnsureAsync(fresh, WorkspaceChildren.Secret(workspace, token), s => s.Data,
@@ -288,7 +315,7 @@ public sealed class EnvironmentController(
 
     private async Task<V1Pod?> FindPodAsync(TaskWorkspace workspace, CancellationToken ct)
     {
-        var pods = await client.CoreV1.ListNamespacedPodAsync(workspace.Namespace, labelSelector: $"batch.kubernetes.io/job-name={TaskWorkspace.JobName}", cancellationToken: ct);
+        var pods = await client.CoreV1.ListNamespacedPodAsync(workspace.Namespace, labelSelector: $"batch.kubernetes.io/job-name={workspace.CurrentJobName}", cancellationToken: ct);
         return pods.Items.OrderByDescending(p => p.Metadata.CreationTimestamp).FirstOrDefault();
     }
 
@@ -297,7 +324,7 @@ public sealed class EnvironmentController(
         {
             try
             {
-                await client.BatchV1.DeleteNamespacedJobAsync(TaskWorkspace.JobName, workspace.Namespace, propagationPolicy: propagation, cancellationToken: ct);
+                await client.BatchV1.DeleteNamespacedJobAsync(workspace.CurrentJobName, workspace.Namespace, propagationPolicy: propagation, cancellationToken: ct);
             }
             catch (HttpOperationException e) when (Environments.IsNotFound(e))
             {
@@ -322,6 +349,7 @@ public sealed class EnvironmentController(
         Set("phase", phaseName, status.Phase);
         if (message != status.Message && (message is not null || phaseName != status.Phase)) next["message"] = message;
         Set("taskNamespace", workspace.Namespace, status.TaskNamespace);
+        Set("launchPhase", workspace.Phase, status.LaunchPhase);
         Set("observedGeneration", environment.Metadata.Generation, status.ObservedGeneration);
         Set("jobName", jobName, status.JobName);
         Set("podName", podName, status.PodName);

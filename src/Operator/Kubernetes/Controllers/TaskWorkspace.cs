@@ -22,7 +22,21 @@ public sealed partial record TaskWorkspace(V1Alpha1Environment Environment)
     public const string ServiceAccountName = "workspace";
     public const string SecretName = "workspace-access";
     public const string JobName = "workspace";
+    public const string ExecuteJobName = "workspace-execute";
+    public const string ClaimName = "workspace";
     public const string ContainerName = "runner";
+
+    /// <summary><c>run</c>, <c>plan</c> or <c>execute</c>: the phase the Environment's spec asks for now.</summary>
+    public string Phase => Environment.Spec.AgentConfig.Launch.Phase is { Length: > 0 } phase ? phase.ToLowerInvariant() : "run";
+
+    /// <summary>
+    /// A plan-first task's workspace (clone, work branch, the CLI's session in HOME) outlives the plan's pod for the
+    /// execute phase: it is a PersistentVolumeClaim of the task namespace, not an emptyDir.
+    /// </summary>
+    public bool KeepsWorkspace => Phase is "plan" or "execute";
+
+    /// <summary>The Job of the current phase: the execute phase runs a Job of its own after the plan's.</summary>
+    public string CurrentJobName => Phase == "execute" ? ExecuteJobName : JobName;
 
     /// <summary>The Environment's key in the work queue: <c>namespace/name</c>.</summary>
     public string Key => KeyOf(Environment);

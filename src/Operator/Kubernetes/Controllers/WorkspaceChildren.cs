@@ -78,11 +78,10 @@ public static class WorkspaceChildren
                 Ports = [new V1NetworkPolicyPort { Protocol = "TCP", Port = PortOf(environment.Spec.AgentConfig.Egress.BrokerAddress, 8400) }],
             },
         };
-        if (environment.Spec.AgentConfig.Egress.AllowList.Count > 0 && options.EgressProxyPodLabels is { } proxy
-            && environment.Spec.AgentConfig.Egress.ProxyAddress is { Length: > 0 } proxyAddress)
+        if (EgressProxy(environment.Spec.AgentConfig) is { } proxyAddress)
             egress.Add(new V1NetworkPolicyEgressRule
             {
-                To = [Peer(options.BrokerNamespace ?? environment.Metadata.NamespaceProperty, proxy)],
+                To = [Peer(options.BrokerNamespace ?? environment.Metadata.NamespaceProperty, options.EgressProxyPodLabels)],
                 Ports = [new V1NetworkPolicyPort { Protocol = "TCP", Port = PortOf(proxyAddress, 3128) }],
             });
         return new V1NetworkPolicy
@@ -117,6 +116,8 @@ public static class WorkspaceChildren
             ["token"] = Encoding.UTF8.GetBytes(taskToken),
             ["broker-address"] = Encoding.UTF8.GetBytes(workspace.Environment.Spec.AgentConfig.Egress.BrokerAddress),
         };
+        if (EgressProxy(workspace.Environment.Spec.AgentConfig) is { } proxy)
+            data["egress-proxy"] = Encoding.UTF8.GetBytes(ProxyWithCredentials(proxy, workspace.Environment.Spec.AgentConfig.TaskId, taskToken));
         foreach (var (key, content) in launch.Files) data[key] = Encoding.UTF8.GetBytes(content);
         foreach (var (index, (_, content)) in launch.HomeFiles.Index()) data[$"home-{index}"] = Encoding.UTF8.GetBytes(content);
         return new V1Secret
@@ -128,6 +129,31 @@ public static class WorkspaceChildren
             Data = data,
         };
     }
+
+    /// <summary>The egress proxy's address when the project allows hosts and a proxy is configured; null: the broker only.</summary>
+    public static string? EgressProxy(AgentConfig config) =>
+        config.Egress.AllowList.Count > 0 && config.Egress.ProxyAddress is { Length: > 0 } proxy ? proxy : null;
+
+    /// <summary><c>http://&lt;task id&gt;:&lt;task token&gt;@proxy:3128</c>: the proxy lets a pod use its own task's allow-list only.</summary>
+    public static string ProxyWithCredentials(string proxy, string taskId, string taskToken)
+    {
+        var builder = new UriBuilder(proxy) { UserName = Uri.EscapeDataString(taskId), Password = Uri.EscapeDataString(taskToken) };
+        return builder.Uri.GetComponents(UriComponents.SchemeAndServer | UriComponents.UserInfo, UriFormat.UriEscaped);
+    }
+
+    /// <summary>The kept workspace of a plan-first task (<see cref="TaskWorkspace.KeepsWorkspace"/>): it goes with the task namespace.</summary>
+    public static V1PersistentVolumeClaim WorkspaceClaim(TaskWorkspace workspace, KubernetesOperatorOptions options) => new()
+    {
+        ApiVersion = "v1",
+        Kind = "PersistentVolumeClaim",
+        Metadata = Meta(workspace, TaskWorkspace.ClaimName),
+        Spec = new V1PersistentVolumeClaimSpec
+        {
+            AccessModes = ["ReadWriteOnce"],
+            StorageClassName = options.WorkspaceStorageClassName,
+            Resources = new V1VolumeResourceRequirements { Requests = new Dictionary<string, ResourceQuantity> { ["storage"] = new(options.WorkspaceStorage) } },
+        },
+    };
 
     public static V1Job Job(TaskWorkspace workspace, KubernetesOperatorOptions options)
     {
@@ -144,9 +170,10 @@ public static class WorkspaceChildren
         foreach (var name in config.Launch.CredentialVariables)
             env.Add(FromSecret(name, "token"));
         env.Add(FromSecret("CATALYST_BROKER_ADDRESS", "broker-address"));
-        if (config.Egress.AllowList.Count > 0 && config.Egress.ProxyAddress is { Length: > 0 } proxy)
+        if (EgressProxy(config) is not null)
         {
-            foreach (var name in new[] { "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy" }) env.Add(Env(name, proxy));
+            // The proxy's address with the task's credentials: from the Secret only, as the token is.
+            foreach (var name in new[] { "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy" }) env.Add(FromSecret(name, "egress-proxy"));
             var brokerHost = Uri.TryCreate(config.Egress.BrokerAddress, UriKind.Absolute, out var broker) ? broker.Host : "";
             env.Add(Env("NO_PROXY", brokerHost));
             env.Add(Env("no_proxy", brokerHost));
@@ -154,7 +181,9 @@ public static class WorkspaceChildren
 
         var volumes = new List<V1Volume>
         {
-            new V1Volume { Name = "workspace", EmptyDir = new V1EmptyDirVolumeSource() },
+            workspace.KeepsWorkspace
+                ? new V1Volume { Name = "workspace", PersistentVolumeClaim = new V1PersistentVolumeClaimVolumeSource { ClaimName = TaskWorkspace.ClaimName } }
+                : new V1Volume { Name = "workspace", EmptyDir = new V1EmptyDirVolumeSource() },
             new V1Volume { Name = "tmp", EmptyDir = new V1EmptyDirVolumeSource() },
             new V1Volume { Name = "launch", Secret = new V1SecretVolumeSource
             {
@@ -185,7 +214,7 @@ public static class WorkspaceChildren
         {
             ApiVersion = "batch/v1",
             Kind = "Job",
-            Metadata = Meta(workspace, TaskWorkspace.JobName),
+            Metadata = Meta(workspace, workspace.CurrentJobName),
             Spec = new V1JobSpec
             {
                 BackoffLimit = 0,

@@ -11,6 +11,9 @@ public sealed class EnvironmentStatus
     [JsonPropertyName("observedGeneration")] public long? ObservedGeneration { get; set; }
     [JsonPropertyName("conditions")] public IList<EnvironmentCondition> Conditions { get; set; } = [];
 
+    /// <summary>The launch phase (<c>run</c>, <c>plan</c>, <c>execute</c>) this status describes: a plan approved starts it over for <c>execute</c>.</summary>
+    [JsonPropertyName("launchPhase")] public string? LaunchPhase { get; set; }
+
     /// <summary>The task's own namespace (<c>catalyst-task-&lt;8 hex&gt;</c>).</summary>
     [JsonPropertyName("taskNamespace")] public string? TaskNamespace { get; set; }
     [JsonPropertyName("jobName")] public string? JobName { get; set; }
