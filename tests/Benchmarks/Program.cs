@@ -172,7 +172,7 @@ if (which.Contains("throughput"))
 }
 
 if (which.Contains("load") || which.Contains("load-list"))
-    await LoadScenario.MeasureAsync(services, origin, http.BaseAddress!, Report, runTasks: which.Contains("load"));
+    await LoadScenario.MeasureAsync(services, origin, http.BaseAddress!, Report, runTasks: which.Contains("load"), postgresDirectory: cluster.Directory);
 
 // Also part of the load scenario (50 viewers of one task), run after it with its 10,000 tasks stored.
 if (which.Contains("latency") || which.Contains("load"))

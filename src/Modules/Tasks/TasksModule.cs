@@ -26,7 +26,11 @@ public static class TasksModule
             // Columns of their own (each indexed) for what the lists filter, count and sort by: a page of a project with
             // thousands of tasks then counts and sorts from the indexes instead of reading every task's JSON.
             opts.Schema.For<AgentTask>().DatabaseSchemaName(Schema)
-                .Duplicate(t => t.ProjectId).Duplicate(t => t.Status).Duplicate(t => t.CreatedAt).Duplicate(t => t.ParentId);
+                .Duplicate(t => t.ProjectId).Duplicate(t => t.Status).Duplicate(t => t.CreatedAt).Duplicate(t => t.ParentId)
+                // The lists show the tasks of a project that are not runs of a parallel request: their counts per status come
+                // from the first index alone (an index-only scan, no task read), their newest page from the second.
+                .Index([t => t.ProjectId, t => t.Status], i => { i.Name = "mt_doc_agenttask_idx_listed_by_status"; i.Predicate = "parent_id is null"; })
+                .Index([t => t.ProjectId, t => t.CreatedAt], i => { i.Name = "mt_doc_agenttask_idx_listed_by_created_at"; i.Predicate = "parent_id is null"; });
             opts.Storage.ExtendedSchemaObjects.Add(LogTable());
             opts.Storage.ExtendedSchemaObjects.Add(Nodes.NodeRegistry.Schema());
             opts.Storage.ExtendedSchemaObjects.Add(Nodes.NodeMail.Schema());

@@ -12,7 +12,8 @@ namespace Catalyst.Tests.Tasks;
 public static class TaskHistory
 {
     public sealed record Past(string Instructions, DateTimeOffset CreatedAt, AgentTaskStatus Status = AgentTaskStatus.Completed,
-        int Commits = 0, TimeSpan? Ran = null, decimal? CostUsd = null, string? Error = null, bool CancelledByOwner = false, Guid? Id = null, Guid? RetryOf = null);
+        int Commits = 0, TimeSpan? Ran = null, decimal? CostUsd = null, string? Error = null, bool CancelledByOwner = false, Guid? Id = null, Guid? RetryOf = null,
+        string Type = "feature-dev", Guid? RunOf = null);
 
     public static async Task<Project> ProjectAsync(this IDocumentStore store, string slug)
     {
@@ -27,11 +28,15 @@ public static class TaskHistory
         var ended = started + (past.Ran ?? TimeSpan.FromSeconds(95));
         var events = new List<object>
         {
-            new AgentTaskCreated(id, project.Id, project.Slug, "feature-dev", TaskContext.Manual, "claude-code", "Claude Code", Guid.NewGuid(), "work",
+            new AgentTaskCreated(id, project.Id, project.Slug, past.Type, TaskContext.Manual, "claude-code", "Claude Code", Guid.NewGuid(), "work",
                 past.Instructions, createdBy, past.CreatedAt, past.RetryOf, 600),
+        };
+        if (past.RunOf is { } parent) events.Add(new RunOfParallelTask(parent, 1, 2, past.CreatedAt));
+        events.AddRange(
+        [
             new WorkspaceRequested(past.CreatedAt.AddSeconds(1)),
             new AgentRunStarted(started),
-        };
+        ]);
         if (past.CostUsd is { } cost) events.Add(new TokenUsageRecorded(1_200, 300, cost, ended.AddSeconds(-1)));
         if (past.Commits > 0)
             events.Add(new CommitsCaptured(AgentTask.BranchFor(id),
