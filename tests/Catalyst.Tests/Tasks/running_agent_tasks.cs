@@ -86,6 +86,11 @@ public sealed class running_agent_tasks(AppFixture fixture) : IntegrationContext
         var task = await Store.WaitUntilFinishedAsync(taskId, 30);
         task.Status.ShouldBe(AgentTaskStatus.Cancelled);
         ProcessesOf(taskId).ShouldBeEmpty();
+
+        // A second cancel (another tab, a slow click) is refused on the page in words, not silently.
+        var again = await client.PostFormAsync($"/projects/cancel/agents/{taskId}?handler=Cancel", new(), formPage: $"/projects/cancel/agents/{taskId}");
+        again.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        System.Net.WebUtility.HtmlDecode(await again.Content.ReadAsStringAsync()).ShouldContain("The task already ended cancelled; there is nothing to cancel.");
     }
 
     [Fact]

@@ -67,6 +67,12 @@ public sealed class AgentTaskModel(IMessageBus bus, TaskLogReader reader) : Cata
     {
         var result = await bus.InvokeAsync<Result<AgentTaskView>>(new CancelAgentTask(CurrentUserId, TaskId), ct);
         if (result.IsNotFound) return NotFound();
+        // Refused (the task ended meanwhile, or is kept history): the page again, saying why, as a plan decision does.
+        if (!result.Succeeded)
+        {
+            if (!await Load(ct)) return NotFound();
+            return Rejected(result);
+        }
         return Redirect($"/projects/{Slug}/agents/{TaskId}");
     }
 
