@@ -62,6 +62,12 @@ state="$CATALYST_WORKSPACE/state"
 own="$CATALYST_WORKSPACE/runner"
 mkdir -p "$own"
 chmod 700 "$own"
+# The report, kept in this part's own directory (written whole, then renamed) before it is printed: a Host that stops before
+# it has stored the report reads it back from here when it starts again.
+report() {
+  printf '%s\n' "$1" >"$own/result.json.tmp" && mv -f "$own/result.json.tmp" "$own/result.json" || true
+  printf '::catalyst-result:: %s\n' "$1"
+}
 origin_url=$CATALYST_REPOSITORY_URL
 
 # A broken cache is set aside (running clones may still borrow from it), never deleted; the next task makes a new one.
@@ -229,8 +235,9 @@ post_hook_failure=$json
 if [[ $pre_hook_failure != null || $phase == plan ]]; then
   # A failed pre-hook changed nothing that counts; a plan changes nothing at all. The plan's workspace stays for the approval.
   json_quote "$CATALYST_WORK_BRANCH"
-  printf '::catalyst-result:: {"branch":%s,"baseSha":"%s","commits":[],"pushed":false,"pushError":null,"agentExitCode":%d,"preHookFailure":%s}\n' \
+  printf -v result '{"branch":%s,"baseSha":"%s","commits":[],"pushed":false,"pushError":null,"agentExitCode":%d,"preHookFailure":%s}' \
     "$json" "$base_sha" "$agent_rc" "$pre_hook_failure"
+  report "$result"
   exit "$agent_rc"
 fi
 
@@ -295,6 +302,7 @@ if (( count > 0 )); then
 fi
 
 json_quote "$CATALYST_WORK_BRANCH"
-printf '::catalyst-result:: {"branch":%s,"baseSha":"%s","commits":[%s],"pushed":%s,"pushError":%s,"agentExitCode":%d,"postHookFailure":%s}\n' \
+printf -v result '{"branch":%s,"baseSha":"%s","commits":[%s],"pushed":%s,"pushError":%s,"agentExitCode":%d,"postHookFailure":%s}' \
   "$json" "$base_sha" "$commits" "$pushed" "$push_error" "$agent_rc" "$post_hook_failure"
+report "$result"
 exit "$agent_rc"

@@ -8,7 +8,7 @@ namespace Catalyst.Operator.Workspaces;
 /// publishes, and decides how the workspace ended. The task token never comes out of it. Safe for one stdout and one
 /// stderr reader at once.
 /// </summary>
-public sealed class RunnerProtocol(Guid taskId, string token)
+public sealed partial class RunnerProtocol(Guid taskId, string token)
 {
     public const string ProgressPrefix = "::catalyst:: ";
     public const string ResultPrefix = "::catalyst-result:: ";
@@ -101,6 +101,35 @@ public sealed class RunnerProtocol(Guid taskId, string token)
             return null;
         }
     }
+
+    /// <summary>
+    /// How a workspace ended, from the report its runner kept on disk (<paramref name="json"/>), read back by a Host that stopped
+    /// before it had read the report from the runner's output: the agent's exit code decides, as <see cref="Conclude"/> would
+    /// without a stop. The task token is not known by then: anything shaped like one is redacted. Null when the report is not valid.
+    /// </summary>
+    public static WorkspaceExited? FromKeptReport(Guid taskId, string json, DateTimeOffset at)
+    {
+        json = TaskTokenShape().Replace(json.Trim(), Redacted);
+        RunnerReport? report;
+        try
+        {
+            report = JsonSerializer.Deserialize<RunnerReport>(json, JsonOptions);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+        if (report is null) return null;
+        var protocol = new RunnerProtocol(taskId, "");
+        protocol.Read(ResultPrefix + json, OutputStream.Stdout, at);
+        var result = protocol.Result();
+        if (result?.PreHookFailure is { } preHook) return new(taskId, WorkspaceEnd.Failed, report.AgentExitCode, preHook.Describe(), result, at);
+        return new(taskId, report.AgentExitCode == 0 ? WorkspaceEnd.Exited : WorkspaceEnd.Failed, report.AgentExitCode, null, result, at);
+    }
+
+    /// <summary>A task token as the broker issues them: its prefix, then base64url.</summary>
+    [System.Text.RegularExpressions.GeneratedRegex("cat_task_[A-Za-z0-9_-]+")]
+    private static partial System.Text.RegularExpressions.Regex TaskTokenShape();
 
     /// <summary>The task token never leaves in an event, a log line or the database (a very short one is left alone: it would garble the output).</summary>
     public string Redact(string text) =>
