@@ -77,13 +77,16 @@ public sealed class two_hosts_on_one_database(TestDatabase database) : IAsyncDis
     /// <summary>The environment of a node run as its own process (the Host as deployed): the shared database and key, the tests' settings.</summary>
     private Dictionary<string, string> ProcessSettings(string connection, string dataDirectory, Dictionary<string, string>? extra = null)
     {
+        // It must exist: without it, ASP.NET keeps its default key ring beside the Host's program, one folder for every
+        // node started from the same build, and a cookie of one node would pass on the other without the shared keys.
+        var home = Directory.CreateDirectory(Path.Combine(dataDirectory, "home")).FullName;
         var settings = new Dictionary<string, string>
         {
             ["ConnectionStrings__Catalyst"] = connection,
             ["Catalyst__EncryptionKey"] = _encryptionKey,
             ["Catalyst__Workspaces__StopGraceSeconds"] = "2",
             // A HOME of its own: nothing (ASP.NET's default key folder included) is shared through the test machine's home.
-            ["HOME"] = Path.Combine(dataDirectory, "home"),
+            ["HOME"] = home,
         };
         foreach (var (key, value) in TestSettings.Values)
             if (value is not null) settings[key.Replace(":", "__")] = value;
