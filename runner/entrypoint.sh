@@ -62,6 +62,12 @@ state="$CATALYST_WORKSPACE/state"
 own="$CATALYST_WORKSPACE/runner"
 mkdir -p "$own"
 chmod 700 "$own"
+# The report, kept in this part's own directory (written whole, then renamed) before it is printed: a Host that stops before
+# it has stored the report reads it back from here when it starts again.
+report() {
+  printf '%s\n' "$1" >"$own/result.json.tmp" && mv -f "$own/result.json.tmp" "$own/result.json" || true
+  printf '::catalyst-result:: %s\n' "$1"
+}
 origin_url=$CATALYST_REPOSITORY_URL
 
 # The local backend holds this runner's stdin open for as long as the Host lives and never writes to it: its end means
@@ -255,7 +261,8 @@ if [[ ! -s $state/pre-hook-failure.json ]]; then
   run_stage agent with-token
   agent_rc=$stage_rc
   # The task token dies with the agent: the Host revokes it when it reads "agent exited" and then leaves this file.
-  if [[ -n ${CATALYST_TOKEN_REVOKED_FILE:-} ]]; then
+  # (No Host, no broker: nothing to wait for.)
+  if [[ -n ${CATALYST_TOKEN_REVOKED_FILE:-} ]] && (( ! host_gone )); then
     for ((i = 0; i < 250; i++)); do [[ ! -e $CATALYST_TOKEN_REVOKED_FILE ]] || break; sleep 0.02 || true; done
     [[ -e $CATALYST_TOKEN_REVOKED_FILE ]] || progress "the task token was not confirmed revoked"
   fi
@@ -273,8 +280,9 @@ post_hook_failure=$json
 if [[ $pre_hook_failure != null || $phase == plan ]]; then
   # A failed pre-hook changed nothing that counts; a plan changes nothing at all. The plan's workspace stays for the approval.
   json_quote "$CATALYST_WORK_BRANCH"
-  printf '::catalyst-result:: {"branch":%s,"baseSha":"%s","commits":[],"pushed":false,"pushError":null,"agentExitCode":%d,"preHookFailure":%s}\n' \
-    "$json" "$base_sha" "$agent_rc" "$pre_hook_failure"
+  printf -v result '{"branch":%s,"baseSha":"%s","commits":[],"pushed":false,"pushError":null,"agentExitCode":%d,"preHookFailure":%s,"hostGone":%s}' \
+    "$json" "$base_sha" "$agent_rc" "$pre_hook_failure" "$( (( host_gone )) && echo true || echo false)"
+  report "$result"
   exit "$agent_rc"
 fi
 
@@ -339,6 +347,7 @@ if (( count > 0 )); then
 fi
 
 json_quote "$CATALYST_WORK_BRANCH"
-printf '::catalyst-result:: {"branch":%s,"baseSha":"%s","commits":[%s],"pushed":%s,"pushError":%s,"agentExitCode":%d,"postHookFailure":%s}\n' \
-  "$json" "$base_sha" "$commits" "$pushed" "$push_error" "$agent_rc" "$post_hook_failure"
+printf -v result '{"branch":%s,"baseSha":"%s","commits":[%s],"pushed":%s,"pushError":%s,"agentExitCode":%d,"postHookFailure":%s,"hostGone":%s}' \
+  "$json" "$base_sha" "$commits" "$pushed" "$push_error" "$agent_rc" "$post_hook_failure" "$( (( host_gone )) && echo true || echo false)"
+report "$result"
 exit "$agent_rc"

@@ -64,6 +64,15 @@ public sealed record StopWorkspace(Guid TaskId, string Reason)
 /// <summary>Asked at start-up for tasks that were provisioning or running: does the backend still have this workspace?</summary>
 public sealed record QueryWorkspace(Guid TaskId);
 
+/// <summary>
+/// Asked at start-up for a task whose workspace is gone: how did it end, if the backend kept that on disk because the Host
+/// stopped before the end was stored? Answered with that <see cref="WorkspaceExited"/>, or null.
+/// </summary>
+public sealed record ReadKeptWorkspaceExit(Guid TaskId);
+
+/// <summary>The kept end of the task's workspace (<see cref="ReadKeptWorkspaceExit"/>) is stored now: the backend may delete it.</summary>
+public sealed record ForgetKeptWorkspaceExit(Guid TaskId);
+
 public enum WorkspaceState
 {
     Unknown,

@@ -16,6 +16,12 @@ public interface IWorkspaceBackend
     Task<WorkspaceState> QueryAsync(Guid taskId, CancellationToken cancellationToken);
 
     Task ReleaseAsync(Guid taskId, CancellationToken cancellationToken);
+
+    /// <summary>How the task's workspace ended, when the backend kept that for a Host that stopped before it was stored; null otherwise.</summary>
+    Task<WorkspaceExited?> ReadKeptExitAsync(Guid taskId, CancellationToken cancellationToken) => Task.FromResult<WorkspaceExited?>(null);
+
+    /// <summary>The kept end is stored: delete it.</summary>
+    Task ForgetKeptExitAsync(Guid taskId, CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
 public sealed class LocalWorkspaceBackend(LocalWorkspaces workspaces) : IWorkspaceBackend
@@ -29,6 +35,14 @@ public sealed class LocalWorkspaceBackend(LocalWorkspaces workspaces) : IWorkspa
     public Task ReleaseAsync(Guid taskId, CancellationToken cancellationToken)
     {
         workspaces.Release(taskId);
+        return Task.CompletedTask;
+    }
+
+    public Task<WorkspaceExited?> ReadKeptExitAsync(Guid taskId, CancellationToken cancellationToken) => Task.FromResult(workspaces.ReadKeptExit(taskId));
+
+    public Task ForgetKeptExitAsync(Guid taskId, CancellationToken cancellationToken)
+    {
+        KeptWorkspaceExits.Forget(workspaces.Options, taskId);
         return Task.CompletedTask;
     }
 }

@@ -116,6 +116,10 @@ public sealed class LocalWorkspaces(
         }
     }
 
+    /// <summary>How the task's workspace ended, as kept on disk for a Host that stopped before it stored the end; null while it runs here, or when nothing was kept.</summary>
+    public WorkspaceExited? ReadKeptExit(Guid taskId) =>
+        _workspaces.ContainsKey(taskId) ? null : KeptWorkspaceExits.Read(options, taskId, time.GetUtcNow());
+
     /// <summary>At shutdown: every agent is stopped (its commits still captured and pushed) and awaited.</summary>
     public async Task StopAllAsync(string reason, CancellationToken cancellationToken)
     {

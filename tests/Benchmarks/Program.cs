@@ -25,7 +25,8 @@ using Microsoft.Extensions.Logging;
 using Wolverine;
 
 // Harness benchmarks: the real Host on Kestrel, a throwaway PostgreSQL, the local backend, bash agents.
-// Usage: dotnet run -c Release --project tests/Benchmarks [-- sandbox|start|overhead|first-line|throughput|load|load-list|latency|broker|kubernetes ...]
+// Usage: dotnet run -c Release --project tests/Benchmarks [-- sandbox|start|overhead|first-line|throughput|load|load-list|latency|cross-node|broker|kubernetes ...]
+// cross-node (a second Host on the same database) runs only when asked for.
 // The kubernetes scenario starts this program again as the operator's own process: `kubernetes-operator <api server url>`.
 if (args is ["kubernetes-operator", var apiServer]) return await KubernetesOperatorLoad.RunOperatorAsync(apiServer);
 var which = args.Length > 0 ? args.ToHashSet() : ["sandbox", "start", "overhead", "first-line", "throughput", "load", "latency", "broker", "kubernetes"];
@@ -43,12 +44,15 @@ await using var cluster = await PostgresCluster.StartAsync(Path.Combine(root, "p
 var origin = Git.CreateOrigin(root);
 
 JasperFxEnvironment.AutoStartHost = true;
-await using var factory = new WebApplicationFactory<CatalystDatabase>().WithWebHostBuilder(web =>
+// Nodes of one database share the master key (the cross-node scenario starts a second one).
+var masterKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+WebApplicationFactory<CatalystDatabase> Node(string dataDirectory) => new WebApplicationFactory<CatalystDatabase>().WithWebHostBuilder(web =>
 {
     web.UseSolutionRelativeContentRoot("src/Host");
     web.UseEnvironment("Production");
     web.UseSetting("ConnectionStrings:Catalyst", cluster.ConnectionString());
-    web.UseSetting("CATALYST_DATA_DIR", Path.Combine(root, "data"));
+    web.UseSetting("CATALYST_DATA_DIR", Path.Combine(root, dataDirectory));
+    web.UseSetting("Catalyst:EncryptionKey", masterKey);
     web.UseSetting("Catalyst:Workspaces:MaxConcurrent", "4");
     web.UseSetting("Catalyst:Projects:LocalRepositoryRoots", root);
     web.ConfigureLogging(l => l.SetMinimumLevel(LogLevel.Warning));
@@ -60,6 +64,7 @@ await using var factory = new WebApplicationFactory<CatalystDatabase>().WithWebH
         Command = ["bash", "{prompt_file}"], OutputFormat = "text",
     }));
 });
+await using var factory = Node("data");
 factory.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
 factory.StartServer();
 var services = factory.Services;
@@ -201,6 +206,56 @@ if (which.Contains("latency") || which.Contains("load"))
     await Task.WhenAll(watchers);
     await Finished(id);
     Report($"latency: line printed → received by each of {clients} SSE clients: p50 {Stats.Percentile(samples, 50):F1} ms, p99 {Stats.Percentile(samples, 99):F1} ms, max {samples.Max():F1} ms over {samples.Count:N0} receipts (target p99 < 100 ms)");
+}
+
+// A second node on the same database; the viewers follow, on the node that does not run it, a task the other node runs.
+if (which.Contains("cross-node"))
+{
+    const int clients = 10, lines = 2000;
+    await using var second = Node("data-b");
+    second.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
+    second.StartServer();
+    var nodes = new Dictionary<string, Uri>
+    {
+        [services.GetRequiredService<Catalyst.Tasks.Nodes.CatalystNode>().Id] = factory.ClientOptions.BaseAddress,
+        [second.Services.GetRequiredService<Catalyst.Tasks.Nodes.CatalystNode>().Id] = second.ClientOptions.BaseAddress,
+    };
+    var samples = new List<double>();
+    for (var round = 0; round < 3; round++)
+    {
+        var id = await Create($"sleep 2; for i in $(seq 1 {lines}); do echo \"t $(date +%s%N)\"; done");
+        AgentTask? asked = null;
+        while (asked?.Node is null)
+        {
+            await using var session = store.QuerySession();
+            asked = await session.LoadAsync<AgentTask>(id);
+            await Task.Delay(5);
+        }
+        var viewer = nodes.Single(n => n.Key != asked.Node).Value;
+        var watchers = Enumerable.Range(0, clients).Select(async _ =>
+        {
+            using var client = new HttpClient { BaseAddress = viewer, Timeout = Timeout.InfiniteTimeSpan };
+            client.DefaultRequestHeaders.Authorization = http.DefaultRequestHeaders.Authorization;
+            using var response = await client.GetAsync($"/projects/bench/agents/{id}/events?format=json", HttpCompletionOption.ResponseHeadersRead);
+            var mine = new List<double>();
+            await foreach (var item in SseParser.Create(await response.Content.ReadAsStreamAsync()).EnumerateAsync())
+            {
+                if (item.EventType == "ended") break;
+                if (item.EventType != "log") continue;
+                var message = JsonDocument.Parse(item.Data).RootElement.GetProperty("message").GetString()!;
+                if (!message.StartsWith("t ")) continue;
+                var printed = long.Parse(message[2..], CultureInfo.InvariantCulture);
+                var now = (DateTimeOffset.UtcNow - DateTimeOffset.UnixEpoch).Ticks * 100;
+                mine.Add((now - printed) / 1_000_000.0);
+            }
+            if (mine.Count != lines) throw new InvalidOperationException($"a viewer on the other node got {mine.Count} of {lines} lines");
+            lock (samples) samples.AddRange(mine);
+        }).ToArray();
+        await Task.WhenAll(watchers);
+        await Finished(id);
+    }
+    Report($"cross-node: line printed on one node's agent → received by each of {clients} SSE clients on the other node: p50 {Stats.Percentile(samples, 50):F1} ms, " +
+           $"p99 {Stats.Percentile(samples, 99):F1} ms, max {samples.Max():F1} ms over {samples.Count:N0} receipts, 3 tasks of {lines} lines (target p99 ≤ 250 ms)");
 }
 
 if (which.Contains("broker"))

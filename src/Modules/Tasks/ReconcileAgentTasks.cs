@@ -19,7 +19,12 @@ public sealed record ReconcileAgentTasks;
 
 public static class ReconcileAgentTasksHandler
 {
+    /// <summary>Said on a task whose end was read back from its workspace after the Host started again.</summary>
+    public const string ReadBackMessage = "The Catalyst host stopped before it had stored how this task's workspace ended; " +
+        "the runner's report was read back from the workspace when the host started again.";
+
     public static async Task<OutgoingMessages> Handle(ReconcileAgentTasks _, IDocumentSession session, IMessageBus bus, TaskLogWriter logs,
+        TaskLogReader reader, OutputFormats formats, PlanApprovalOptions approval,
         CatalystNode node, TimeProvider clock, ILogger<ReconcileAgentTasks> logger, CancellationToken ct)
     {
         var outgoing = new OutgoingMessages { new StartQueuedTasks() };
@@ -34,6 +39,19 @@ public static class ReconcileAgentTasksHandler
             if (state == WorkspaceState.Unknown)
             {
                 logger.LogWarning("The workspace backend does not know what became of task {TaskId}; leaving it {Status}", task.Id, task.Status.Name());
+                continue;
+            }
+            // The workspace ended while the Host was down or before it could store the end (the database was down when it was
+            // killed): the end kept on disk says how, commits and push included.
+            if (node.RunsLocalWorkspaces && await bus.InvokeAsync<WorkspaceExited?>(new ReadKeptWorkspaceExit(task.Id), ct) is { } kept)
+            {
+                logger.LogWarning("Task {TaskId} ended while the host was down; its end was read back from its workspace", task.Id);
+                await logs.SystemAsync(task.Id, ReadBackMessage, TaskLogLevel.Warn, ct);
+                var settled = await WorkspaceLifecycleHandler.Handle(kept, session, logs, reader, formats, bus, approval, ct);
+                outgoing.AddRange(settled);
+                outgoing.Add(new ForgetKeptWorkspaceExit(task.Id));
+                // Whatever is left of its directory goes, unless a plan waits in it for approval.
+                if (settled.OfType<AgentTaskStatusChanged>().Any(c => c.Status.IsFinished())) outgoing.Add(new ReleaseWorkspace(task.Id));
                 continue;
             }
             var error = node.RunsLocalWorkspaces

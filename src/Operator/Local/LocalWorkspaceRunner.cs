@@ -113,20 +113,25 @@ public sealed partial class LocalWorkspaceRunner
             _logger.LogError(e, "Workspace of task {TaskId} failed", TaskId);
             exited = new WorkspaceExited(TaskId, WorkspaceEnd.Failed, null, $"The local workspace failed: {e.Message}", null, _time.GetUtcNow());
         }
-        finally
-        {
-            _exited.TrySetResult();
-            // Whatever was logged (an install that failed, say) is published before the end.
-            output.Complete();
-            await output.Completion;
-            await KillLeftoversAsync();
-            _limits?.Remove();
-            if (_egress is not null) await _egress.DisposeAsync();
-            if (_uid is { } uid) _users.Return(uid);
-        }
+        _exited.TrySetResult();
+        // The end is kept on disk until the Tasks module has stored it, before anything waits for the database (the output
+        // behind it does while the database is down): a Host that stops meanwhile reads it back when it starts again.
+        var kept = KeptWorkspaceExits.Keep(_options, exited);
+        if (kept) _logger.LogInformation("Workspace of task {TaskId} ended ({End}, exit code {ExitCode}); its end is kept until it is stored",
+            TaskId, exited.End, exited.ExitCode);
+        else _logger.LogWarning("Workspace of task {TaskId} ended ({End}, exit code {ExitCode}); its end could not be kept on disk until it is stored",
+            TaskId, exited.End, exited.ExitCode);
+        // Whatever was logged (an install that failed, say) is published before the end.
+        output.Complete();
+        await output.Completion;
+        await KillLeftoversAsync();
+        _limits?.Remove();
+        if (_egress is not null) await _egress.DisposeAsync();
+        if (_uid is { } uid) _users.Return(uid);
         // A plan that was written is kept with its workspace (clone, branch, the CLI's session in HOME) for the approval.
         if (!(_spec.Phase == WorkspacePhase.Plan && exited is { End: WorkspaceEnd.Exited, ExitCode: 0 })) RemoveDirectory();
         await output.PublishAsync(exited);
+        if (kept) KeptWorkspaceExits.Forget(_options, TaskId);
         return exited;
     }
 
@@ -195,9 +200,7 @@ public sealed partial class LocalWorkspaceRunner
             process.Dispose();
             await Task.WhenAny(readers, Task.Delay(TimeSpan.FromSeconds(2), _time));
         }
-        _output!.Complete();
-        await _output.Completion;
-
+        // The output still waiting to be stored is awaited by RunAsync, once the end is kept on disk.
         var outOfMemory = _limits?.OutOfMemory() == true ? $"Out of memory: the workspace is limited to {Limits.DescribeMemory()}." : null;
         return _protocol.Conclude(exitCode, _time.GetUtcNow(), _stop, outOfMemory);
     }
@@ -281,6 +284,8 @@ public sealed partial class LocalWorkspaceRunner
         System.IO.Directory.CreateDirectory(RunnerOwnDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         // An execute phase gets a fresh token: the plan's was revoked when its agent exited.
         File.Delete(Path.Combine(Directory, WorkspaceLaunch.TokenRevokedFile));
+        // Nor does it inherit the plan's report: only this run's may be read back after a Host that stopped.
+        File.Delete(KeptWorkspaceExits.RunnerReportPath(Directory));
         foreach (var (relative, content) in launch.Files)
         {
             var path = Path.Combine(Directory, relative);

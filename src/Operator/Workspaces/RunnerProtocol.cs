@@ -8,7 +8,7 @@ namespace Catalyst.Operator.Workspaces;
 /// publishes, and decides how the workspace ended. The task token never comes out of it. Safe for one stdout and one
 /// stderr reader at once.
 /// </summary>
-public sealed class RunnerProtocol(Guid taskId, string token)
+public sealed partial class RunnerProtocol(Guid taskId, string token)
 {
     public const string ProgressPrefix = "::catalyst:: ";
     public const string ResultPrefix = "::catalyst-result:: ";
@@ -102,6 +102,49 @@ public sealed class RunnerProtocol(Guid taskId, string token)
         }
     }
 
+    /// <summary>
+    /// How a workspace ended, from the report its runner kept on disk (<paramref name="json"/>), read back by a Host that stopped
+    /// before it had read the report from the runner's output: the agent's exit code decides, as <see cref="Conclude"/> would
+    /// without a stop. The task token is not known by then: anything shaped like one is redacted. Null when the report is not valid.
+    /// </summary>
+    public static WorkspaceExited? FromKeptReport(Guid taskId, string json, DateTimeOffset at)
+    {
+        json = TaskTokenShape().Replace(json.Trim(), Redacted);
+        RunnerReport? report;
+        try
+        {
+            report = JsonSerializer.Deserialize<RunnerReport>(json, JsonOptions);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+        if (report is null) return null;
+        var protocol = new RunnerProtocol(taskId, "");
+        protocol.Read(ResultPrefix + json, OutputStream.Stdout, at);
+        var result = protocol.Result();
+        // Stopped, by no one's request: the task fails with the reason (or ends cancelled when its cancel was asked for before).
+        if (report.HostGone) return new(taskId, WorkspaceEnd.Cancelled, report.AgentExitCode, HostGoneMessage(report), result, at);
+        if (result?.PreHookFailure is { } preHook) return new(taskId, WorkspaceEnd.Failed, report.AgentExitCode, preHook.Describe(), result, at);
+        return new(taskId, report.AgentExitCode == 0 ? WorkspaceEnd.Exited : WorkspaceEnd.Failed, report.AgentExitCode, null, result, at);
+    }
+
+    /// <summary>The runner stopped its agent because the Host died (its stdin closed): the task fails, saying what became of its commits.</summary>
+    private static string HostGoneMessage(RunnerReport report)
+    {
+        const string Stopped = "The Catalyst host stopped (killed or crashed) while this task was running: its agent was stopped then.";
+        var count = report.Commits?.Count ?? 0;
+        var (commits, were) = count == 1 ? ("Its commit", "was") : ($"Its {count} commits", "were");
+        var after = count == 0 ? " It had made no commit."
+            : report.Pushed ? $" {commits} {were} pushed to {report.Branch}."
+            : $" {commits} could not be pushed to {report.Branch}: {report.PushError ?? "git push failed"}.";
+        return Stopped + after + " Retry the task to run it again.";
+    }
+
+    /// <summary>A task token as the broker issues them: its prefix, then base64url.</summary>
+    [System.Text.RegularExpressions.GeneratedRegex("cat_task_[A-Za-z0-9_-]+")]
+    private static partial System.Text.RegularExpressions.Regex TaskTokenShape();
+
     /// <summary>The task token never leaves in an event, a log line or the database (a very short one is left alone: it would garble the output).</summary>
     public string Redact(string text) =>
         token.Length >= 8 && text.Contains(token, StringComparison.Ordinal) ? text.Replace(token, Redacted, StringComparison.Ordinal) : text;
@@ -127,7 +170,7 @@ public sealed class RunnerProtocol(Guid taskId, string token)
     private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
 
     private sealed record RunnerReport(string Branch, string? BaseSha, List<RunnerCommit>? Commits, bool Pushed, string? PushError, int AgentExitCode,
-        RunnerHookFailure? PreHookFailure = null, RunnerHookFailure? PostHookFailure = null);
+        RunnerHookFailure? PreHookFailure = null, RunnerHookFailure? PostHookFailure = null, bool HostGone = false);
 
     private sealed record RunnerHookFailure(int Number, string? Command, int ExitCode, string? Output);
 

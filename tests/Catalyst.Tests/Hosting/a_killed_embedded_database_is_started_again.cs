@@ -115,6 +115,67 @@ public sealed class a_killed_embedded_database_is_started_again : IAsyncLifetime
     }
 
     [Fact]
+    public async Task a_host_killed_while_it_waits_to_store_a_pushed_task_reads_its_end_back_when_it_starts_again()
+    {
+        var port = HostProcess.FreePort();
+        var markers = Directory.CreateDirectory(Path.Combine(_sandbox.Root, "markers")).FullName;
+        string Marker(string name) => Path.Combine(markers, name);
+        var settings = Settings(restartAttempts: 100);
+        var first = await HostProcess.StartAsync(_dataDirectory, port, settings);
+        using var ada = new PageClient(new SocketsHttpHandler { AllowAutoRedirect = false }, new Uri($"http://127.0.0.1:{port}"));
+        (await ada.PostFormAsync("/signup", new() { ["Email"] = "ada@example.com", ["Password"] = "a long password" })).StatusCode.ShouldBe(HttpStatusCode.Redirect);
+        await ada.CreateProjectAsync("outage", _sandbox.Origin);
+        using var store = OpenStore();
+        var credential = await ada.AddCredentialAsync(store, "aider", "sk-outage-5f2a9c0d7e1b4a66", "outage", baseUrl: "http://127.0.0.1:9/v1");
+        var taskId = await StartTaskAsync(ada, credential, $"""
+            touch {Marker("started")}
+            while [ ! -f {Marker("go")} ]; do sleep 0.1; done
+            echo "written while the database was down" > outage.txt
+            git add outage.txt
+            git -c user.name=Agent -c user.email=agent@example.com commit -q -m "Written while the database was down"
+            """);
+        var workspace = Path.Combine(_dataDirectory, "workspaces", taskId.ToString());
+        string pushed;
+        try
+        {
+            await WaitForAsync(() => File.Exists(Marker("started")), "the agent to start", first);
+            File.Move(PgVersion, PgVersion + ".hidden");
+            KillPostmaster();
+            await WaitForAsync(() => first.Output.Contains("Starting the embedded PostgreSQL failed (attempt 1 of 100)"), "a failed restart", first);
+
+            // The agent commits and exits, the runner pushes; the Host has the end but cannot store it.
+            File.WriteAllText(Marker("go"), "");
+            await WaitForAsync(() => Branches().Length > 0, "the task's branch in the origin", first);
+            pushed = Branches().Single();
+            await WaitForAsync(() => first.Output.Contains($"Workspace of task {taskId} ended (Exited, exit code 0)"), "the Host to see the end", first);
+            // Killed before the database is back: what it held in memory is gone.
+            await first.KillAsync();
+        }
+        finally
+        {
+            await first.DisposeAsync();
+        }
+
+        File.Move(PgVersion + ".hidden", PgVersion);
+        await using var again = await HostProcess.StartAsync(_dataDirectory, port, settings);
+        var task = await store.WaitForAsync(taskId, t => t.Status.IsFinished(), seconds: 120);
+        task.Status.ShouldBe(AgentTaskStatus.Completed, task.Error);
+        task.Commits.ShouldHaveSingleItem().Message.ShouldBe("Written while the database was down");
+        task.BranchPushed.ShouldBeTrue();
+        $"refs/heads/{task.WorkBranch}".ShouldBe(pushed);
+        _sandbox.Git(_sandbox.Root, "--git-dir", _sandbox.Origin, "rev-parse", pushed).Trim().ShouldBe(task.Commits[0].Sha);
+
+        var lines = await LogLinesAsync(taskId);
+        lines.ShouldContain(Catalyst.Tasks.ReconcileAgentTasksHandler.ReadBackMessage);
+        lines.ShouldContain(l => l.StartsWith("1 commit captured, pushed to "));
+        lines.Last().ShouldStartWith("Task completed: 1 commit on ");
+        lines.ShouldNotContain(l => l.Contains("commits the agent had not pushed are lost"));
+        // Read back once, then nothing of it is left on disk.
+        await WaitForAsync(() => !Directory.Exists(workspace) && !Directory.EnumerateFiles(Path.GetDirectoryName(workspace)!, $"{taskId}*").Any(),
+            "the workspace and its kept end to be removed", again, seconds: 30);
+    }
+
+    [Fact]
     public async Task the_host_gives_up_after_its_attempts_and_fails_liveness_until_the_database_runs_again()
     {
         var port = HostProcess.FreePort();

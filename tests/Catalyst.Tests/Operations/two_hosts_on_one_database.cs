@@ -77,13 +77,16 @@ public sealed class two_hosts_on_one_database(TestDatabase database) : IAsyncDis
     /// <summary>The environment of a node run as its own process (the Host as deployed): the shared database and key, the tests' settings.</summary>
     private Dictionary<string, string> ProcessSettings(string connection, string dataDirectory, Dictionary<string, string>? extra = null)
     {
+        // It must exist: without it, ASP.NET keeps its default key ring beside the Host's program, one folder for every
+        // node started from the same build, and a cookie of one node would pass on the other without the shared keys.
+        var home = Directory.CreateDirectory(Path.Combine(dataDirectory, "home")).FullName;
         var settings = new Dictionary<string, string>
         {
             ["ConnectionStrings__Catalyst"] = connection,
             ["Catalyst__EncryptionKey"] = _encryptionKey,
             ["Catalyst__Workspaces__StopGraceSeconds"] = "2",
             // A HOME of its own: nothing (ASP.NET's default key folder included) is shared through the test machine's home.
-            ["HOME"] = Path.Combine(dataDirectory, "home"),
+            ["HOME"] = home,
         };
         foreach (var (key, value) in TestSettings.Values)
             if (value is not null) settings[key.Replace(":", "__")] = value;
@@ -268,6 +271,88 @@ public sealed class two_hosts_on_one_database(TestDatabase database) : IAsyncDis
     }
 
     [Fact]
+    public async Task a_queued_task_has_the_same_place_in_the_queue_on_every_node()
+    {
+        var connection = await database.CreateDatabaseAsync("catalyst_two_hosts_queue");
+        var a = await StartNode(connection, "a", maxConcurrent: 1);
+        var b = await StartNode(connection, "b", maxConcurrent: 1);
+        using var onA = await SignUp(a, "ada@example.com");
+        using var onB = await SignIn(b, "ada@example.com");
+        await onA.CreateProjectAsync("queued", _sandbox.Origin, maxConcurrent: 10);
+        var credential = await onA.AddScriptCredentialAsync(Store(a));
+        await using var mcpA = await ConnectMcp(a, onA);
+        await using var mcpB = await ConnectMcp(b, onB);
+
+        var holder = await onA.StartTaskAsync("queued", credential, "echo 'holding the only slot'; sleep 300");
+        await Store(a).WaitForAsync(holder, t => t.Status == AgentTaskStatus.Running);
+        // Created through both nodes in turn: each node's scheduler and pages learn of the other's tasks only through the database.
+        var queued = new List<Guid>();
+        for (var i = 0; i < 4; i++) queued.Add(await (i % 2 == 0 ? onB : onA).StartTaskAsync("queued", credential, $"echo 'queued {i}'; sleep 300"));
+        foreach (var id in queued) (await Store(b).WaitForAsync(id, t => t.Status == AgentTaskStatus.Pending)).Status.ShouldBe(AgentTaskStatus.Pending);
+
+        async Task PlacesAre(IReadOnlyList<Guid> tasks, IReadOnlyList<int?> expected)
+        {
+            for (var i = 0; i < tasks.Count; i++)
+                foreach (var (node, page, mcp) in new[] { ("A", onA, mcpA), ("B", onB, mcpB) })
+                {
+                    (await PlaceOnPage(page, tasks[i])).ShouldBe(expected[i], $"task {i} on node {node}'s page");
+                    (await PlaceOverMcp(mcp, tasks[i])).ShouldBe(expected[i], $"task {i} in node {node}'s get_agent_task");
+                }
+        }
+
+        await PlacesAre([holder, .. queued], [null, 1, 2, 3, 4]);
+
+        // The slot frees (cancelled on node B, the agent stopped by node A): the first queued task starts, the others move up on both nodes.
+        (await onB.PostFormAsync($"/projects/queued/agents/{holder}?handler=Cancel", new(), formPage: $"/projects/queued/agents/{holder}"))
+            .StatusCode.ShouldBe(HttpStatusCode.Redirect);
+        await Store(a).WaitForAsync(queued[0], t => t.Status == AgentTaskStatus.Running);
+        await PlacesAre(queued, [null, 1, 2, 3]);
+
+        // One in the middle leaves the queue: the one behind it takes its place.
+        (await onA.PostFormAsync($"/projects/queued/agents/{queued[2]}?handler=Cancel", new(), formPage: $"/projects/queued/agents/{queued[2]}"))
+            .StatusCode.ShouldBe(HttpStatusCode.Redirect);
+        await Store(b).WaitForAsync(queued[2], t => t.Status == AgentTaskStatus.Cancelled);
+        await PlacesAre([queued[1], queued[3]], [1, 2]);
+
+        foreach (var id in queued)
+            await onA.PostFormAsync($"/projects/queued/agents/{id}?handler=Cancel", new(), formPage: $"/projects/queued/agents/{id}");
+        foreach (var id in queued) await Store(a).WaitUntilFinishedAsync(id);
+    }
+
+    /// <summary>The task page's “position N in the queue”; null when the page shows no place.</summary>
+    private static async Task<int?> PlaceOnPage(PageClient client, Guid taskId)
+    {
+        var html = await client.GetHtmlAsync($"/projects/queued/agents/{taskId}");
+        var match = System.Text.RegularExpressions.Regex.Match(html, @"position (\d+) in the queue");
+        return match.Success ? int.Parse(match.Groups[1].Value) : null;
+    }
+
+    /// <summary>get_agent_task's queue_position; null when it has none.</summary>
+    private static async Task<int?> PlaceOverMcp(ModelContextProtocol.Client.McpClient client, Guid taskId)
+    {
+        var result = await client.CallToolAsync("get_agent_task", new Dictionary<string, object?> { ["task_id"] = taskId.ToString() });
+        (result.IsError ?? false).ShouldBeFalse();
+        var place = result.StructuredContent!.Value.GetProperty("queue_position");
+        return place.ValueKind == System.Text.Json.JsonValueKind.Null ? null : place.GetInt32();
+    }
+
+    /// <summary>An MCP client of <paramref name="node"/> with a personal API token made on its tokens page.</summary>
+    private static async Task<ModelContextProtocol.Client.McpClient> ConnectMcp(IAlbaHost node, PageClient signedIn)
+    {
+        var created = await signedIn.PostFormAsync("/settings/tokens?handler=Create", new() { ["Name"] = "queue" }, formPage: "/settings/tokens");
+        var html = await created.Content.ReadAsStringAsync();
+        var token = System.Text.RegularExpressions.Regex.Match(html, "<pre class=\"secret\" id=\"new-token\">(cat_[A-Za-z0-9_-]+)</pre>").Groups[1].Value;
+        token.ShouldNotBeNullOrEmpty(html);
+        var http = new HttpClient(node.Server.CreateHandler());
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        var transport = new ModelContextProtocol.Client.HttpClientTransport(new ModelContextProtocol.Client.HttpClientTransportOptions
+        {
+            Endpoint = new Uri("http://localhost/mcp"), TransportMode = ModelContextProtocol.Client.HttpTransportMode.StreamableHttp, Name = "queue-test",
+        }, http, ownsHttpClient: true);
+        return await ModelContextProtocol.Client.McpClient.CreateAsync(transport);
+    }
+
+    [Fact]
     public async Task a_node_starting_leaves_the_tasks_another_node_runs_alone()
     {
         var connection = await database.CreateDatabaseAsync("catalyst_two_hosts_join");
@@ -411,7 +496,11 @@ public sealed class two_hosts_on_one_database(TestDatabase database) : IAsyncDis
         try
         {
             await a.KillAsync();
-            // The same data directory: the same node, which settles what it left.
+            // The agents stop on their own once their Host is gone (each runner's stdin closed), as a restart takes a while.
+            var deadline = DateTime.UtcNow.AddSeconds(45);
+            while (tasks.Any(id => ProcessTable.OfTask(id).Count > 0) && DateTime.UtcNow < deadline) await Task.Delay(200);
+            tasks.ShouldAllBe(id => ProcessTable.OfTask(id).Count == 0, "agents of the dead Host kept running");
+            // The same data directory: the same node, which settles what it left from the reports its runners kept.
             await StartProcessNode(connection, dataA, port, settings);
             var restarted = DateTime.UtcNow;
             foreach (var id in tasks)
@@ -419,12 +508,12 @@ public sealed class two_hosts_on_one_database(TestDatabase database) : IAsyncDis
                 var left = (int)Math.Max(1, 60 - (DateTime.UtcNow - restarted).TotalSeconds);
                 var task = await Store(b).WaitUntilFinishedAsync(id, seconds: left);
                 task.Status.ShouldBe(AgentTaskStatus.Failed);
-                task.Error.ShouldBe("The Catalyst host stopped (killed or crashed) while this task was running. Its agent was stopped when the host " +
-                    "started again and its workspace was removed; commits the agent had not pushed are lost. Retry the task to run it again.");
+                task.Error.ShouldBe("The Catalyst host stopped (killed or crashed) while this task was running: its agent was stopped then. " +
+                    "It had made no commit. Retry the task to run it again.");
                 var logs = await b.Services.LogsAsync(id);
                 logs.Select(l => l.Sequence).ShouldBe(Enumerable.Range(1, logs.Count).Select(n => (long)n), "no line lost or numbered twice");
                 logs.ShouldContain(l => l.Message == $"agent {tasks.IndexOf(id)} at work");
-                logs.Last().Message.ShouldBe(task.Error);
+                logs.Last().Message.ShouldBe($"Task ended failed: {task.Error}");
             }
             foreach (var id in tasks)
             {
@@ -475,6 +564,15 @@ public sealed class two_hosts_on_one_database(TestDatabase database) : IAsyncDis
             after.ShouldContain("the Catalyst host is gone");
             after.ShouldContain($"pushed {task.WorkBranch}");
             after.ShouldContain("::catalyst-result::");
+
+            // Node A started again settles the task from that report: failed, saying so, with the pushed commit on it.
+            await StartProcessNode(connection, dataA, HostProcess.FreePort());
+            var ended = await Store(b).WaitUntilFinishedAsync(taskId, seconds: 60);
+            ended.Status.ShouldBe(AgentTaskStatus.Failed);
+            ended.Error.ShouldBe("The Catalyst host stopped (killed or crashed) while this task was running: its agent was stopped then. " +
+                $"Its commit was pushed to {task.WorkBranch}. Retry the task to run it again.");
+            ended.Commits.Select(c => c.Message).ShouldBe(["Done before the crash"]);
+            await WaitUntilGone(Path.Combine(dataA, "workspaces", taskId.ToString()));
         }
         finally
         {
