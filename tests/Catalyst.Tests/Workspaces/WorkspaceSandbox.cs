@@ -51,6 +51,8 @@ public sealed class WorkspaceSandbox : IDisposable
         StopGrace = TimeSpan.FromSeconds(stopGraceSeconds),
         KeepWorkspaces = keep,
         SandboxReadOnlyPaths = [AgentsDirectory],
+        // Test runs side by side on one machine (CATALYST_TEST_UID_BASE) give their sandboxes different users.
+        SandboxUidBase = int.TryParse(Environment.GetEnvironmentVariable("CATALYST_TEST_UID_BASE"), out var uidBase) ? uidBase : LocalWorkspaceOptions.DefaultSandboxUidBase,
     };
 
     public static AgentProviderInfo Provider(string agent, params string[] args) => new(
