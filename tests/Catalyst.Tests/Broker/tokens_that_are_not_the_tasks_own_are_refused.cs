@@ -85,6 +85,21 @@ public sealed class tokens_that_are_not_the_tasks_own_are_refused(AppFixture fix
     }
 
     [Fact]
+    public async Task a_late_plan_waiting_notice_does_not_kill_the_execute_phases_token()
+    {
+        // The plan's workspace ended (its backend revoked the plan's token then) and the approval already gave the
+        // execute phase a token of its own: the "awaiting approval" status change, handled late on a loaded machine,
+        // must not take that token with it.
+        var task = await TaskWithTokenAsync("claude-code");
+        var info = await Invoke<AgentProviderInfo?>(new GetAgentProvider("claude-code"));
+        var execute = await Invoke<TaskAccess?>(new IssueTaskToken(task.TaskId, task.CredentialId, info!));
+
+        await Host.InvokeMessageAndWaitAsync(new AgentTaskStatusChanged(task.TaskId, AgentTaskStatus.AwaitingApproval));
+        (await Http.SendAsync(ModelCall("claude-code", execute!.Token))).StatusCode.ShouldBe(HttpStatusCode.OK);
+        Vendor.Requests.Count.ShouldBe(1);
+    }
+
+    [Fact]
     public async Task a_task_gets_no_token_for_a_credential_it_was_not_granted()
     {
         var mine = await TaskWithTokenAsync("claude-code");

@@ -92,9 +92,10 @@ public static class AgentTaskStatusChangedHandler
         feed.StatusChanged(message.TaskId, message.Status);
         await nodes.StatusChangedAsync(message.TaskId, message.Status, ct);
         if (message.Status.IsFinished()) logs.Forget(message.TaskId);
-        // Every way a task ends (or stops to wait for its plan's approval) sends this message: its broker token dies with it.
-        return message.Status.IsFinished() || message.Status == AgentTaskStatus.AwaitingApproval
-            ? [new RevokeTaskToken(message.TaskId), new NotifyTaskOwner(message.TaskId, message.Status)]
-            : [];
+        // Every way a task ends sends this message: its broker token dies with it. A plan waiting for approval is notified
+        // but revokes nothing here: its workspace's backend revoked the plan's token when the workspace ended, before the
+        // task heard of it; a revocation queued from here could land after the approval and kill the execute phase's token.
+        if (message.Status.IsFinished()) return [new RevokeTaskToken(message.TaskId), new NotifyTaskOwner(message.TaskId, message.Status)];
+        return message.Status == AgentTaskStatus.AwaitingApproval ? [new NotifyTaskOwner(message.TaskId, message.Status)] : [];
     }
 }

@@ -47,22 +47,7 @@ public sealed class KubernetesWorkspaces(
             logger.LogWarning("Task {TaskId} already has an Environment; ignoring a second ProvisionWorkspace", spec.TaskId);
             return;
         }
-        TaskAccess? access;
-        try
-        {
-            access = await credentials.IssueAsync(spec, cancellationToken);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            logger.LogError(e, "Could not read credential {CredentialId} for task {TaskId}", spec.CredentialId, spec.TaskId);
-            await EndAsync(spec.TaskId, "The credential could not be read; try again, or choose another credential.");
-            return;
-        }
-        if (access is null)
-        {
-            await EndAsync(spec.TaskId, "The credential was deleted or deactivated after the task was created; choose another credential and retry.");
-            return;
-        }
+        if (await IssueAccessAsync(spec, cancellationToken) is not { } access) return;
 
         var environment = ToEnvironment(spec, access, options);
         try
@@ -100,11 +85,8 @@ public sealed class KubernetesWorkspaces(
         }
     }
 
-    /// <summary>
-    /// A plan approved: the plan's Environment (its kept workspace) gets the execute phase's launch and a fresh task
-    /// token; the operator runs it as a Job of its own once the plan's end was told.
-    /// </summary>
-    private async Task ContinueAsync(WorkspaceSpec spec, V1Alpha1Environment existing, CancellationToken cancellationToken)
+    /// <summary>The task's access (its token, the broker's address); null when it cannot be issued, the task then ended with the reason.</summary>
+    private async Task<TaskAccess?> IssueAccessAsync(WorkspaceSpec spec, CancellationToken cancellationToken)
     {
         TaskAccess? access;
         try
@@ -115,13 +97,20 @@ public sealed class KubernetesWorkspaces(
         {
             logger.LogError(e, "Could not read credential {CredentialId} for task {TaskId}", spec.CredentialId, spec.TaskId);
             await EndAsync(spec.TaskId, "The credential could not be read; try again, or choose another credential.");
-            return;
+            return null;
         }
         if (access is null)
-        {
             await EndAsync(spec.TaskId, "The credential was deleted or deactivated after the task was created; choose another credential and retry.");
-            return;
-        }
+        return access;
+    }
+
+    /// <summary>
+    /// A plan approved: the plan's Environment (its kept workspace) gets the execute phase's launch and a fresh task
+    /// token; the operator runs it as a Job of its own once the plan's end was told.
+    /// </summary>
+    private async Task ContinueAsync(WorkspaceSpec spec, V1Alpha1Environment existing, CancellationToken cancellationToken)
+    {
+        if (await IssueAccessAsync(spec, cancellationToken) is not { } access) return;
         var desired = ToEnvironment(spec, access, options);
         try
         {
