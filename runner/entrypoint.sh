@@ -20,13 +20,15 @@ set -euo pipefail
 # is kept for the approval). execute: continue in the workspace a plan left, then capture and push.
 phase="${CATALYST_PHASE:-run}"
 case "$phase" in run|plan|execute) ;; *) printf 'catalyst runner: unknown phase: %s\n' "$phase" >&2; exit 2 ;; esac
-runner_dir=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
+# One process for the runner's own directory: every process this runner starts before the agent delays the agent.
+runner_dir=$(readlink -f "${BASH_SOURCE[0]}")
+runner_dir=${runner_dir%/*}
 
 export GIT_TERMINAL_PROMPT=0
 export GIT_SSH_COMMAND="${GIT_SSH_COMMAND:-ssh -o BatchMode=yes}"
 
 # shellcheck source=common.sh
-source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/common.sh"
+source "$runner_dir/common.sh"
 
 # The repository URL without any user:password@ part, for progress lines.
 safe_url=$CATALYST_REPOSITORY_URL
@@ -49,19 +51,18 @@ git check-ref-format --branch "$CATALYST_WORK_BRANCH" >/dev/null 2>&1 || fail "i
 [[ -r $CATALYST_PROMPT_FILE ]] || fail "prompt file not found: $CATALYST_PROMPT_FILE"
 [[ -r $CATALYST_AGENT_ARGV_FILE ]] || fail "agent command file not found: $CATALYST_AGENT_ARGV_FILE"
 
-mkdir -p "$CATALYST_WORKSPACE" "$HOME"
+repo="$CATALYST_WORKSPACE/repo"
+state="$CATALYST_WORKSPACE/state"
+# This part's own files: the base commit and the repository the push is made from. Never inside the sandbox.
+own="$CATALYST_WORKSPACE/runner"
+mkdir -p "$CATALYST_WORKSPACE" "$HOME" "$own" "$state" "$CATALYST_WORKSPACE/hooks-home"
+chmod 700 "$own"
 # In a Kubernetes pod the provider's home files come mounted read-only; HOME itself is the writable workspace volume.
 if [[ -n ${CATALYST_HOME_FILES_DIR:-} && -d $CATALYST_HOME_FILES_DIR ]]; then
   # Skips the volume's own ..data links; keeps the files' relative paths.
   (cd "$CATALYST_HOME_FILES_DIR" && find -L . -type f ! -path './..*' -exec cp --parents -L {} "$HOME/" \;)
 fi
 cd "$CATALYST_WORKSPACE"
-repo="$CATALYST_WORKSPACE/repo"
-state="$CATALYST_WORKSPACE/state"
-# This part's own files: the base commit and the repository the push is made from. Never inside the sandbox.
-own="$CATALYST_WORKSPACE/runner"
-mkdir -p "$own"
-chmod 700 "$own"
 # The report, kept in this part's own directory (written whole, then renamed) before it is printed: a Host that stops before
 # it has stored the report reads it back from here when it starts again.
 report() {
@@ -125,7 +126,7 @@ clone_from_cache() (
   local cache=$CATALYST_REPOSITORY_CACHE wait=${CATALYST_REPOSITORY_CACHE_WAIT_SECONDS:-60} lock started=${EPOCHREALTIME/./}
   # Readable by the sandbox's user, whatever the umask of the process that started the runner (a subshell: only here).
   umask 022
-  mkdir -p "$(dirname "$cache")" || { warn "repository cache unusable (cannot create $(dirname "$cache")); cloning in full"; return 1; }
+  mkdir -p "${cache%/*}" || { warn "repository cache unusable (cannot create ${cache%/*}); cloning in full"; return 1; }
   exec {lock}>>"$cache.lock"
   if ! flock -w "$wait" "$lock"; then
     exec {lock}>&-
@@ -137,7 +138,8 @@ clone_from_cache() (
     # Objects are never pruned: clones of running tasks borrow them.
     git init --quiet --bare "$cache" && git --git-dir="$cache" config gc.auto 0 && git --git-dir="$cache" config core.logAllRefUpdates false
   fi
-  if ! fetch_err=$(git --git-dir="$cache" fetch --quiet --prune --force --no-write-fetch-head -- "$CATALYST_REPOSITORY_URL" \
+  # No automatic maintenance after the fetch: the cache never collects garbage (gc.auto 0), and its check is a process of its own.
+  if ! fetch_err=$(git --git-dir="$cache" fetch --quiet --prune --force --no-write-fetch-head --no-auto-maintenance -- "$CATALYST_REPOSITORY_URL" \
       '+refs/heads/*:refs/heads/*' '+refs/tags/*:refs/tags/*' 2>&1); then
     # The origin answers, so the fault is the cache's: it is set aside like a cache that cannot give a clone.
     if git ls-remote --heads -- "$CATALYST_REPOSITORY_URL" >/dev/null 2>&1; then set_cache_aside "$cache"; fi
@@ -148,13 +150,16 @@ clone_from_cache() (
   # The lock guards the fetch only: a clone reads refs once, and objects are never pruned, so clones run side by side.
   exec {lock}>&-
   progress "repository cache fetched in $(( (${EPOCHREALTIME/./} - started) / 1000 )) ms"
-  if ! clone_err=$(git clone --quiet --shared --branch "$CATALYST_BASE_BRANCH" -- "$cache" "$repo" 2>&1) \
-      || ! git -C "$repo" cat-file -e HEAD^{tree} 2>/dev/null; then
+  # The base commit and its tree, read in one process: a clone the cache cannot back (a tree missing) is no clone.
+  if ! clone_err=$(git clone --quiet --shared "${identity[@]}" --branch "$CATALYST_BASE_BRANCH" -- "$cache" "$repo" 2>&1) \
+      || ! base=$(git -C "$repo" cat-file --batch-check='%(objectname) %(objecttype)' <<<$'HEAD\nHEAD^{tree}' 2>/dev/null) \
+      || [[ ! $base =~ ^([0-9a-f]+)\ commit$'\n'[0-9a-f]+\ tree$ ]]; then
     set_cache_aside "$cache"
     rm -rf "$repo"
     warn "repository cache broken (${clone_err##*$'\n'}); set aside, cloning in full"
     return 1
   fi
+  printf '%s\n' "${BASH_REMATCH[1]}" >"$own/base-sha"
   # Remembered where the agent cannot write: the push repository borrows from the same cache (an execute phase too).
   printf '%s\n' "$cache/objects" >"$own/borrowed-objects"
   progress "cloned $safe_url at $CATALYST_BASE_BRANCH from the repository cache"
@@ -165,21 +170,23 @@ if [[ $phase == execute ]]; then
   read -r base_sha <"$own/base-sha"
   progress "continuing in the plan's workspace on $CATALYST_WORK_BRANCH"
 else
-  rm -f "$own/borrowed-objects"
+  [[ ! -e $own/borrowed-objects && ! -e $own/base-sha ]] || rm -f "$own/borrowed-objects" "$own/base-sha"
+  # The agent's identity in the clone's configuration, written by the clone itself.
+  identity=()
+  if [[ -z ${GIT_COMMITTER_NAME:-} ]]; then identity+=(--config "user.name=Catalyst Agent"); fi
+  if [[ -z ${GIT_COMMITTER_EMAIL:-} ]]; then identity+=(--config "user.email=agent@catalyst.local"); fi
   if [[ -n ${CATALYST_REPOSITORY_CACHE:-} ]] && clone_from_cache; then
-    :
+    read -r base_sha <"$own/base-sha"
   else
     progress "cloning $safe_url at $CATALYST_BASE_BRANCH"
     # --no-hardlinks: a local origin shares no object file with the workspace.
-    git clone --quiet --no-hardlinks --branch "$CATALYST_BASE_BRANCH" -- "$CATALYST_REPOSITORY_URL" "$repo" \
+    git clone --quiet --no-hardlinks "${identity[@]}" --branch "$CATALYST_BASE_BRANCH" -- "$CATALYST_REPOSITORY_URL" "$repo" \
       || fail "could not clone $safe_url at branch $CATALYST_BASE_BRANCH"
+    base_sha=$(git -C "$repo" rev-parse HEAD)
+    printf '%s\n' "$base_sha" >"$own/base-sha"
   fi
-  base_sha=$(git -C "$repo" rev-parse HEAD)
-  printf '%s\n' "$base_sha" >"$own/base-sha"
   # The clone's remote is a path or URL of the Host's: the sandbox has no use for it.
   git -C "$repo" remote remove origin
-  if [[ -z ${GIT_COMMITTER_NAME:-} ]]; then git -C "$repo" config user.name "Catalyst Agent"; fi
-  if [[ -z ${GIT_COMMITTER_EMAIL:-} ]]; then git -C "$repo" config user.email "agent@catalyst.local"; fi
   # The work branch at the base without touching the checkout (git checkout -b would re-read every file's status).
   git -C "$repo" branch --no-track "$CATALYST_WORK_BRANCH" HEAD && git -C "$repo" symbolic-ref HEAD "refs/heads/$CATALYST_WORK_BRANCH" \
     || fail "could not make the work branch $CATALYST_WORK_BRANCH"
@@ -187,8 +194,7 @@ else
 fi
 
 # The sandbox's user owns what the agent may change: the clone, its HOME, the hooks' HOME, the runner's state.
-mkdir -p "$state" "$CATALYST_WORKSPACE/hooks-home"
-rm -f "$state/pre-hook-failure.json" "$state/post-hook-failure.json"
+[[ ! -e $state/pre-hook-failure.json && ! -e $state/post-hook-failure.json ]] || rm -f "$state/pre-hook-failure.json" "$state/post-hook-failure.json"
 if [[ -n ${CATALYST_SANDBOX_UID:-} ]]; then
   chown -R "$CATALYST_SANDBOX_UID:$CATALYST_SANDBOX_UID" "$repo" "$HOME" "$state" "$CATALYST_WORKSPACE/hooks-home"
 fi

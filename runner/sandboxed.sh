@@ -16,12 +16,13 @@ phase="${CATALYST_PHASE:-run}"
 agent_grace="${CATALYST_AGENT_GRACE_SECONDS:-5}"
 state="$CATALYST_WORKSPACE/state"
 repo="$CATALYST_WORKSPACE/repo"
-mkdir -p "$state"
+[[ -d $state ]] || mkdir -p "$state"
 
 export GIT_TERMINAL_PROMPT=0
 
 # shellcheck source=common.sh
-source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/common.sh"
+self=$(readlink -f "${BASH_SOURCE[0]}")
+source "${self%/*}/common.sh"
 
 
 # Local doors out of the network namespace: each a loopback port forwarded to a Unix socket bind-mounted by the Host.

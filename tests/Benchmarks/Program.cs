@@ -132,18 +132,59 @@ if (which.Contains("overhead"))
 if (which.Contains("first-line"))
 {
     var samples = new List<double>();
+    var parts = new List<double[]>();
     for (var i = 0; i < 20; i++)
     {
+        var t0 = DateTimeOffset.UtcNow;
         var sw = Stopwatch.StartNew();
         var id = await Create("echo first-line");
+        var created = sw.Elapsed.TotalMilliseconds;
+        var lines = new List<(DateTimeOffset At, string Kind, string Message)>();
+        double received = double.NaN;
         using var response = await http.GetAsync($"/projects/bench/agents/{id}/events?format=json", HttpCompletionOption.ResponseHeadersRead);
         await foreach (var item in SseParser.Create(await response.Content.ReadAsStreamAsync()).EnumerateAsync())
         {
-            if (item.EventType == "log" && item.Data.Contains("first-line")) { samples.Add(sw.Elapsed.TotalMilliseconds); break; }
+            if (item.EventType != "log") continue;
+            using var json = JsonDocument.Parse(item.Data);
+            var root0 = json.RootElement;
+            lines.Add((root0.GetProperty("ts").GetDateTimeOffset(), root0.GetProperty("kind").GetString()!, root0.GetProperty("message").GetString()!));
+            if (item.Data.Contains("first-line")) { received = sw.Elapsed.TotalMilliseconds; samples.Add(received); break; }
         }
         await Finished(id);
+        if (i == 0) foreach (var l in lines) Console.WriteLine($"  {(l.At - t0).TotalMilliseconds,7:F1} ms {l.Kind}: {l.Message}");
+        await using var history = store.QuerySession();
+        parts.Add(FirstLineBreakdown(t0, created, received, lines, await history.Events.FetchStreamAsync(id)));
     }
     Report($"first line: create→first agent line at an SSE client p50 {Stats.Percentile(samples, 50):F0} ms, p90 {Stats.Percentile(samples, 90):F0} ms (target p50 < 250 ms), 20 runs");
+    string[] names = ["create", "queue", "provision", "runner start", "fetch", "clone", "branch", "sandbox", "CLI start", "output to SSE"];
+    Report("first line, medians of 20 (ms): " + string.Join(" + ", names.Select((n, k) => $"{n} {Stats.Median(parts.Select(p => p[k]).ToList()):F1}")));
+}
+
+// Where the time to the first line goes, from the task's events and the runner's progress lines (the Host's stamps):
+// create (the command until it returns), queue (created → the scheduler's pass asks for a workspace), provision
+// (→ workspace ready: the runner's process started), runner start (→ its fetch starts, counted back from the time it reports),
+// fetch, clone, branch, sandbox (→ "agent started"), CLI start (→ the agent's first line read by the Host), output to
+// SSE (→ received by the client).
+static double[] FirstLineBreakdown(DateTimeOffset t0, double created, double received,
+    List<(DateTimeOffset At, string Kind, string Message)> lines, IReadOnlyList<JasperFx.Events.IEvent> events)
+{
+    double Ms(DateTimeOffset at) => (at - t0).TotalMilliseconds;
+    double Event<T>(Func<T, DateTimeOffset> at) => events.Select(e => e.Data).OfType<T>().Select(e => Ms(at(e))).DefaultIfEmpty(double.NaN).First();
+    double Line(string prefix) => lines.Where(l => l.Kind == "system" && l.Message.StartsWith(prefix, StringComparison.Ordinal))
+        .Select(l => Ms(l.At)).DefaultIfEmpty(double.NaN).First();
+    var requested = Event<WorkspaceRequested>(e => e.At);
+    var ready = Event<WorkspaceReady>(e => e.At);
+    var fetchLine = lines.FirstOrDefault(l => l.Message.StartsWith("repository cache fetched in ", StringComparison.Ordinal)).Message;
+    var fetch = fetchLine is null ? 0 : double.Parse(fetchLine.Split(' ')[4], CultureInfo.InvariantCulture);
+    // The runner's start: its fetch's start (its own figure, counted back from its line), or its first line without a cache.
+    var runnerStarted = fetchLine is not null ? Line("repository cache fetched in ") - fetch : Line("cloning ");
+    var fetched = fetchLine is not null ? Line("repository cache fetched in ") : runnerStarted;
+    var cloned = Line("cloned ");
+    var branched = Line("branch ");
+    var agent = Line("agent started");
+    var first = lines.Where(l => l.Message.Contains("first-line")).Select(l => Ms(l.At)).First();
+    return [created, requested - created, ready - requested, runnerStarted - ready, fetch, (double.IsNaN(cloned) ? branched : cloned) - fetched,
+        double.IsNaN(cloned) ? 0 : branched - cloned, agent - branched, first - agent, received - first];
 }
 
 if (which.Contains("throughput"))

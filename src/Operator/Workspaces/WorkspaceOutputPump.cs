@@ -6,8 +6,9 @@ namespace Catalyst.Operator.Workspaces;
 
 /// <summary>
 /// A workspace's events to <c>publish</c> in the order they were written: output lines in <see cref="AgentOutput"/>
-/// batches of up to <see cref="MaxBatchLines"/>, each sent at most <see cref="FlushInterval"/> after its first line, and
-/// every other message between the batches where it was written.
+/// batches of up to <see cref="MaxBatchLines"/>, and every other message between the batches where it was written. A
+/// batch goes at most <see cref="FlushInterval"/> after the one before it: a line after a quiet spell (the agent's first,
+/// say) goes at once, and a busy agent's lines still go at most every <see cref="FlushInterval"/>, in batches.
 /// </summary>
 public sealed class WorkspaceOutputPump
 {
@@ -18,6 +19,8 @@ public sealed class WorkspaceOutputPump
     private readonly Func<object, ValueTask> _publish;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    /// <summary>When the last batch was sent (a <see cref="TimeProvider"/> timestamp); null before the first.</summary>
+    private long? _lastBatch;
     private readonly Channel<object> _events = Channel.CreateBounded<object>(new BoundedChannelOptions(10_000) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
 
     public WorkspaceOutputPump(Guid taskId, Func<object, ValueTask> publish, ILogger logger, TimeProvider time)
@@ -83,16 +86,11 @@ public sealed class WorkspaceOutputPump
         var batch = new List<OutputLine>(MaxBatchLines);
         while (await reader.WaitToReadAsync())
         {
-            long first = 0;
             while (true)
             {
                 while (batch.Count < MaxBatchLines && reader.TryRead(out var item))
                 {
-                    if (item is OutputLine line)
-                    {
-                        if (batch.Count == 0) first = _time.GetTimestamp();
-                        batch.Add(line);
-                    }
+                    if (item is OutputLine line) batch.Add(line);
                     else
                     {
                         await FlushAsync(batch);
@@ -100,7 +98,9 @@ public sealed class WorkspaceOutputPump
                     }
                 }
                 if (batch.Count == 0 || batch.Count >= MaxBatchLines) break;
-                var remaining = FlushInterval - _time.GetElapsedTime(first);
+                // Lines keep gathering until FlushInterval after the last batch (none yet: they go now).
+                if (_lastBatch is not { } last) break;
+                var remaining = FlushInterval - _time.GetElapsedTime(last);
                 if (remaining <= TimeSpan.Zero) break;
                 using var wait = new CancellationTokenSource(remaining, _time);
                 try
@@ -122,6 +122,7 @@ public sealed class WorkspaceOutputPump
         if (batch.Count == 0) return;
         var lines = batch.ToArray();
         batch.Clear();
+        _lastBatch = _time.GetTimestamp();
         await PublishAsync(new AgentOutput(_taskId, lines));
     }
 }
