@@ -85,6 +85,27 @@ async Task<Guid> Create(string script)
     return result.Value?.TaskId ?? throw new InvalidOperationException(result.ErrorText);
 }
 
+// Follows a task's live log on one node as a client does and gives, for each "t <nanoseconds>" line the agent printed,
+// the milliseconds from its print to its arrival here.
+async Task<List<double>> FollowAndTimeLines(Uri node, Guid id)
+{
+    using var client = new HttpClient { BaseAddress = node, Timeout = Timeout.InfiniteTimeSpan };
+    client.DefaultRequestHeaders.Authorization = http.DefaultRequestHeaders.Authorization;
+    using var response = await client.GetAsync($"/projects/bench/agents/{id}/events?format=json", HttpCompletionOption.ResponseHeadersRead);
+    var received = new List<double>();
+    await foreach (var item in SseParser.Create(await response.Content.ReadAsStreamAsync()).EnumerateAsync())
+    {
+        if (item.EventType == "ended") break;
+        if (item.EventType != "log") continue;
+        var message = JsonDocument.Parse(item.Data).RootElement.GetProperty("message").GetString()!;
+        if (!message.StartsWith("t ")) continue;
+        var printed = long.Parse(message[2..], CultureInfo.InvariantCulture);
+        var now = (DateTimeOffset.UtcNow - DateTimeOffset.UnixEpoch).Ticks * 100;
+        received.Add((now - printed) / 1_000_000.0);
+    }
+    return received;
+}
+
 async Task<AgentTask> Finished(Guid id)
 {
     while (true)
@@ -228,20 +249,7 @@ if (which.Contains("latency") || which.Contains("load"))
     var samples = new List<double>();
     var watchers = Enumerable.Range(0, clients).Select(async _ =>
     {
-        using var client = new HttpClient { BaseAddress = http.BaseAddress, Timeout = Timeout.InfiniteTimeSpan };
-        client.DefaultRequestHeaders.Authorization = http.DefaultRequestHeaders.Authorization;
-        using var response = await client.GetAsync($"/projects/bench/agents/{id}/events?format=json", HttpCompletionOption.ResponseHeadersRead);
-        var mine = new List<double>();
-        await foreach (var item in SseParser.Create(await response.Content.ReadAsStreamAsync()).EnumerateAsync())
-        {
-            if (item.EventType == "ended") break;
-            if (item.EventType != "log") continue;
-            var message = JsonDocument.Parse(item.Data).RootElement.GetProperty("message").GetString()!;
-            if (!message.StartsWith("t ")) continue;
-            var printed = long.Parse(message[2..], CultureInfo.InvariantCulture);
-            var now = (DateTimeOffset.UtcNow - DateTimeOffset.UnixEpoch).Ticks * 100;
-            mine.Add((now - printed) / 1_000_000.0);
-        }
+        var mine = await FollowAndTimeLines(http.BaseAddress!, id);
         lock (samples) samples.AddRange(mine);
     }).ToArray();
     await Task.WhenAll(watchers);
@@ -275,20 +283,7 @@ if (which.Contains("cross-node"))
         var viewer = nodes.Single(n => n.Key != asked.Node).Value;
         var watchers = Enumerable.Range(0, clients).Select(async _ =>
         {
-            using var client = new HttpClient { BaseAddress = viewer, Timeout = Timeout.InfiniteTimeSpan };
-            client.DefaultRequestHeaders.Authorization = http.DefaultRequestHeaders.Authorization;
-            using var response = await client.GetAsync($"/projects/bench/agents/{id}/events?format=json", HttpCompletionOption.ResponseHeadersRead);
-            var mine = new List<double>();
-            await foreach (var item in SseParser.Create(await response.Content.ReadAsStreamAsync()).EnumerateAsync())
-            {
-                if (item.EventType == "ended") break;
-                if (item.EventType != "log") continue;
-                var message = JsonDocument.Parse(item.Data).RootElement.GetProperty("message").GetString()!;
-                if (!message.StartsWith("t ")) continue;
-                var printed = long.Parse(message[2..], CultureInfo.InvariantCulture);
-                var now = (DateTimeOffset.UtcNow - DateTimeOffset.UnixEpoch).Ticks * 100;
-                mine.Add((now - printed) / 1_000_000.0);
-            }
+            var mine = await FollowAndTimeLines(viewer, id);
             if (mine.Count != lines) throw new InvalidOperationException($"a viewer on the other node got {mine.Count} of {lines} lines");
             lock (samples) samples.AddRange(mine);
         }).ToArray();
