@@ -17,6 +17,7 @@ namespace Catalyst.Host;
 public static class Observability
 {
     public const string MetricsPath = "/metrics";
+    private static readonly SemaphoreSlim OneScrapeAtATime = new(1, 1);
 
     public static void AddCatalystObservability(this WebApplicationBuilder builder)
     {
@@ -68,10 +69,21 @@ public static class Observability
                     http.Response.Headers.WWWAuthenticate = "Bearer realm=\"catalyst-metrics\"";
                     return Results.Text("Send the metrics token: Authorization: Bearer <Catalyst__Metrics__Token>.", statusCode: StatusCodes.Status401Unauthorized);
                 }
-                // The meters are the process's; the gauges answer for this Host (tests run several in one process).
-                TaskMetrics.AnswerScrapeWith(http.RequestServices.GetRequiredService<TaskGauges>());
-                if (http.RequestServices.GetService<LocalWorkspaces>() is { } workspaces) WorkspaceMetrics.AnswerScrapeWith(workspaces);
-                return await next(context);
+                // The meters are the process's; the gauges answer for this Host (tests run several in one process), one
+                // scrape at a time.
+                await OneScrapeAtATime.WaitAsync(http.RequestAborted);
+                try
+                {
+                    TaskMetrics.AnswerScrapeWith(http.RequestServices.GetRequiredService<TaskGauges>());
+                    WorkspaceMetrics.AnswerScrapeWith(http.RequestServices.GetService<LocalWorkspaces>());
+                    return await next(context);
+                }
+                finally
+                {
+                    TaskMetrics.AnswerScrapeWith(null);
+                    WorkspaceMetrics.AnswerScrapeWith(null);
+                    OneScrapeAtATime.Release();
+                }
             })
             .AllowAnonymous();
     }

@@ -15,13 +15,13 @@ public sealed class WorkspaceMetrics(LocalWorkspaces workspaces) : IHostedServic
     private static readonly List<LocalWorkspaces> Live = [];
     private static int RunningNow()
     {
-        if (Scraped.Value is { } scraped) return scraped.Running.Count;
+        if (Scraped is { } scraped) return scraped.Running.Count;
         lock (Live) return Live.Count == 0 ? 0 : Live[^1].Running.Count;
     }
-    private static readonly AsyncLocal<LocalWorkspaces?> Scraped = new();
+    private static volatile LocalWorkspaces? Scraped;
 
-    /// <summary>Makes the rest of this request's flow (a scrape) read the workspaces of <paramref name="workspaces"/>' Host.</summary>
-    public static void AnswerScrapeWith(LocalWorkspaces workspaces) => Scraped.Value = workspaces;
+    /// <summary>Makes the gauge read the workspaces of <paramref name="workspaces"/>' Host until called again with null (see TaskMetrics).</summary>
+    public static void AnswerScrapeWith(LocalWorkspaces? workspaces) => Scraped = workspaces;
 
     static WorkspaceMetrics() =>
         Meter.CreateObservableGauge("catalyst_workspaces_running",

@@ -88,6 +88,7 @@ public static class WorkspaceLifecycleHandler
 
         var exitCode = message.Result?.PreHookFailure is null ? message.ExitCode : null; // the agent never ran
         stream.AppendOne(new AgentTaskFinished(status, error, summary, exitCode, message.At));
+        formats.Forget(task.Id);
         // A plan phase that wrote no plan leaves a kept workspace behind.
         return planning ? [new AgentTaskStatusChanged(task.Id, status), new StartQueuedTasks(), new ReleaseWorkspace(task.Id)]
             : [new AgentTaskStatusChanged(task.Id, status), new StartQueuedTasks()];
@@ -128,4 +129,10 @@ public sealed class OutputFormats
         _formats[taskId] = format;
         return format;
     }
+
+    /// <summary>Said when the workspace is asked for, so the agent's first output is read without a look-up.</summary>
+    public void Remember(Guid taskId, string format) => _formats[taskId] = format;
+
+    /// <summary>The task ended: nothing more to read for it (a late batch looks the format up again).</summary>
+    public void Forget(Guid taskId) => _formats.TryRemove(taskId, out _);
 }

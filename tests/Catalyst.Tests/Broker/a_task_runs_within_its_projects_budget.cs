@@ -50,7 +50,7 @@ public sealed class a_task_runs_within_its_projects_budget(AppFixture fixture) :
 
         var bus = Bus();
         var outgoing = await StartQueuedTasksHandler.Handle(new StartQueuedTasks(), session, Store, bus, Host.Services.GetRequiredService<TaskLimits>(),
-            Host.Services.GetRequiredService<Catalyst.Tasks.Logs.TaskLogWriter>(),
+            Host.Services.GetRequiredService<Catalyst.Tasks.Logs.TaskLogWriter>(), Host.Services.GetRequiredService<Catalyst.Tasks.OutputFormats>(),
             Host.Services.GetRequiredService<Catalyst.Tasks.Nodes.CatalystNode>(), TimeProvider.System,
             Host.Services.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>(), CancellationToken.None);
         outgoing.OfType<ProvisionWorkspace>().Single().Spec.Budget.ShouldBe(new TaskBudget(50_000, 5m));

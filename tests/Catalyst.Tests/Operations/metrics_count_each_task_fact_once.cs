@@ -6,6 +6,7 @@ using Catalyst.Tests.Infrastructure;
 using Catalyst.Tests.Tasks;
 using Catalyst.Tests.Workspaces;
 using Marten;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Catalyst.Tests.Operations;
 
@@ -87,7 +88,7 @@ public sealed class metrics_count_each_task_fact_once(AppFixture fixture) : Inte
         await Store.WaitForAsync(taskId, t => t.Status == AgentTaskStatus.Running);
 
         var running = await WaitForScrape(http, s => s.Value("catalyst_agent_task_oldest_age_seconds", ("status", "running")) > 0);
-        running.Value("catalyst_agent_task_oldest_age_seconds", ("status", "running")).ShouldBeGreaterThan(0);
+        running.Value("catalyst_agent_task_oldest_age_seconds", ("status", "running")).ShouldBeGreaterThan(0, await WhyNot(taskId, running));
         running.Value("catalyst_workspaces_running", ("backend", "local")).ShouldBe(1);
         running.Value("catalyst_database_up").ShouldBe(1);
 
@@ -151,6 +152,18 @@ public sealed class metrics_count_each_task_fact_once(AppFixture fixture) : Inte
         foreach (var name in new[] { "agent_task.queue", "agent_task.workspace", "agent_task.run" })
             mine.Single(s => s.DisplayName == name).ParentSpanId.ShouldBe(root.SpanId);
         mine.Single(s => s.DisplayName == "agent_task.run").StartTimeUtc.ShouldBe(task.StartedAt!.Value.UtcDateTime);
+    }
+
+    /// <summary>What a failed gauge assertion needs to be understood: the task as stored and what the sampler logged.</summary>
+    private async Task<string> WhyNot(Guid taskId, PrometheusScrape scrape)
+    {
+        await using var session = Store.QuerySession();
+        var task = await session.LoadAsync<AgentTask>(taskId);
+        var sampler = Fixture.Logs.Lines.Where(l => l.Contains(nameof(TaskGauges)));
+        var gauges = Host.Services.GetRequiredService<TaskGauges>();
+        return $"task {task?.Status} (started {task?.StartedAt:O}, now {DateTimeOffset.UtcNow:O}, error {task?.Error}); " +
+            $"database_up {scrape.Value("catalyst_database_up")}; this Host's gauges: sampled {gauges.SampledAt:O}, up {gauges.DatabaseUp}, " +
+            $"{string.Join(", ", gauges.OldestAges().Select(m => $"{m.Tags[0].Value}={m.Value}"))}; sampler said: {string.Join(" | ", sampler)}";
     }
 
     private static async Task<PrometheusScrape> WaitForScrape(HttpClient http, Func<PrometheusScrape, bool> condition)

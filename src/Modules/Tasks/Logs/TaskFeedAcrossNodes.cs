@@ -20,13 +20,20 @@ public sealed class TaskFeedAcrossNodes(IDocumentStore store, TaskLiveFeed feed,
     /// <summary>This process, so that it skips what it said itself.</summary>
     public string Node { get; } = Guid.NewGuid().ToString("N")[..12];
 
-    /// <summary>Said inside the transaction that stores the lines: heard only if they are committed.</summary>
-    public async Task LinesStoredAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid taskId, long upTo, CancellationToken ct)
+    /// <summary>
+    /// The statement that says, inside the transaction that stores a task's lines (so it is heard only if they are
+    /// committed), how far they go: the last stored sequence number plus <paramref name="lines"/>. It also answers that last
+    /// number, for the writer, which sends it in one batch after the task's lock.
+    /// </summary>
+    public NpgsqlBatchCommand LinesStored(string table, Guid taskId, int lines)
     {
-        await using var command = new NpgsqlCommand("select pg_notify($1, $2)", connection, transaction);
+        var command = new NpgsqlBatchCommand(
+            $"select last, pg_notify($1, $2 || (last + $3)::text) from (select coalesce(max(seq), 0) as last from {table} where task_id = $4) stored");
         command.Parameters.Add(new NpgsqlParameter { Value = Channel });
-        command.Parameters.Add(new NpgsqlParameter { Value = $"{Node} logs {taskId:N} {upTo.ToString(CultureInfo.InvariantCulture)}" });
-        await command.ExecuteNonQueryAsync(ct);
+        command.Parameters.Add(new NpgsqlParameter { Value = $"{Node} logs {taskId:N} " });
+        command.Parameters.Add(new NpgsqlParameter { Value = (long)lines });
+        command.Parameters.Add(new NpgsqlParameter { Value = taskId });
+        return command;
     }
 
     public Task StatusChangedAsync(Guid taskId, AgentTaskStatus status, CancellationToken ct) => SayAsync($"{Node} status {taskId:N} {(int)status}", ct);

@@ -29,13 +29,11 @@ public sealed class TaskLogWriter(IDocumentStore store, TaskLiveFeed feed, TaskF
             await using var connection = store.Storage.Database.CreateConnection();
             await connection.OpenAsync(ct);
             await using var transaction = await connection.BeginTransactionAsync(ct);
-            await LockTaskAsync(connection, transaction, taskId, ct);
-            var next = await LastSequenceAsync(connection, transaction, taskId, ct);
+            var next = await LockAndReadLastAsync(connection, transaction, taskId, entries.Count, ct);
 
             var stored = new List<AgentTaskLog>(entries.Count);
             foreach (var e in entries) stored.Add(new AgentTaskLog(taskId, ++next, e.At, e.Level, e.Kind, e.Message, e.Metadata));
             await CopyAsync(connection, stored, ct);
-            await nodes.LinesStoredAsync(connection, transaction, taskId, next, ct);
             await transaction.CommitAsync(ct);
             metrics.LogLines.Add(stored.Count);
             feed.Publish(taskId, stored);
@@ -50,19 +48,22 @@ public sealed class TaskLogWriter(IDocumentStore store, TaskLiveFeed feed, TaskF
     /// <summary>A finished task writes no more: drop its counter.</summary>
     public void Forget(Guid taskId) => _writers.TryRemove(taskId, out _);
 
-    /// <summary>Held until the transaction ends: the task's next numbers are this writer's, on whichever node.</summary>
-    private static async Task LockTaskAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid taskId, CancellationToken ct)
+    /// <summary>
+    /// One round trip: the task's lock, held until the transaction ends (its next numbers are this writer's, on whichever
+    /// node), then its last stored number, read after the lock (each statement of a batch reads what was committed before
+    /// it ran), and the other nodes told how far the lines will go once committed.
+    /// </summary>
+    private async Task<long> LockAndReadLastAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid taskId, int lines, CancellationToken ct)
     {
-        await using var command = new NpgsqlCommand("select pg_advisory_xact_lock($1)", connection, transaction);
-        command.Parameters.Add(new NpgsqlParameter { Value = BitConverter.ToInt64(taskId.ToByteArray(), 8) });
-        await command.ExecuteNonQueryAsync(ct);
-    }
-
-    private static async Task<long> LastSequenceAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid taskId, CancellationToken ct)
-    {
-        await using var command = new NpgsqlCommand($"select coalesce(max(seq), 0) from {Table} where task_id = $1", connection, transaction);
-        command.Parameters.Add(new NpgsqlParameter { Value = taskId });
-        return (long)(await command.ExecuteScalarAsync(ct))!;
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        var lockTask = new NpgsqlBatchCommand("select pg_advisory_xact_lock($1)");
+        lockTask.Parameters.Add(new NpgsqlParameter { Value = BitConverter.ToInt64(taskId.ToByteArray(), 8) });
+        batch.BatchCommands.Add(lockTask);
+        batch.BatchCommands.Add(nodes.LinesStored(Table, taskId, lines));
+        await using var reader = await batch.ExecuteReaderAsync(ct);
+        await reader.NextResultAsync(ct);
+        await reader.ReadAsync(ct);
+        return reader.GetInt64(0);
     }
 
     private static async Task CopyAsync(NpgsqlConnection connection, IReadOnlyList<AgentTaskLog> lines, CancellationToken ct)

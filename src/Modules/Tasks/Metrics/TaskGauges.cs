@@ -19,10 +19,12 @@ public sealed class TaskGauges(IServiceProvider services, IConfiguration configu
     // Down until the first read succeeds: a Host that never reaches its database never looks healthy.
     private volatile Snapshot _last = new(0, [], 0);
 
-    private sealed record Snapshot(long Queued, IReadOnlyList<KeyValuePair<string, double>> OldestAges, int DatabaseUp);
+    private sealed record Snapshot(long Queued, IReadOnlyList<KeyValuePair<string, double>> OldestAges, int DatabaseUp, DateTimeOffset? At = null);
 
     public long Queued => _last.Queued;
     public int DatabaseUp => _last.DatabaseUp;
+    /// <summary>When the database was last read (null: never).</summary>
+    public DateTimeOffset? SampledAt => _last.At;
 
     public IEnumerable<Measurement<double>> OldestAges() =>
         _last.OldestAges.Select(a => new Measurement<double>(a.Value, new KeyValuePair<string, object?>("status", a.Key)));
@@ -48,7 +50,10 @@ public sealed class TaskGauges(IServiceProvider services, IConfiguration configu
         {
             try
             {
-                _last = await SampleAsync(stoppingToken);
+                // A read that hangs (a lock, a pool with no free connection) must not freeze the gauges: it counts as a failure.
+                using var cut = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                cut.CancelAfter(Timeout(every));
+                _last = await SampleAsync(cut.Token);
                 if (failing) logger.LogInformation("Task metrics read the database again");
                 failing = false;
             }
@@ -64,6 +69,8 @@ public sealed class TaskGauges(IServiceProvider services, IConfiguration configu
         }
     }
 
+    private static TimeSpan Timeout(TimeSpan every) => TimeSpan.FromSeconds(Math.Max(10, every.TotalSeconds));
+
     private async Task<Snapshot> SampleAsync(CancellationToken ct)
     {
         await using var session = services.GetRequiredService<IDocumentStore>().QuerySession();
@@ -77,7 +84,7 @@ public sealed class TaskGauges(IServiceProvider services, IConfiguration configu
             .Select(status => KeyValuePair.Create(StatusLabel(status),
                 unfinished.Where(r => r.Status == status).Select(r => (now - r.Since).TotalSeconds).DefaultIfEmpty(0).Max()))
             .ToList();
-        return new Snapshot(unfinished.Count(r => r.Status == AgentTaskStatus.Pending), oldest, 1);
+        return new Snapshot(unfinished.Count(r => r.Status == AgentTaskStatus.Pending), oldest, 1, now);
     }
 
     private static readonly AgentTaskStatus[] Unfinished =

@@ -32,15 +32,18 @@ public sealed class TaskMetrics
     private static readonly UpDownCounter<long> SseClientsCounter = Meter.CreateUpDownCounter<long>("catalyst_sse_clients",
         description: "Clients following a task's live log.");
 
-    // The gauges of the Hosts running in this process (one, outside tests): the one that started last answers.
+    // The gauges of the Hosts running in this process (one, outside tests): the one being scraped answers, else the one
+    // that started last.
     private static readonly List<TaskGauges> Live = [];
-    private static TaskGauges? Current { get { if (Scraped.Value is { } scraped) return scraped; lock (Live) return Live.Count == 0 ? null : Live[^1]; } }
-    // A scrape is answered with the gauges of the Host it reached, whichever started last (the collection runs on the
-    // scrape request's own flow, so the value set there is the one the gauges' callbacks read).
-    private static readonly AsyncLocal<TaskGauges?> Scraped = new();
+    private static TaskGauges? Current { get { if (Scraped is { } scraped) return scraped; lock (Live) return Live.Count == 0 ? null : Live[^1]; } }
+    private static volatile TaskGauges? Scraped;
 
-    /// <summary>Makes the rest of this request's flow (a scrape) read <paramref name="gauges"/>.</summary>
-    public static void AnswerScrapeWith(TaskGauges gauges) => Scraped.Value = gauges;
+    /// <summary>
+    /// Makes the gauges read <paramref name="gauges"/> until it is called again with null: the scrape endpoint sets it
+    /// around a collection, one scrape at a time in the process, so a collection reads the Host that was scraped whatever
+    /// thread the exporter collects on.
+    /// </summary>
+    public static void AnswerScrapeWith(TaskGauges? gauges) => Scraped = gauges;
 
     internal static void Started(TaskGauges gauges) { lock (Live) Live.Add(gauges); }
     internal static void Stopped(TaskGauges gauges) { lock (Live) Live.Remove(gauges); }

@@ -106,7 +106,7 @@ public static class StartQueuedTasksHandler
     }
 
     public static async Task<OutgoingMessages> Handle(StartQueuedTasks _, IDocumentSession session, IDocumentStore store, IMessageBus bus, TaskLimits limits,
-        TaskLogWriter logs, CatalystNode node, TimeProvider clock, IHostApplicationLifetime lifetime, CancellationToken ct)
+        TaskLogWriter logs, OutputFormats formats, CatalystNode node, TimeProvider clock, IHostApplicationLifetime lifetime, CancellationToken ct)
     {
         var outgoing = new OutgoingMessages();
         // A Host on its way down starts nothing: waiting tasks stay queued for the next start.
@@ -180,6 +180,7 @@ public static class StartQueuedTasksHandler
                 Limits = new WorkspaceResources(project.Sandbox.MemoryMiB, project.Sandbox.Cpus, project.Sandbox.Processes),
                 Budget = TaskBudgets.Lower(project.TaskBudget, task.Budget),
             });
+            formats.Remember(task.Id, provider.Launch.OutputFormat);
             if (runner is null || runner == node.Id) outgoing.Add(provision);
             else NodeMail.Send(session, runner, provision);
             outgoing.Add(new AgentTaskStatusChanged(task.Id, AgentTaskStatus.Provisioning));
