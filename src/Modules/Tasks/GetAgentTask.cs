@@ -151,7 +151,7 @@ public sealed record AgentTaskPage(IReadOnlyList<AgentTaskView> Tasks, IReadOnly
 
 public static class ListAgentTasksHandler
 {
-    public static async Task<Result<AgentTaskPage>> Handle(ListAgentTasks query, IQuerySession session, IMessageBus bus, CancellationToken ct)
+    public static async Task<Result<AgentTaskPage>> Handle(ListAgentTasks query, IQuerySession session, IMessageBus bus, TaskCounts taskCounts, CancellationToken ct)
     {
         var project = await bus.InvokeAsync<ProjectRef?>(new FindMemberProject(query.UserId, query.ProjectSlug), ct);
         if (project is null) return Result<AgentTaskPage>.NotFound($"The project “{query.ProjectSlug}”");
@@ -167,8 +167,8 @@ public static class ListAgentTasksHandler
         var pageSize = Math.Clamp(query.PageSize, 1, 100);
         var page = Math.Max(1, query.Page);
 
-        // One round trip: the page, and the project's count per status in one grouped query that reads only an index
-        // (see TasksModule). The total follows from those counts unless the type is filtered too, which the counts ignore.
+        // One round trip: the page, and the project's count per status as the database keeps them (see TaskCounts). The
+        // total follows from those counts unless the type is filtered too, which the counts ignore.
         var batch = session.CreateBatchQuery();
         var type = query.Type;
         IBatchedQueryable<AgentTask> Filtered()
@@ -181,24 +181,24 @@ public static class ListAgentTasksHandler
         }
         var tasks = Filtered().OrderByDescending(t => t.CreatedAt).Skip((page - 1) * pageSize).Take(pageSize).ToList();
         Task<long>? typeTotal = string.IsNullOrEmpty(type) ? null : Filtered().Count();
-        var grouped = batch.Query<StatusCount>(StatusCount.Sql, project.Id);
+        var grouped = batch.Query<StatusCount>(TaskCounts.ReadSql, project.Id);
         await batch.Execute(ct);
 
         var counts = new Dictionary<string, int>();
+        var rows = 0;
         foreach (var c in await grouped)
+        {
+            rows += c.Rows;
             if (c.Count > 0 && Enum.IsDefined((AgentTaskStatus)c.Status)) counts[((AgentTaskStatus)c.Status).Name()] = c.Count;
+        }
+        if (rows > TaskCounts.FoldAbove) await taskCounts.FoldAsync(project.Id, ct);
         var total = typeTotal is not null ? (int)await typeTotal
             : string.IsNullOrEmpty(query.Status) ? counts.Values.Sum() : counts.GetValueOrDefault(status.Name());
         return Result<AgentTaskPage>.Ok(new((await tasks).Select(AgentTaskView.From).ToList(), counts, total, page, pageSize));
     }
 
-    /// <summary>How many of a project's listed tasks are in one status (the status as the database stores it).</summary>
-    private sealed record StatusCount(int Status, int Count)
-    {
-        public const string Sql =
-            $"select jsonb_build_object('Status', status, 'Count', count(*)) from {TasksModule.Schema}.mt_doc_agenttask " +
-            "where project_id = ? and parent_id is null group by status";
-    }
+    /// <summary>How many of a project's listed tasks are in one status (the status as the database stores it), summed from how many rows.</summary>
+    private sealed record StatusCount(int Status, int Count, int Rows);
 }
 
 public sealed record GetAgentTaskLogs(Guid UserId, Guid TaskId, string? Level = null, DateTimeOffset? Since = null, DateTimeOffset? Until = null,

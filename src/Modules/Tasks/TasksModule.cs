@@ -63,6 +63,8 @@ public static class TasksModule
         services.AddSingleton<Nodes.NodeRegistry>();
         services.AddHostedService<Nodes.NodeHeartbeat>();
         services.AddHostedService<Nodes.NodeMailbox>();
+        services.AddSingleton<TaskCounts>();
+        services.AddHostedService(sp => sp.GetRequiredService<TaskCounts>());
         services.AddHostedService<ReconcileOnStartup>();
 
         services.ConfigureWolverine(opts =>
