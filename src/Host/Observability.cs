@@ -33,14 +33,15 @@ public static class Observability
                 .AddMeter("Catalyst.*", "Npgsql", "Marten", "Wolverine*")
                 .AddAspNetCoreInstrumentation()
                 .AddRuntimeInstrumentation()
-                .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0))
-            .WithTracing(tracing =>
-            {
-                tracing.AddSource(Catalyst.Tasks.Metrics.TaskTraces.SourceName, "Wolverine", "Marten")
-                    .AddAspNetCoreInstrumentation(o => o.Filter = http => !http.Request.Path.StartsWithSegments(MetricsPath))
-                    .AddNpgsql();
-                if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"])) tracing.AddOtlpExporter();
-            });
+                .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
+        // Spans are only made when they go somewhere: without an exporter, recording every request's and every SQL
+        // command's span would cost CPU on every request for nothing.
+        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+            otel.WithTracing(tracing => tracing
+                .AddSource(Catalyst.Tasks.Metrics.TaskTraces.SourceName, "Wolverine", "Marten")
+                .AddAspNetCoreInstrumentation(o => o.Filter = http => !http.Request.Path.StartsWithSegments(MetricsPath))
+                .AddNpgsql()
+                .AddOtlpExporter());
     }
 
     public static void MapCatalystMetrics(this WebApplication app)
