@@ -110,6 +110,57 @@ if [[ ${CATALYST_HOST_LIFELINE:-} == stdin ]]; then
   exec {host_pipe}<&-
 fi
 
+# The sandbox's command line (bubblewrap and what it runs), NUL-separated; without one, the runner's part runs here.
+sandbox=()
+if [[ -n ${CATALYST_SANDBOX_ARGV_FILE:-} ]]; then
+  while IFS= read -r -d '' arg; do sandbox+=("$arg"); done <"$CATALYST_SANDBOX_ARGV_FILE"
+else
+  sandbox=(bash "$runner_dir/sandboxed.sh")
+fi
+read -r -a credential_variables <<<"${CATALYST_CREDENTIAL_VARIABLES:-}"
+sandbox_status_file="$own/sandbox.status"
+sandbox_pid_file="$own/sandbox.pid"
+
+# One stage of the sandboxed part as a small subshell, joined to the workspace's control groups (so all of the stage is
+# counted), that runs the sandbox and records its exit status: bash may lose a background job's status when a trapped
+# signal interrupts `wait`; the subshell ignores SIGTERM once the sandbox runs, so its `wait` is never cut short.
+# $1: the stage; $2: with-token or without-token; $3: wait for a line on stdin before starting (the agent's stage is
+# forked at once and told to go once the clone is ready: joining a control group may wait for the kernel's RCU grace
+# period, 10 to 30 ms when the machine has been quiet, and that wait then overlaps the fetch and the clone).
+stage_body() {
+  local stage=$1 token=$2 wait_for_go=${3:-} joined=1 go=""
+  trap - TERM INT
+  export CATALYST_STAGE=$stage
+  # The hooks' sandboxes never hold the task token, not even in a parent's environment.
+  if [[ $token == without-token ]]; then for name in "${credential_variables[@]}"; do unset "$name"; done; fi
+  # The workspace's resource limits: its control groups, joined before the sandbox starts so all of it is counted.
+  if [[ -n ${CATALYST_CGROUP_PROCS:-} ]]; then
+    IFS=: read -r -a procs <<<"$CATALYST_CGROUP_PROCS"
+    for file in "${procs[@]}"; do printf '%s\n' "$BASHPID" 2>/dev/null >"$file" || joined=0; done
+  fi
+  if [[ -n $wait_for_go ]]; then
+    # The runner's end (an early failure, a stop) closes the pipe: nothing to run then.
+    read -r go || exit 143
+    [[ $go == go ]] || exit 143
+    exec </dev/null
+  fi
+  (( joined )) || { printf 'could not join the workspace'"'"'s control groups\n' >&2; exit 2; }
+  "${sandbox[@]}" &
+  pid=$!
+  trap '' TERM INT
+  printf '%s' "$pid" >"$sandbox_pid_file"
+  wait "$pid" && rc=0 || rc=$?
+  printf '%s' "$rc" >"$sandbox_status_file"
+}
+
+# The agent's stage, forked now when it joins control groups (see stage_body); told to go by run_stage.
+prepared_stage_pid=""
+prepared_stage_fd=""
+if [[ -n ${CATALYST_CGROUP_PROCS:-} ]]; then
+  exec {prepared_stage_fd}> >(stage_body agent with-token wait-for-go)
+  prepared_stage_pid=$!
+fi
+
 # A broken cache is set aside (running clones may still borrow from it), never deleted; the next task makes a new one.
 set_cache_aside() {
   mv -f "$1" "$1.broken.$(date +%s).$$" 2>/dev/null || true
@@ -199,41 +250,23 @@ if [[ -n ${CATALYST_SANDBOX_UID:-} ]]; then
   chown -R "$CATALYST_SANDBOX_UID:$CATALYST_SANDBOX_UID" "$repo" "$HOME" "$state" "$CATALYST_WORKSPACE/hooks-home"
 fi
 
-# The sandbox's command line (bubblewrap and what it runs), NUL-separated; without one, the runner's part runs here.
-sandbox=()
-if [[ -n ${CATALYST_SANDBOX_ARGV_FILE:-} ]]; then
-  while IFS= read -r -d '' arg; do sandbox+=("$arg"); done <"$CATALYST_SANDBOX_ARGV_FILE"
-else
-  sandbox=(bash "$runner_dir/sandboxed.sh")
-fi
-read -r -a credential_variables <<<"${CATALYST_CREDENTIAL_VARIABLES:-}"
-
 # Runs one stage of the sandboxed part ($1: pre-hooks, agent or post-hooks; $2: with-token or without-token) and sets
-# $stage_rc. Under a small subshell that records the sandbox's exit status: bash may lose a background job's status
-# when a trapped signal interrupts `wait`; the subshell ignores SIGTERM once the sandbox runs, so its `wait` is never cut short.
-sandbox_status_file="$own/sandbox.status"
-sandbox_pid_file="$own/sandbox.pid"
+# $stage_rc.
 run_stage() {
   local stage=$1 token=$2
   rm -f "$sandbox_status_file" "$sandbox_pid_file"
-  (
-    trap - TERM INT
-    export CATALYST_STAGE=$stage
-    # The hooks' sandboxes never hold the task token, not even in a parent's environment.
-    if [[ $token == without-token ]]; then for name in "${credential_variables[@]}"; do unset "$name"; done; fi
-    # The workspace's resource limits: its control groups, joined before the sandbox starts so all of it is counted.
-    if [[ -n ${CATALYST_CGROUP_PROCS:-} ]]; then
-      IFS=: read -r -a procs <<<"$CATALYST_CGROUP_PROCS"
-      for file in "${procs[@]}"; do printf '%s\n' "$BASHPID" >"$file"; done
-    fi
-    "${sandbox[@]}" &
-    pid=$!
-    trap '' TERM INT
-    printf '%s' "$pid" >"$sandbox_pid_file"
-    wait "$pid" && rc=0 || rc=$?
-    printf '%s' "$rc" >"$sandbox_status_file"
-  ) &
-  sandbox_pid=$!
+  if [[ $stage == agent && -n $prepared_stage_pid ]]; then
+    # Told once: a write to a stage that is already gone must not end this runner (SIGPIPE).
+    trap '' PIPE
+    printf 'go\n' >&"$prepared_stage_fd" 2>/dev/null || true
+    trap - PIPE
+    exec {prepared_stage_fd}>&-
+    sandbox_pid=$prepared_stage_pid
+    prepared_stage_pid=""
+  else
+    stage_body "$stage" "$token" &
+    sandbox_pid=$!
+  fi
   while [[ ! -s $sandbox_status_file ]] && kill -0 "$sandbox_pid" 2>/dev/null; do
     # In a pod only the first process gets SIGTERM: pass it on to the sandboxed part, which stops the agent in time for
     # its work to be captured. Not to bubblewrap, whose end would tear the sandbox down at once: the local backend
