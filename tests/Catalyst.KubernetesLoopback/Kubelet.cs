@@ -42,6 +42,9 @@ internal sealed class Kubelet(ObjectStore store, LoopbackFaults faults, Loopback
         if (change.Type != "ADDED" || (string?)change.Object["status"]?["phase"] is "Succeeded" or "Failed") return;
         var started = new PodRun(uid) { GracePeriodSeconds = JobController.Int(change.Object["spec"]?["terminationGracePeriodSeconds"], 30) };
         if (!_runs.TryAdd(uid, started)) return;
+        // A pod made while the server goes away (a Job replacing the pod just deleted) is killed as soon as it starts:
+        // checked after it is listed, so either this sees the flag or KillAll sees the pod.
+        if (_stopped) started.Deleted = true;
         _ = Task.Run(() => RunPodAsync(change.Object, started));
     }
 
@@ -251,9 +254,12 @@ internal sealed class Kubelet(ObjectStore store, LoopbackFaults faults, Loopback
         });
     }
 
-    /// <summary>Kills every container process now (the server is going away).</summary>
+    private volatile bool _stopped;
+
+    /// <summary>Kills every container process now (the server is going away), and every one started after.</summary>
     public void KillAll()
     {
+        _stopped = true;
         foreach (var run in _runs.Values)
         {
             run.Deleted = true;

@@ -28,7 +28,8 @@ public static class WorkspaceLifecycleHandler
         return [new AgentTaskStatusChanged(message.TaskId, AgentTaskStatus.Running)];
     }
 
-    public static async Task Handle(AgentOutput message, IDocumentSession session, TaskLogWriter logs, OutputInterpreter interpreter,
+    // A query session: the lines go through the log writer's own transaction, so the handler needs none of Wolverine's.
+    public static async Task Handle(AgentOutput message, IQuerySession session, TaskLogWriter logs, OutputInterpreter interpreter,
         OutputFormats formats, IMessageBus bus, CancellationToken ct)
     {
         var format = await formats.ForAsync(message.TaskId, session, bus, ct);

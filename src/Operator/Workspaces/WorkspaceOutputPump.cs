@@ -7,8 +7,9 @@ namespace Catalyst.Operator.Workspaces;
 /// <summary>
 /// A workspace's events to <c>publish</c> in the order they were written: output lines in <see cref="AgentOutput"/>
 /// batches of up to <see cref="MaxBatchLines"/>, and every other message between the batches where it was written. A
-/// batch goes at most <see cref="FlushInterval"/> after the one before it: a line after a quiet spell (the agent's first,
-/// say) goes at once, and a busy agent's lines still go at most every <see cref="FlushInterval"/>, in batches.
+/// batch of output goes at most <see cref="FlushInterval"/> after the output batch before it: a line after a quiet spell
+/// (the agent's first, say) goes at once, and a busy agent's lines still go at most every <see cref="FlushInterval"/>, in
+/// batches. The runner's own progress lines (a few per task) go at once and do not hold back the output after them.
 /// </summary>
 public sealed class WorkspaceOutputPump
 {
@@ -19,7 +20,7 @@ public sealed class WorkspaceOutputPump
     private readonly Func<object, ValueTask> _publish;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
-    /// <summary>When the last batch was sent (a <see cref="TimeProvider"/> timestamp); null before the first.</summary>
+    /// <summary>When the last batch with output in it was sent (a <see cref="TimeProvider"/> timestamp); null before the first.</summary>
     private long? _lastBatch;
     private readonly Channel<object> _events = Channel.CreateBounded<object>(new BoundedChannelOptions(10_000) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
 
@@ -99,7 +100,7 @@ public sealed class WorkspaceOutputPump
                 }
                 if (batch.Count == 0 || batch.Count >= MaxBatchLines) break;
                 // Lines keep gathering until FlushInterval after the last batch (none yet: they go now).
-                if (_lastBatch is not { } last) break;
+                if (_lastBatch is not { } last || batch.All(IsProgress)) break;
                 var remaining = FlushInterval - _time.GetElapsedTime(last);
                 if (remaining <= TimeSpan.Zero) break;
                 using var wait = new CancellationTokenSource(remaining, _time);
@@ -122,7 +123,10 @@ public sealed class WorkspaceOutputPump
         if (batch.Count == 0) return;
         var lines = batch.ToArray();
         batch.Clear();
-        _lastBatch = _time.GetTimestamp();
+        if (!lines.All(IsProgress)) _lastBatch = _time.GetTimestamp();
         await PublishAsync(new AgentOutput(_taskId, lines));
     }
+
+    /// <summary>The runner's own line (progress, a warning), not the agent's or a hook's output.</summary>
+    private static bool IsProgress(OutputLine line) => line.Stream is OutputStream.System or OutputStream.SystemWarning;
 }
