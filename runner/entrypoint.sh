@@ -168,6 +168,14 @@ set_cache_aside() {
   mkdir -p "$1/objects"
 }
 
+# The agent's identity as git configuration, unless the environment gives one (GIT_COMMITTER_NAME, GIT_COMMITTER_EMAIL).
+agent_identity() {
+  [[ -n ${GIT_COMMITTER_NAME:-} && -n ${GIT_COMMITTER_EMAIL:-} ]] && return 0
+  printf '[user]\n'
+  [[ -n ${GIT_COMMITTER_NAME:-} ]] || printf '\tname = Catalyst Agent\n'
+  [[ -n ${GIT_COMMITTER_EMAIL:-} ]] || printf '\temail = agent@catalyst.local\n'
+}
+
 # The project's repository cache: a bare mirror, fetched from the origin under its lock (waiting at most
 # CATALYST_REPOSITORY_CACHE_WAIT_SECONDS), that the clone borrows its objects from (git clone --shared), so a clone costs
 # a checkout whatever the history's size. The sandbox sees only the mirror's objects, read-only. The origin's URL is never
@@ -201,16 +209,35 @@ clone_from_cache() (
   # The lock guards the fetch only: a clone reads refs once, and objects are never pruned, so clones run side by side.
   exec {lock}>&-
   progress "repository cache fetched in $(( (${EPOCHREALTIME/./} - started) / 1000 )) ms"
-  # The base commit and its tree, read in one process: a clone the cache cannot back (a tree missing) is no clone.
-  if ! clone_err=$(git clone --quiet --shared "${identity[@]}" --branch "$CATALYST_BASE_BRANCH" -- "$cache" "$repo" 2>&1) \
-      || ! base=$(git -C "$repo" cat-file --batch-check='%(objectname) %(objecttype)' <<<$'HEAD\nHEAD^{tree}' 2>/dev/null) \
+  # The base commit and its tree, read from the cache in one process: a cache that cannot give them is no cache.
+  local base clone_err="" sha="" cloned=0
+  if ! base=$(git --git-dir="$cache" cat-file --batch-check='%(objectname) %(objecttype)' \
+        <<<"refs/heads/$CATALYST_BASE_BRANCH"$'\n'"refs/heads/$CATALYST_BASE_BRANCH^{tree}" 2>&1) \
       || [[ ! $base =~ ^([0-9a-f]+)\ commit$'\n'[0-9a-f]+\ tree$ ]]; then
+    clone_err="no commit or tree for $CATALYST_BASE_BRANCH: ${base//$'\n'/, }"
+  else
+    sha=${BASH_REMATCH[1]}
+    # The workspace's own repository, borrowing the cache's objects as `git clone --shared` does, on the work branch at
+    # the base with the base branch beside it, checked out: three processes where a clone, a remote's removal and the
+    # branch took five. It has no remote: the sandbox has no use for one.
+    if clone_err=$( {
+        git init --quiet --template= --initial-branch="$CATALYST_WORK_BRANCH" -- "$repo" \
+          && printf '%s\n' "$cache/objects" >"$repo/.git/objects/info/alternates" \
+          && agent_identity >>"$repo/.git/config" \
+          && { [[ $CATALYST_BASE_BRANCH != */* ]] || mkdir -p "$repo/.git/refs/heads/${CATALYST_BASE_BRANCH%/*}"; } \
+          && printf '%s\n' "$sha" >"$repo/.git/refs/heads/$CATALYST_BASE_BRANCH" \
+          && git -C "$repo" reset --quiet --hard "$sha"
+      } 2>&1 ); then
+      cloned=1
+    fi
+  fi
+  if (( ! cloned )); then
     set_cache_aside "$cache"
     rm -rf "$repo"
     warn "repository cache broken (${clone_err##*$'\n'}); set aside, cloning in full"
     return 1
   fi
-  printf '%s\n' "${BASH_REMATCH[1]}" >"$own/base-sha"
+  printf '%s\n' "$sha" >"$own/base-sha"
   # Remembered where the agent cannot write: the push repository borrows from the same cache (an execute phase too).
   printf '%s\n' "$cache/objects" >"$own/borrowed-objects"
   progress "cloned $safe_url at $CATALYST_BASE_BRANCH from the repository cache"
@@ -228,6 +255,7 @@ else
   if [[ -z ${GIT_COMMITTER_EMAIL:-} ]]; then identity+=(--config "user.email=agent@catalyst.local"); fi
   if [[ -n ${CATALYST_REPOSITORY_CACHE:-} ]] && clone_from_cache; then
     read -r base_sha <"$own/base-sha"
+    progress "branch $CATALYST_WORK_BRANCH from $CATALYST_BASE_BRANCH at $base_sha"
   else
     progress "cloning $safe_url at $CATALYST_BASE_BRANCH"
     # --no-hardlinks: a local origin shares no object file with the workspace.
@@ -235,13 +263,13 @@ else
       || fail "could not clone $safe_url at branch $CATALYST_BASE_BRANCH"
     base_sha=$(git -C "$repo" rev-parse HEAD)
     printf '%s\n' "$base_sha" >"$own/base-sha"
+    # The clone's remote is a path or URL of the Host's: the sandbox has no use for it.
+    git -C "$repo" remote remove origin
+    # The work branch at the base without touching the checkout (git checkout -b would re-read every file's status).
+    git -C "$repo" branch --no-track "$CATALYST_WORK_BRANCH" HEAD && git -C "$repo" symbolic-ref HEAD "refs/heads/$CATALYST_WORK_BRANCH" \
+      || fail "could not make the work branch $CATALYST_WORK_BRANCH"
+    progress "branch $CATALYST_WORK_BRANCH from $CATALYST_BASE_BRANCH at $base_sha"
   fi
-  # The clone's remote is a path or URL of the Host's: the sandbox has no use for it.
-  git -C "$repo" remote remove origin
-  # The work branch at the base without touching the checkout (git checkout -b would re-read every file's status).
-  git -C "$repo" branch --no-track "$CATALYST_WORK_BRANCH" HEAD && git -C "$repo" symbolic-ref HEAD "refs/heads/$CATALYST_WORK_BRANCH" \
-    || fail "could not make the work branch $CATALYST_WORK_BRANCH"
-  progress "branch $CATALYST_WORK_BRANCH from $CATALYST_BASE_BRANCH at $base_sha"
 fi
 
 # The sandbox's user owns what the agent may change: the clone, its HOME, the hooks' HOME, the runner's state.

@@ -76,6 +76,25 @@ public sealed class a_tasks_clone_borrows_from_its_projects_repository_cache : I
     }
 
     [Fact]
+    public async Task the_agent_finds_its_work_branch_checked_out_the_base_branch_beside_it_its_identity_and_no_remote()
+    {
+        var run = await Run("""
+            echo "head: $(git symbolic-ref HEAD)"
+            echo "branches: $(git for-each-ref --format='%(refname)' refs/heads | tr '\n' ' ')"
+            echo "remotes: [$(git remote)]"
+            echo "status: [$(git status --porcelain)]"
+            echo "who: $(git config user.name) <$(git config user.email)>"
+            """);
+        var said = run.Events.Text(OutputStream.Stdout);
+        said.ShouldContain($"head: refs/heads/{run.Branch}");
+        said.ShouldContain($"branches: refs/heads/{run.Branch} refs/heads/main ");
+        said.ShouldContain("remotes: []");
+        said.ShouldContain("status: []");
+        said.ShouldContain("who: Catalyst Agent <agent@catalyst.local>");
+        run.Exited.Result!.BaseSha.ShouldBe(_sandbox.Git(_sandbox.Root, "--git-dir", _sandbox.Origin, "rev-parse", "refs/heads/main"));
+    }
+
+    [Fact]
     public async Task a_force_pushed_base_is_fetched_as_it_now_is()
     {
         await Run(CommitAFile);
