@@ -46,8 +46,18 @@ on_stop() {
 }
 trap on_stop TERM INT
 
-git check-ref-format --branch "$CATALYST_BASE_BRANCH" >/dev/null 2>&1 || fail "invalid base branch name: $CATALYST_BASE_BRANCH"
-git check-ref-format --branch "$CATALYST_WORK_BRANCH" >/dev/null 2>&1 || fail "invalid work branch name: $CATALYST_WORK_BRANCH"
+# A branch name git accepts: plainly safe ones (parts of letters, digits, ., _ and - that start with a letter, a digit or _,
+# no "..", no ending in . or .lock) are taken without starting a process; any other is asked of git itself.
+valid_branch() {
+  local name=$1
+  if [[ $name =~ ^[A-Za-z0-9_][A-Za-z0-9._-]*(/[A-Za-z0-9_][A-Za-z0-9._-]*)*$ && $name != HEAD \
+        && $name != *..* && $name != *. && $name != *./* && $name != *.lock && $name != *.lock/* ]]; then
+    return 0
+  fi
+  git check-ref-format --branch "$name" >/dev/null 2>&1
+}
+valid_branch "$CATALYST_BASE_BRANCH" || fail "invalid base branch name: $CATALYST_BASE_BRANCH"
+valid_branch "$CATALYST_WORK_BRANCH" || fail "invalid work branch name: $CATALYST_WORK_BRANCH"
 [[ -r $CATALYST_PROMPT_FILE ]] || fail "prompt file not found: $CATALYST_PROMPT_FILE"
 [[ -r $CATALYST_AGENT_ARGV_FILE ]] || fail "agent command file not found: $CATALYST_AGENT_ARGV_FILE"
 

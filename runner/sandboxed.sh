@@ -26,19 +26,22 @@ source "${self%/*}/common.sh"
 
 
 # Local doors out of the network namespace: each a loopback port forwarded to a Unix socket bind-mounted by the Host.
+# Short waits without a process each: a read with a timeout on a pipe that never gets a line.
+exec {pause_fd}<> <(:)
 forward() {
   local port=$1 socket=$2 i
   [[ -n $port && -S $socket ]] || return 0
   socat "TCP-LISTEN:$port,bind=127.0.0.1,fork,reuseaddr" "UNIX-CONNECT:$socket" </dev/null >/dev/null 2>&1 &
   # Ready when a connection is accepted: no agent request may find the door still closed.
-  for ((i = 0; i < 200; i++)); do
+  for ((i = 0; i < 1000; i++)); do
     if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
-    sleep 0.005
+    read -r -t 0.001 -u "$pause_fd" || true
   done
   fail "the local forwarder on port $port did not start"
 }
 forward "${CATALYST_BROKER_PORT:-}" "${CATALYST_BROKER_SOCKET:-}"
 forward "${CATALYST_EGRESS_PORT:-}" "${CATALYST_EGRESS_SOCKET:-}"
+exec {pause_fd}>&-
 
 agent_started=0
 stopping=0
