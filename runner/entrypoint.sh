@@ -337,14 +337,20 @@ agent_rc=2
 if [[ ! -s $state/pre-hook-failure.json ]]; then
   run_stage agent with-token
   agent_rc=$stage_rc
-  # The task token dies with the agent: the Host revokes it when it reads "agent exited" and then leaves this file.
-  # (No Host, no broker: nothing to wait for.)
-  if [[ -n ${CATALYST_TOKEN_REVOKED_FILE:-} ]] && (( ! host_gone )); then
-    for ((i = 0; i < 250; i++)); do [[ ! -e $CATALYST_TOKEN_REVOKED_FILE ]] || break; sleep 0.02 || true; done
-    [[ -e $CATALYST_TOKEN_REVOKED_FILE ]] || progress "the task token was not confirmed revoked"
-  fi
   if [[ $phase != plan && -n ${CATALYST_POST_HOOKS_FILE:-} ]]; then
-    if (( stopping )); then progress "post-hooks not run: the task was stopped"; else run_stage post-hooks without-token; fi
+    if (( stopping )); then
+      progress "post-hooks not run: the task was stopped"
+    else
+      # The task token dies with the agent: the Host revokes it when it reads "agent exited" and then leaves this file;
+      # the post-hooks wait for it (no Host, no broker: nothing to wait for). Waits of 2 ms, without a process each.
+      if [[ -n ${CATALYST_TOKEN_REVOKED_FILE:-} ]] && (( ! host_gone )); then
+        exec {pause_fd}<> <(:)
+        for ((i = 0; i < 2500; i++)); do [[ ! -e $CATALYST_TOKEN_REVOKED_FILE ]] || break; read -r -t 0.002 -u "$pause_fd" || true; done
+        exec {pause_fd}>&-
+        [[ -e $CATALYST_TOKEN_REVOKED_FILE ]] || progress "the task token was not confirmed revoked"
+      fi
+      run_stage post-hooks without-token
+    fi
   fi
 fi
 
