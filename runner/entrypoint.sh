@@ -305,6 +305,7 @@ run_stage() {
     stage_body "$stage" "$token" &
     sandbox_pid=$!
   fi
+  local stage_polls=0
   while [[ ! -s $sandbox_status_file ]] && kill -0 "$sandbox_pid" 2>/dev/null; do
     # In a pod only the first process gets SIGTERM: pass it on to the sandboxed part, which stops the agent in time for
     # its work to be captured. Not to bubblewrap, whose end would tear the sandbox down at once: the local backend
@@ -318,8 +319,9 @@ run_stage() {
       host_gone=2
       signal_task_processes
     fi
-    # A foreground sleep, not `wait`: bash defers the trap until it ends, so nothing gets lost.
-    sleep 0.02 || true
+    # A foreground sleep, not `wait`: bash defers the trap until it ends, so nothing gets lost. Short for the first half
+    # second, so that a quick stage's end is seen at once.
+    if (( stage_polls++ < 100 )); then sleep 0.005 || true; else sleep 0.02 || true; fi
   done
   wait "$sandbox_pid" 2>/dev/null || true
   stage_rc=$(( stopping ? 143 : 2 ))

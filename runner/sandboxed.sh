@@ -249,13 +249,15 @@ agent_started=1
   printf '%s' "$rc" >"$agent_status_file"
 ) &
 wrapper_pid=$!
+agent_polls=0
 while [[ ! -s $agent_status_file ]] && kill -0 "$wrapper_pid" 2>/dev/null; do
   if (( stopping )) && (( ${EPOCHREALTIME//[!0-9]/} >= stop_deadline )); then
     read_agent_pid
     [[ -z $pid ]] || kill -KILL "$pid" 2>/dev/null || true
   fi
-  # A foreground sleep, not `read -t` or `wait`: bash defers the trap until it ends, so nothing gets lost.
-  if (( stopping )); then sleep 0.05 || true; else sleep 0.2 || true; fi
+  # A foreground sleep, not `read -t` or `wait`: bash defers the trap until it ends, so nothing gets lost. Short for
+  # the first half second, so that a quick agent's end is seen at once, then every 0.2 s.
+  if (( stopping )); then sleep 0.05 || true; elif (( agent_polls++ < 50 )); then sleep 0.01 || true; else sleep 0.2 || true; fi
 done
 wait "$wrapper_pid" 2>/dev/null || true
 agent_rc=$(( stopping ? 143 : 1 ))
