@@ -102,13 +102,17 @@ public sealed class PostgresCluster : IAsyncDisposable
         if (!File.Exists(Path.Combine(DataDirectory, "PG_VERSION"))) await InitialiseAsync(ct);
 
         var running = await RunAsync(Path.Combine(_bin, "pg_ctl"), ["status", "-D", DataDirectory], _asPostgresUser, ct, throwOnError: false);
+        // A postmaster.pid left by a killed server is no server to adopt: its process may still be a zombie nobody reaped
+        // (pg_ctl counts it as running), or its pid may belong to another program since.
+        if (running.ExitCode == 0 && !IsRunning()) running = (3, running.Output);
         if (running.ExitCode != 0) await StartServerAsync(ct);
         else Adopted = true;
 
         if (HbaTrustsSomeone()) await RequirePasswordAsync(ct);
 
-        await using var connection = new NpgsqlConnection(ConnectionString("postgres"));
-        await connection.OpenAsync(ct);
+        // An adopted server may still be starting (one started by a Host that was killed meanwhile, say): it gets a minute
+        // to take connections.
+        await using var connection = await OpenWhenReadyAsync(TimeSpan.FromSeconds(Adopted ? 60 : 0), ct);
         await using var exists = new NpgsqlCommand("select 1 from pg_database where datname = 'catalyst'", connection);
         if (await exists.ExecuteScalarAsync(ct) is null)
         {
@@ -119,6 +123,7 @@ public sealed class PostgresCluster : IAsyncDisposable
 
     private async Task StartServerAsync(CancellationToken ct)
     {
+        RemoveStaleLocks();
         // Only the Unix socket in our own directory: no TCP port to collide with or to expose.
         var options = $"-k {SocketDirectory} -p {Port} -c listen_addresses='' -c unix_socket_permissions=0700";
         if (_throwaway) options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off";
@@ -130,20 +135,64 @@ public sealed class PostgresCluster : IAsyncDisposable
     /// Whether the server process runs: the pid in <c>postmaster.pid</c> is a live process (not a zombie). Cheap enough to
     /// ask every few seconds (a file and /proc, no connection).
     /// </summary>
-    public bool IsRunning()
+    public bool IsRunning() => LockHeldByLiveServer(Path.Combine(DataDirectory, "postmaster.pid"));
+
+    /// <summary>
+    /// Whether the pid a PostgreSQL lock file names is a live PostgreSQL process: not gone, not a zombie its parent has not
+    /// reaped yet, not another program that got the pid since.
+    /// </summary>
+    private static bool LockHeldByLiveServer(string lockFile)
     {
         try
         {
-            var first = File.ReadLines(Path.Combine(DataDirectory, "postmaster.pid")).FirstOrDefault();
+            var first = File.ReadLines(lockFile).FirstOrDefault();
             if (!int.TryParse(first, out var pid) || pid <= 0) return false;
             var stat = File.ReadAllText($"/proc/{pid}/stat");
-            // "pid (comm) S ...": the state follows the last ')'.
+            // "pid (comm) S ...": the name is between the parentheses, the state follows the last ')'.
+            var name = stat[(stat.IndexOf('(') + 1)..stat.LastIndexOf(')')];
             var state = stat[(stat.LastIndexOf(')') + 1)..].TrimStart();
-            return state.Length > 0 && state[0] is not ('Z' or 'X');
+            return state.Length > 0 && state[0] is not ('Z' or 'X') && name is "postgres" or "postmaster";
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return false; // no postmaster.pid, or no such process
+            return false; // no lock file, or no such process
+        }
+    }
+
+    /// <summary>
+    /// The lock files of a server that is gone, removed before a start: PostgreSQL clears them itself unless their pid
+    /// still answers, which a killed server's zombie does (a container's init may reap it late) and a reused pid does.
+    /// </summary>
+    private void RemoveStaleLocks()
+    {
+        foreach (var lockFile in new[] { Path.Combine(DataDirectory, "postmaster.pid"), Path.Combine(SocketDirectory, $".s.PGSQL.{Port}.lock") })
+            if (File.Exists(lockFile) && !LockHeldByLiveServer(lockFile))
+                try { File.Delete(lockFile); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    private async Task<NpgsqlConnection> OpenWhenReadyAsync(TimeSpan patience, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow + patience;
+        while (true)
+        {
+            var connection = new NpgsqlConnection(ConnectionString("postgres"));
+            try
+            {
+                await connection.OpenAsync(ct);
+                return connection;
+            }
+            catch (NpgsqlException e) when (DateTime.UtcNow < deadline && (e.InnerException is System.Net.Sockets.SocketException
+                                                || e is PostgresException { SqlState: PostgresErrorCodes.CannotConnectNow }))
+            {
+                await connection.DisposeAsync();
+                NpgsqlConnection.ClearAllPools();
+                await Task.Delay(200, ct);
+            }
+            catch
+            {
+                await connection.DisposeAsync();
+                throw;
+            }
         }
     }
 
