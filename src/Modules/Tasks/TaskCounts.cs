@@ -20,9 +20,12 @@ public sealed class TaskCounts(IDocumentStore store) : IHostedService
     public const int FoldAbove = 32;
     private const long SetUpLock = 0x6361_7461_636f_756e; // "catacoun"
 
-    /// <summary>The counts of one project, status by status, and how many rows they are summed from.</summary>
+    /// <summary>
+    /// The counts of one project, status by status in the statuses' own order (pending first), and how many rows they are
+    /// summed from. Ordered so a list's counts and an MCP answer come the same way every time, whatever rows were folded.
+    /// </summary>
     public const string ReadSql =
-        $"select jsonb_build_object('Status', status, 'Count', sum(delta), 'Rows', count(*)) from {Table} where project_id = ? group by status";
+        $"select jsonb_build_object('Status', status, 'Count', sum(delta), 'Rows', count(*)) from {Table} where project_id = ? group by status order by status";
 
     /// <summary>Folds a project's rows into one per status, in one statement: rows appended meanwhile are kept as they are.</summary>
     private const string FoldSql =
