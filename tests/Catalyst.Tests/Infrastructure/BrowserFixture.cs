@@ -68,7 +68,8 @@ public class BrowserFixture(TestDatabase database) : IAsyncLifetime
     public async Task<IPage> NewPageAsync()
     {
         var context = await Browser.NewContextAsync(new() { BaseURL = BaseAddress.ToString() });
-        context.SetDefaultTimeout(15_000);
+        // Generous: the whole suite shares two cores with Chromium; a missing element still fails, only later.
+        context.SetDefaultTimeout(30_000);
         return await context.NewPageAsync();
     }
 
@@ -156,7 +157,8 @@ public abstract class BrowserSteps(BrowserFixture fixture)
 
     /// <summary>
     /// Runs a test's steps on <paramref name="page"/>; when one fails, a screenshot of the page goes into the test results
-    /// (TestResults/screenshots/&lt;test&gt;.png, and attached to the test's result).
+    /// (TestResults/screenshots/&lt;test&gt;.png, and attached to the test's result), and the failure says which page was
+    /// shown and the start of its text, so a failure seen only in a CI log still tells where the browser was.
     /// </summary>
     protected static async Task WithScreenshotOnFailure(IPage page, Func<Task> steps, [System.Runtime.CompilerServices.CallerMemberName] string test = "")
     {
@@ -164,19 +166,25 @@ public abstract class BrowserSteps(BrowserFixture fixture)
         {
             await steps();
         }
-        catch
+        catch (Exception failure)
         {
+            var shown = "";
             try
             {
                 var directory = Path.Combine(AppContext.BaseDirectory, "TestResults", "screenshots");
                 Directory.CreateDirectory(directory);
                 var png = await page.ScreenshotAsync(new() { FullPage = true, Path = Path.Combine(directory, $"{test}.png") });
                 TestContext.Current.AddAttachment($"{test}.png", png, "image/png");
+                var text = string.Join(' ', (await page.InnerTextAsync("body", new() { Timeout = 2_000 })).Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+                shown = $"{page.Url}: {(text.Length > 400 ? text[..400] + "…" : text)}";
             }
             catch (PlaywrightException) { }
-            throw;
+            if (shown.Length == 0) throw;
+            throw new BrowserStepFailed($"{failure.Message}\nThe page shown: {shown}", failure);
         }
     }
+
+    private sealed class BrowserStepFailed(string message, Exception inner) : Exception(message, inner);
 
     /// <summary>htmx has finished swapping and settling: the next click goes to htmx, not to a half-processed page.</summary>
     protected static Task HtmxSettled(IPage page) =>
