@@ -29,6 +29,8 @@ export GIT_SSH_COMMAND="${GIT_SSH_COMMAND:-ssh -o BatchMode=yes}"
 
 # shellcheck source=common.sh
 source "$runner_dir/common.sh"
+# shellcheck source=repository-cache.sh
+source "$runner_dir/repository-cache.sh"
 
 # The repository URL without any user:password@ part, for progress lines.
 safe_url=$CATALYST_REPOSITORY_URL
@@ -171,13 +173,6 @@ if [[ -n ${CATALYST_CGROUP_PROCS:-} ]]; then
   prepared_stage_pid=$!
 fi
 
-# A broken cache is set aside (running clones may still borrow from it), never deleted; the next task makes a new one.
-set_cache_aside() {
-  mv -f "$1" "$1.broken.$(date +%s).$$" 2>/dev/null || true
-  # The sandbox is told to show this path: it must exist, even empty.
-  mkdir -p "$1/objects"
-}
-
 # The agent's identity as git configuration, unless the environment gives one (GIT_COMMITTER_NAME, GIT_COMMITTER_EMAIL).
 agent_identity() {
   [[ -n ${GIT_COMMITTER_NAME:-} && -n ${GIT_COMMITTER_EMAIL:-} ]] && return 0
@@ -186,39 +181,15 @@ agent_identity() {
   [[ -n ${GIT_COMMITTER_EMAIL:-} ]] || printf '\temail = agent@catalyst.local\n'
 }
 
-# The project's repository cache: a bare mirror, fetched from the origin under its lock (waiting at most
+# The project's repository cache (repository-cache.sh), fetched under its lock (waiting at most
 # CATALYST_REPOSITORY_CACHE_WAIT_SECONDS), that the clone borrows its objects from (git clone --shared), so a clone costs
-# a checkout whatever the history's size. The sandbox sees only the mirror's objects, read-only. The origin's URL is never
-# written into the mirror (it may hold a password): it is given to each fetch. Fails (1) with a warning when the cache
-# cannot serve; the caller then clones in full.
+# a checkout whatever the history's size. The sandbox sees only the mirror's objects, read-only. Fails (1) with a warning
+# when the cache cannot serve; the caller then clones in full.
 clone_from_cache() (
-  local cache=$CATALYST_REPOSITORY_CACHE wait=${CATALYST_REPOSITORY_CACHE_WAIT_SECONDS:-60} lock started=${EPOCHREALTIME/./}
+  local cache=$CATALYST_REPOSITORY_CACHE
   # Readable by the sandbox's user, whatever the umask of the process that started the runner (a subshell: only here).
   umask 022
-  mkdir -p "${cache%/*}" || { warn "repository cache unusable (cannot create ${cache%/*}); cloning in full"; return 1; }
-  exec {lock}>>"$cache.lock"
-  if ! flock -w "$wait" "$lock"; then
-    exec {lock}>&-
-    warn "repository cache busy for ${wait}s; cloning in full"
-    return 1
-  fi
-  if [[ ! -f $cache/HEAD ]]; then
-    progress "creating the repository cache"
-    # Objects are never pruned: clones of running tasks borrow them.
-    git init --quiet --bare "$cache" && git --git-dir="$cache" config gc.auto 0 && git --git-dir="$cache" config core.logAllRefUpdates false
-  fi
-  # No automatic maintenance after the fetch: the cache never collects garbage (gc.auto 0), and its check is a process of its own.
-  if ! fetch_err=$(git --git-dir="$cache" fetch --quiet --prune --force --no-write-fetch-head --no-auto-maintenance -- "$CATALYST_REPOSITORY_URL" \
-      '+refs/heads/*:refs/heads/*' '+refs/tags/*:refs/tags/*' 2>&1); then
-    # The origin answers, so the fault is the cache's: it is set aside like a cache that cannot give a clone.
-    if git ls-remote --heads -- "$CATALYST_REPOSITORY_URL" >/dev/null 2>&1; then set_cache_aside "$cache"; fi
-    exec {lock}>&-
-    warn "repository cache not updated (${fetch_err##*$'\n'}); cloning in full"
-    return 1
-  fi
-  # The lock guards the fetch only: a clone reads refs once, and objects are never pruned, so clones run side by side.
-  exec {lock}>&-
-  progress "repository cache fetched in $(( (${EPOCHREALTIME/./} - started) / 1000 )) ms"
+  fetch_repository_cache "${CATALYST_REPOSITORY_CACHE_WAIT_SECONDS:-60}" || return 1
   # The base commit and its tree, read from the cache in one process: a cache that cannot give them is no cache.
   local base clone_err="" sha="" cloned=0
   if ! base=$(git --git-dir="$cache" cat-file --batch-check='%(objectname) %(objecttype)' \

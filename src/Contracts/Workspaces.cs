@@ -51,6 +51,13 @@ public enum WorkspacePhase
     Execute,
 }
 
+/// <summary>
+/// A task waits for a slot: the backend may get ready for it now so that its start is shorter once a slot frees (the local
+/// backend fetches the project's repository cache). Nothing is started and nothing is promised: the task still starts
+/// through <see cref="ProvisionWorkspace"/>. Carries no secret.
+/// </summary>
+public sealed record PrepareWorkspace(Guid TaskId, string RepositoryUrl);
+
 /// <summary>Delete a workspace kept after a plan phase (the plan was rejected, expired or cancelled). Nothing runs in it.</summary>
 public sealed record ReleaseWorkspace(Guid TaskId);
 

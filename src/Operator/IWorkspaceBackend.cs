@@ -22,10 +22,23 @@ public interface IWorkspaceBackend
 
     /// <summary>The kept end is stored: delete it.</summary>
     Task ForgetKeptExitAsync(Guid taskId, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>
+    /// A task waits for a slot: get ready for it without starting anything, in the background (the local backend fetches its
+    /// repository cache). Nothing by default: a Kubernetes workspace clones inside its own pod (see docs/kubernetes.md).
+    /// </summary>
+    Task PrepareAsync(PrepareWorkspace request, CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
-public sealed class LocalWorkspaceBackend(LocalWorkspaces workspaces) : IWorkspaceBackend
+public sealed class LocalWorkspaceBackend(LocalWorkspaces workspaces, Local.RepositoryCacheWarmer warmer, Wolverine.Runtime.IWolverineRuntime runtime) : IWorkspaceBackend
 {
+    public Task PrepareAsync(PrepareWorkspace request, CancellationToken cancellationToken)
+    {
+        // What the fetch said goes on the waiting task through the Tasks module, as a workspace's output does.
+        warmer.Prepare(request, output => new Wolverine.Runtime.MessageBus(runtime).InvokeAsync(output));
+        return Task.CompletedTask;
+    }
+
     public Task ProvisionAsync(WorkspaceSpec spec, CancellationToken cancellationToken) => workspaces.ProvisionAsync(spec, cancellationToken);
 
     public Task<bool> StopAsync(Guid taskId, string reason, WorkspaceEnd end, CancellationToken cancellationToken) => Task.FromResult(workspaces.Stop(taskId, reason, end));

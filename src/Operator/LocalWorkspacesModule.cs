@@ -15,6 +15,7 @@ public static class LocalWorkspacesModule
         services.TryAddSingleton<IWorkspaceCredentialSource, CredentialsModuleCredentialSource>();
         services.AddSingleton<AgentCliCache>();
         services.AddSingleton<LocalWorkspaces>();
+        services.AddSingleton<Local.RepositoryCacheWarmer>();
         services.AddSingleton<IWorkspaceBackend, LocalWorkspaceBackend>();
         services.AddHostedService<LocalWorkspacesLifetime>();
         services.AddHostedService<WorkspaceMetrics>();

@@ -8,3 +8,10 @@ public static class ProvisionWorkspaceHandler
     public static Task Handle(ProvisionWorkspace command, IWorkspaceBackend workspaces, CancellationToken cancellationToken) =>
         workspaces.ProvisionAsync(command.Spec, cancellationToken);
 }
+
+public static class PrepareWorkspaceHandler
+{
+    /// <summary>Returns at once: what the backend does for a waiting task runs in the background.</summary>
+    public static Task Handle(PrepareWorkspace command, IWorkspaceBackend workspaces, CancellationToken cancellationToken) =>
+        workspaces.PrepareAsync(command, cancellationToken);
+}

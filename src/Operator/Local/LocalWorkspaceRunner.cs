@@ -317,7 +317,7 @@ public sealed partial class LocalWorkspaceRunner
     }
 
     /// <summary>A relative local path is taken from the Host's current directory; URLs and absolute paths pass as they are.</summary>
-    private static string RepositoryUrl(string url) =>
+    internal static string RepositoryUrl(string url) =>
         !url.Contains("://", StringComparison.Ordinal) && !Path.IsPathRooted(url) && System.IO.Directory.Exists(url) ? Path.GetFullPath(url) : url;
 
     // ---- Output ----

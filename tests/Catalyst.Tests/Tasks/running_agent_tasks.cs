@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
 using Catalyst.Tasks.Domain;
 using Catalyst.Tests.Infrastructure;
 using Catalyst.Tests.Workspaces;
@@ -131,6 +132,39 @@ public sealed class running_agent_tasks(AppFixture fixture) : IntegrationContext
         var secondDone = await Store.WaitUntilFinishedAsync(second);
         secondDone.Status.ShouldBe(AgentTaskStatus.Completed);
         secondDone.StartedAt!.Value.ShouldBeGreaterThanOrEqualTo(firstDone.EndedAt!.Value);
+    }
+
+    [Fact]
+    public async Task a_waiting_tasks_repository_cache_is_fetched_while_it_waits()
+    {
+        var (client, credential) = await ProjectWithCredential("ahead", maxConcurrent: 1);
+        var first = await client.StartTaskAsync("ahead", credential, "echo first; sleep 5; echo first done");
+        await Store.WaitForAsync(first, t => t.Status == AgentTaskStatus.Running);
+        // The origin moves after the first task fetched: only a fetch for the second brings the new base.
+        var scratch = Path.Combine(_sandbox.Root, "scratch-ahead");
+        _sandbox.Git(_sandbox.Root, "clone", "--quiet", _sandbox.Origin, scratch);
+        File.WriteAllText(Path.Combine(scratch, "AHEAD.md"), "ahead\n");
+        _sandbox.Git(scratch, "add", "-A");
+        _sandbox.Git(scratch, "-c", "user.name=Origin", "-c", "user.email=o@example.com", "commit", "--quiet", "-m", "Move the base");
+        _sandbox.Git(scratch, "push", "--quiet", "origin", "HEAD:refs/heads/main");
+        var moved = _sandbox.Git(scratch, "rev-parse", "HEAD");
+
+        var second = await client.StartTaskAsync("ahead", credential, "cat AHEAD.md");
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!(await Host.Services.LogsAsync(second)).Any(l => l.Message.StartsWith("While waiting for a slot: repository cache fetched in ", StringComparison.Ordinal)))
+        {
+            DateTime.UtcNow.ShouldBeLessThan(deadline, "the waiting task's repository cache was never fetched");
+            await Task.Delay(100);
+        }
+        await using (var session = Store.QuerySession())
+            (await session.LoadAsync<AgentTask>(second))!.Status.ShouldBe(AgentTaskStatus.Pending);
+        var cache = Catalyst.Operator.Workspaces.RepositoryCache.PathFor(
+            Host.Services.GetRequiredService<Catalyst.Operator.LocalWorkspaceOptions>().RepositoryCacheDirectory!, _sandbox.Origin);
+        _sandbox.Git(_sandbox.Root, "--git-dir", cache, "rev-parse", "refs/heads/main").ShouldBe(moved);
+
+        var done = await Store.WaitUntilFinishedAsync(second);
+        done.Status.ShouldBe(AgentTaskStatus.Completed, done.Error);
+        (await Host.Services.LogsAsync(second)).ShouldContain(l => l.Message == "ahead");
     }
 
     [Fact]

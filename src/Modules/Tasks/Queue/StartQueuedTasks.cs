@@ -40,6 +40,9 @@ public static class StartQueuedTasksHandler
     /// <summary>How many of one person's oldest waiting tasks a pass reads (the others wait for a later pass).</summary>
     public const int WaitingPerUser = 200;
 
+    /// <summary>How many repositories of the oldest tasks left waiting a pass asks this node's backend to get ready.</summary>
+    public const int PreparedAhead = 2;
+
     /// <summary>
     /// The pure part: given what runs now and what waits (oldest first), which waiting tasks may start. Slots are shared
     /// fairly among the people waiting: each free slot goes to the person with the fewest tasks running (the oldest
@@ -113,7 +116,7 @@ public static class StartQueuedTasksHandler
         if (lifetime.ApplicationStopping.IsCancellationRequested) return outgoing;
         // What the pass asks the other modules (the waiting tasks' projects and providers) is asked before the lock, so
         // the lock is held for the database's part only and passes on other nodes never wait behind these answers.
-        var (projects, providers) = await LookUpWaitingAsync(store, bus, ct);
+        var (projects, providers, pending) = await LookUpWaitingAsync(store, bus, ct);
         // One pass at a time across every Host of this database: the lock is held until this pass's changes commit, so
         // the next pass (on any node) counts what this one started, and the limits hold for the whole installation.
         await session.BeginTransactionAsync(ct);
@@ -125,7 +128,11 @@ public static class StartQueuedTasksHandler
         var active = (await session.Query<AgentTask>()
             .Where(t => t.Status == AgentTaskStatus.Provisioning || t.Status == AgentTaskStatus.Running).ToListAsync(ct))
             .Where(t => !t.IsParallel).ToList(); // a parallel request runs nothing itself: only its runs hold slots
-        if (active.Count >= limits.MaxConcurrent) return outgoing;
+        if (active.Count >= limits.MaxConcurrent)
+        {
+            PrepareAhead(outgoing, node, pending, projects, started: new HashSet<Guid>());
+            return outgoing;
+        }
         var waiting = await OldestWaitingOfEachUser(session, ct);
         if (waiting.Count == 0) return outgoing;
 
@@ -134,7 +141,8 @@ public static class StartQueuedTasksHandler
             projects[projectId] = await bus.InvokeAsync<ProjectRef?>(new FindProjectById(projectId), ct);
 
         var now = clock.GetUtcNow();
-        foreach (var task in Choose(active, waiting, limits, id => projects[id]?.MaxConcurrentTasks ?? 1))
+        var chosen = Choose(active, waiting, limits, id => projects[id]?.MaxConcurrentTasks ?? 1);
+        foreach (var task in chosen)
         {
             var project = projects[task.ProjectId];
             if (!providers.TryGetValue(task.Provider, out var provider))
@@ -185,11 +193,37 @@ public static class StartQueuedTasksHandler
             else NodeMail.Send(session, runner, provision);
             outgoing.Add(new AgentTaskStatusChanged(task.Id, AgentTaskStatus.Provisioning));
         }
+        PrepareAhead(outgoing, node, pending, projects, chosen.Select(t => t.Id).ToHashSet());
         return outgoing;
     }
 
-    /// <summary>The projects and the agent providers of the tasks waiting now, read outside the scheduler's lock.</summary>
-    private static async Task<(Dictionary<Guid, ProjectRef?> Projects, Dictionary<string, AgentProviderInfo?> Providers)> LookUpWaitingAsync(
+    /// <summary>
+    /// The oldest tasks left waiting, one per repository and <see cref="PreparedAhead"/> at most, get their workspace made
+    /// ready on this node while they wait (their repository cache fetched), so a task that gets a slot starts without
+    /// waiting on its origin. Only on a node that runs workspaces itself; the tasks this pass starts fetch for themselves.
+    /// </summary>
+    private static void PrepareAhead(OutgoingMessages outgoing, CatalystNode node, IReadOnlyList<PendingTask> pending,
+        IReadOnlyDictionary<Guid, ProjectRef?> projects, IReadOnlySet<Guid> started)
+    {
+        if (!node.RunsLocalWorkspaces) return;
+        var repositories = new HashSet<string>();
+        foreach (var task in pending)
+        {
+            if (repositories.Count == PreparedAhead) break;
+            if (started.Contains(task.Id) || projects.GetValueOrDefault(task.ProjectId) is not { } project || !repositories.Add(project.RepositoryUrl)) continue;
+            outgoing.Add(new PrepareWorkspace(task.Id, project.RepositoryUrl));
+        }
+    }
+
+    /// <summary>A waiting task, as the look-up before the lock reads it (oldest first).</summary>
+    public sealed class PendingTask
+    {
+        public Guid Id { get; set; }
+        public Guid ProjectId { get; set; }
+    }
+
+    /// <summary>The projects and the agent providers of the tasks waiting now, and the oldest of those tasks, read outside the scheduler's lock.</summary>
+    private static async Task<(Dictionary<Guid, ProjectRef?> Projects, Dictionary<string, AgentProviderInfo?> Providers, IReadOnlyList<PendingTask> Oldest)> LookUpWaitingAsync(
         IDocumentStore store, IMessageBus bus, CancellationToken ct)
     {
         var projects = new Dictionary<Guid, ProjectRef?>();
@@ -199,7 +233,9 @@ public static class StartQueuedTasksHandler
             projects[projectId] = await bus.InvokeAsync<ProjectRef?>(new FindProjectById(projectId), ct);
         foreach (var provider in await query.Query<AgentTask>().Where(t => t.Status == AgentTaskStatus.Pending).Select(t => t.Provider).Distinct().ToListAsync(ct))
             providers[provider] = await bus.InvokeAsync<AgentProviderInfo?>(new GetAgentProvider(provider), ct);
-        return (projects, providers);
+        var oldest = projects.Count == 0 ? [] : await query.Query<AgentTask>().Where(t => t.Status == AgentTaskStatus.Pending)
+            .OrderBy(t => t.CreatedAt).Take(50).Select(t => new PendingTask { Id = t.Id, ProjectId = t.ProjectId }).ToListAsync(ct);
+        return (projects, providers, oldest);
     }
 
     /// <summary>
