@@ -25,11 +25,11 @@ using Microsoft.Extensions.Logging;
 using Wolverine;
 
 // Harness benchmarks: the real Host on Kestrel, a throwaway PostgreSQL, the local backend, bash agents.
-// Usage: dotnet run -c Release --project tests/Benchmarks [-- sandbox|start|overhead|first-line|throughput|load|load-list|latency|cross-node|broker|kubernetes ...]
+// Usage: dotnet run -c Release --project tests/Benchmarks [-- sandbox|start|queued-start|overhead|first-line|throughput|load|load-list|latency|cross-node|broker|kubernetes ...]
 // cross-node (a second Host on the same database) runs only when asked for.
 // The kubernetes scenario starts this program again as the operator's own process: `kubernetes-operator <api server url>`.
 if (args is ["kubernetes-operator", var apiServer]) return await KubernetesOperatorLoad.RunOperatorAsync(apiServer);
-var which = args.Length > 0 ? args.ToHashSet() : ["sandbox", "start", "overhead", "first-line", "throughput", "load", "latency", "broker", "kubernetes"];
+var which = args.Length > 0 ? args.ToHashSet() : ["sandbox", "start", "queued-start", "overhead", "first-line", "throughput", "load", "latency", "broker", "kubernetes"];
 // Needs neither the Host nor PostgreSQL: the operator against the loopback API server.
 if (which.Remove("kubernetes"))
 {
@@ -258,6 +258,12 @@ if (which.Contains("start"))
 {
     var runner = LocalWorkspaceOptions.FindRunnerDirectory(null) ?? throw new InvalidOperationException("runner/ not found");
     await RepositoryStart.MeasureAsync(root, runner, Report);
+}
+
+if (which.Contains("queued-start"))
+{
+    var runner = LocalWorkspaceOptions.FindRunnerDirectory(null) ?? throw new InvalidOperationException("runner/ not found");
+    await QueuedStart.MeasureAsync(root, runner, Report);
 }
 
 if (which.Contains("cross-node"))
