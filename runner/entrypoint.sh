@@ -67,7 +67,8 @@ repo="$CATALYST_WORKSPACE/repo"
 state="$CATALYST_WORKSPACE/state"
 # This part's own files: the base commit and the repository the push is made from. Never inside the sandbox.
 own="$CATALYST_WORKSPACE/runner"
-mkdir -p "$CATALYST_WORKSPACE" "$HOME" "$own" "$state" "$CATALYST_WORKSPACE/hooks-home"
+# The clone's directory exists from the start (empty until the clone): the agent's sandbox, started ahead, binds it.
+mkdir -p "$CATALYST_WORKSPACE" "$HOME" "$own" "$state" "$CATALYST_WORKSPACE/hooks-home" "$repo"
 chmod 700 "$own"
 # In a Kubernetes pod the provider's home files come mounted read-only; HOME itself is the writable workspace volume.
 if [[ -n ${CATALYST_HOME_FILES_DIR:-} && -d $CATALYST_HOME_FILES_DIR ]]; then
@@ -136,9 +137,11 @@ sandbox_pid_file="$own/sandbox.pid"
 # One stage of the sandboxed part as a small subshell, joined to the workspace's control groups (so all of the stage is
 # counted), that runs the sandbox and records its exit status: bash may lose a background job's status when a trapped
 # signal interrupts `wait`; the subshell ignores SIGTERM once the sandbox runs, so its `wait` is never cut short.
-# $1: the stage; $2: with-token or without-token; $3: wait for a line on stdin before starting (the agent's stage is
-# forked at once and told to go once the clone is ready: joining a control group may wait for the kernel's RCU grace
-# period, 10 to 30 ms when the machine has been quiet, and that wait then overlaps the fetch and the clone).
+# $1: the stage; $2: with-token or without-token; $3: started ahead, told to go by a line on stdin (the agent's stage is
+# forked at once and told to go once the clone is ready, so that what comes before the agent overlaps the fetch and the
+# clone: joining a control group, which may wait for the kernel's RCU grace period, 10 to 30 ms when the machine has
+# been quiet; the sandbox's own start, its namespaces and mounts; and the doors out of it. The sandboxed part waits for
+# the line before it touches the clone, and nothing of the agent's runs before it).
 stage_body() {
   local stage=$1 token=$2 wait_for_go=${3:-} joined=1 go=""
   trap - TERM INT
@@ -150,14 +153,15 @@ stage_body() {
     IFS=: read -r -a procs <<<"$CATALYST_CGROUP_PROCS"
     for file in "${procs[@]}"; do printf '%s\n' "$BASHPID" 2>/dev/null >"$file" || joined=0; done
   fi
-  if [[ -n $wait_for_go ]]; then
-    # The runner's end (an early failure, a stop) closes the pipe: nothing to run then.
-    read -r go || exit 143
-    [[ $go == go ]] || exit 143
-    exec </dev/null
-  fi
   (( joined )) || { printf 'could not join the workspace'"'"'s control groups\n' >&2; exit 2; }
-  "${sandbox[@]}" &
+  if [[ -n $wait_for_go ]]; then
+    # The pipe goes to the sandboxed part, which reads "go" from it; the runner's end (an early failure, a stop) closes
+    # it, and the sandboxed part then ends without running anything.
+    CATALYST_WAIT_FOR_GO=1 "${sandbox[@]}" <&0 &
+    exec </dev/null
+  else
+    "${sandbox[@]}" &
+  fi
   pid=$!
   trap '' TERM INT
   printf '%s' "$pid" >"$sandbox_pid_file"
@@ -214,7 +218,8 @@ clone_from_cache() (
   fi
   if (( ! cloned )); then
     set_cache_aside "$cache"
-    rm -rf "$repo"
+    # Emptied, not removed: the sandbox started ahead has this very directory bound.
+    find "$repo" -mindepth 1 -maxdepth 1 -exec rm -rf -- {} +
     warn "repository cache broken (${clone_err##*$'\n'}); set aside, cloning in full"
     return 1
   fi

@@ -43,6 +43,18 @@ forward "${CATALYST_BROKER_PORT:-}" "${CATALYST_BROKER_SOCKET:-}"
 forward "${CATALYST_EGRESS_PORT:-}" "${CATALYST_EGRESS_SOCKET:-}"
 exec {pause_fd}>&-
 
+# Started ahead of the clone (entrypoint.sh's stage_body): the doors are open; wait here for "go", the clone ready in
+# the directory this sandbox binds. An end of the pipe, or a stop, means the runner will not run the agent.
+if [[ ${CATALYST_WAIT_FOR_GO:-} == 1 ]]; then
+  unset CATALYST_WAIT_FOR_GO
+  trap 'exit 143' TERM INT
+  go=""
+  read -r go || true
+  [[ $go == go ]] || exit 143
+  exec </dev/null
+  trap - TERM INT
+fi
+
 agent_started=0
 stopping=0
 stop_deadline=0
