@@ -193,7 +193,12 @@ clone_from_cache() (
   local cache=$CATALYST_REPOSITORY_CACHE
   # Readable by the sandbox's user, whatever the umask of the process that started the runner (a subshell: only here).
   umask 022
-  fetch_repository_cache "${CATALYST_REPOSITORY_CACHE_WAIT_SECONDS:-60}" || return 1
+  if [[ ${CATALYST_REPOSITORY_CACHE_READ_ONLY:-} == 1 ]]; then
+    # A Kubernetes pod's cache: fetched by the pod's init container, read-only here (the agent shares this container).
+    [[ -f $cache/HEAD ]] || { warn "repository cache not fetched; cloning in full"; return 1; }
+  else
+    fetch_repository_cache "${CATALYST_REPOSITORY_CACHE_WAIT_SECONDS:-60}" || return 1
+  fi
   # The base commit and its tree, read from the cache in one process: a cache that cannot give them is no cache.
   local base clone_err="" sha="" cloned=0
   if ! base=$(git --git-dir="$cache" cat-file --batch-check='%(objectname) %(objecttype)' \

@@ -3,13 +3,14 @@
 # that a workspace's clone borrows its objects from. The origin's URL is never written into the mirror (it may hold a
 # password): it is given to each fetch. Sourced by entrypoint.sh, which fetches and then clones from it. Run on its own,
 # with CATALYST_REPOSITORY_URL and CATALYST_REPOSITORY_CACHE, it only fetches: the local backend runs it for a task that
-# waits for a slot, so that the task's own fetch, once it starts, finds nothing left to bring.
+# waits for a slot, so that the task's own fetch, once it starts, finds nothing left to bring; a Kubernetes pod runs it
+# as its init container, the only one of the pod that may write the cache.
 
 # A broken cache is set aside (running clones may still borrow from it), never deleted; the next task makes a new one.
 set_cache_aside() {
   mv -f "$1" "$1.broken.$(date +%s).$$" 2>/dev/null || true
-  # The sandbox is told to show this path: it must exist, even empty.
-  mkdir -p "$1/objects"
+  # The sandbox is told to show this path: it must exist, even empty (a read-only cache stays as it is).
+  mkdir -p "$1/objects" 2>/dev/null || true
 }
 
 # Fetches the origin into $CATALYST_REPOSITORY_CACHE (made if missing), waiting at most $1 seconds for the cache's lock
@@ -60,5 +61,8 @@ if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
   source "${here%/*}/common.sh"
   # Readable by the sandbox's user, whatever the umask of the process that started this.
   umask 022
-  fetch_repository_cache now
+  # Ahead of a waiting task (no wait given): a cache being fetched is left to that fetch. As a Kubernetes pod's init
+  # container (a wait given): its fetch, waiting for the lock; the runner after it only reads the cache. Never fails:
+  # a cache that cannot serve is said, and the task clones in full.
+  fetch_repository_cache "${CATALYST_REPOSITORY_CACHE_WAIT_SECONDS:-now}" || true
 fi

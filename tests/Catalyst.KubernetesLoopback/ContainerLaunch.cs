@@ -5,8 +5,9 @@ using System.Text.RegularExpressions;
 namespace Catalyst.KubernetesLoopback;
 
 /// <summary>
-/// How the kubelet stand-in turns a pod's single container into a local process: environment resolved from
-/// values, Secrets and ConfigMaps; volumes as directories under the pod's root; and, since a process cannot
+/// How the kubelet stand-in turns a pod's container (its one container, or an init container before it) into a local
+/// process: environment resolved from values, Secrets and ConfigMaps; volumes as directories under the pod's root (a
+/// <c>hostPath</c> as the directory itself; <c>readOnly</c> is not enforced); and, since a process cannot
 /// mount, every mountPath (and the directories an image carries, see <see cref="ImageMount"/>) rewritten to
 /// its local directory in the command, the arguments, the literal environment values, the working directory and
 /// the text files of Secret and ConfigMap volumes.
@@ -20,11 +21,13 @@ internal sealed class ContainerLaunch
     public required IReadOnlyList<(string MountPath, string HostPath)> Mounts { get; init; }
 
     /// <summary>A reason the container cannot be created (CreateContainerConfigError and its message), or the launch.</summary>
-    public static (ContainerLaunch? Launch, string? Reason, string? Message) Prepare(ObjectStore store, LoopbackOptions options, JsonObject pod, string root)
+    /// <param name="container">The container to launch: the pod's first by default, or one of its init containers.</param>
+    public static (ContainerLaunch? Launch, string? Reason, string? Message) Prepare(ObjectStore store, LoopbackOptions options, JsonObject pod, string root,
+        JsonNode? container = null)
     {
         var ns = (string)pod["metadata"]!["namespace"]!;
         var spec = pod["spec"]!;
-        var container = spec["containers"]![0]!;
+        container ??= spec["containers"]![0]!;
         var image = (string?)container["image"] ?? "";
 
         var volumes = new Dictionary<string, string>();
@@ -39,6 +42,15 @@ internal sealed class ContainerLaunch
                 if (store.Get(ResourceCatalog.PersistentVolumeClaims, ns, claimName) is null)
                     return (null, "CreateContainerConfigError", $"persistentvolumeclaim \"{claimName}\" not found");
                 volumes[name] = Directory.CreateDirectory(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(root))!, "claims", $"{ns}_{claimName}")).FullName;
+                continue;
+            }
+            if (volume["hostPath"] is { } hostPath)
+            {
+                // The node's own directory, as it is: made only when the volume says DirectoryOrCreate.
+                var path = (string)hostPath["path"]!;
+                if ((string?)hostPath["type"] == "DirectoryOrCreate") Directory.CreateDirectory(path);
+                if (!Directory.Exists(path)) return (null, "CreateContainerConfigError", $"hostPath type check failed: {path} is not a directory");
+                volumes[name] = Path.GetFullPath(path);
                 continue;
             }
             var directory = Directory.CreateDirectory(Path.Combine(root, "volumes", name)).FullName;

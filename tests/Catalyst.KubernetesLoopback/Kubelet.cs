@@ -10,8 +10,8 @@ using Microsoft.AspNetCore.Http;
 namespace Catalyst.KubernetesLoopback;
 
 /// <summary>
-/// The one node of the loopback cluster: runs each pod's first container as a local process in its own process
-/// group, moves the pod Pending → Running → Succeeded/Failed with the real exit code, keeps its log for
+/// The one node of the loopback cluster: runs each pod's init containers, then its first container, as local processes
+/// each in its own process group, moves the pod Pending → Running → Succeeded/Failed with the real exit code, keeps its log for
 /// <c>pods/{name}/log</c>, kills the group when the pod is deleted, and fails pods the ways clusters do on demand.
 /// </summary>
 internal sealed class Kubelet(ObjectStore store, LoopbackFaults faults, LoopbackOptions options, string root) : ClusterController(store)
@@ -92,6 +92,7 @@ internal sealed class Kubelet(ObjectStore store, LoopbackFaults faults, Loopback
             }
 
             var podRoot = Directory.CreateDirectory(Path.Combine(root, $"{ns}_{name}_{run.Uid[..8]}")).FullName;
+            if (!await RunInitContainersAsync(ns, name, pod, podRoot, run)) return;
             var (launch, reason, message) = ContainerLaunch.Prepare(Store, options, pod, podRoot);
             if (launch is null)
             {
@@ -111,6 +112,63 @@ internal sealed class Kubelet(ObjectStore store, LoopbackFaults faults, Loopback
         {
             run.Log.End();
         }
+    }
+
+    /// <summary>
+    /// The pod's init containers, one after the other, each to its end, before its container: one that fails fails the
+    /// pod (its restartPolicy is Never here), as a kubelet does. Their output is kept apart from the container's log.
+    /// </summary>
+    private async Task<bool> RunInitContainersAsync(string ns, string name, JsonObject pod, string podRoot, PodRun run)
+    {
+        var statuses = new JsonArray();
+        foreach (var init in pod["spec"]?["initContainers"] as JsonArray ?? [])
+        {
+            var initName = (string?)init!["name"] ?? "init";
+            var image = (string?)init["image"] ?? "";
+            var (launch, reason, message) = ContainerLaunch.Prepare(Store, options, pod, podRoot, init);
+            if (launch is null)
+            {
+                SetStatus(ns, name, s => s["initContainerStatuses"] = new JsonArray(ContainerStatus(initName, image,
+                    new JsonObject { ["waiting"] = new JsonObject { ["reason"] = reason, ["message"] = message } }, ready: false)));
+                return false;
+            }
+            var start = new ProcessStartInfo("setsid")
+            {
+                RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false,
+                WorkingDirectory = launch.WorkingDirectory,
+            };
+            start.ArgumentList.Add("--wait");
+            start.ArgumentList.Add(launch.FileName);
+            foreach (var argument in launch.Arguments) start.ArgumentList.Add(argument);
+            start.Environment.Clear();
+            foreach (var (key, value) in launch.Environment) start.Environment[key] = value;
+            var startedAt = Now();
+            using var process = Process.Start(start)!;
+            run.Process = process;
+            process.StandardInput.Close();
+            if (run.Deleted) Kill(process, 9);
+            var output = new PodLog();
+            var pumps = Task.WhenAll(PumpAsync(process.StandardOutput, output), PumpAsync(process.StandardError, output));
+            await process.WaitForExitAsync();
+            Kill(process, 9);
+            await pumps;
+            run.Process = null;
+            var terminated = new JsonObject
+            {
+                ["exitCode"] = process.ExitCode, ["reason"] = process.ExitCode == 0 ? "Completed" : "Error",
+                ["startedAt"] = startedAt, ["finishedAt"] = Now(), ["containerID"] = $"loopback://{name}-{initName}",
+            };
+            statuses.Add(ContainerStatus(initName, image, new JsonObject { ["terminated"] = terminated }, ready: process.ExitCode == 0));
+            var shown = statuses.DeepClone();
+            SetStatus(ns, name, s => s["initContainerStatuses"] = shown);
+            if (process.ExitCode != 0 || run.Deleted)
+            {
+                SetStatus(ns, name, s => s["phase"] = "Failed");
+                if (run.Deleted) Store.ConfirmPodStopped(ns, name);
+                return false;
+            }
+        }
+        return true;
     }
 
     private async Task RunContainerAsync(string ns, string name, string containerName, string image, ContainerLaunch launch, PodRun run, PodFault? fault)

@@ -52,6 +52,13 @@ public sealed record KubernetesOperatorOptions
     /// <summary>Parallel reconciles.</summary>
     public int Workers { get; init; } = 4;
 
+    /// <summary>
+    /// A directory on each node for the projects' repository caches (a <c>hostPath</c> volume), owned by the runner's user
+    /// (1000); null: every pod clones in full. A pod's init container fetches the cache, and the runner's container,
+    /// where the agent runs too, clones from it read-only (see docs/kubernetes.md).
+    /// </summary>
+    public string? RepositoryCacheHostPath { get; init; }
+
     public static KubernetesOperatorOptions FromConfiguration(IConfiguration configuration)
     {
         var section = configuration.GetSection("Catalyst:Operator");
@@ -76,6 +83,7 @@ public sealed record KubernetesOperatorOptions
             RenewDeadline = Seconds(section["RenewDeadlineSeconds"]) ?? defaults.RenewDeadline,
             RetryPeriod = Seconds(section["RetryPeriodSeconds"]) ?? defaults.RetryPeriod,
             Workers = Int(section["Workers"]) ?? defaults.Workers,
+            RepositoryCacheHostPath = Blank(section["RepositoryCacheHostPath"]),
         };
     }
 

@@ -213,6 +213,56 @@ public sealed class workspaces_run_as_jobs_on_the_cluster : IAsyncLifetime
         status.Phase.ShouldBe(nameof(EnvironmentPhase.Failed));
     }
 
+    [Fact]
+    public async Task with_a_repository_cache_on_the_node_an_init_container_fetches_it_and_the_runner_clones_from_it()
+    {
+        await using var server = await StartAsync();
+        using var client = server.CreateClient();
+        var node = Path.Combine(_root, "node-repositories");
+        await using var replica = new OperatorReplica(server, "operator-a", FastOptions with { RepositoryCacheHostPath = node });
+        await replica.StartAsync();
+        // The origin moves before each task: only a fetch in the task's own pod brings the new base.
+        async Task<string> MoveOriginAsync(string file)
+        {
+            var scratch = Path.Combine(_root, $"scratch-{file}");
+            await GitAsync(_root, "clone", "--quiet", Origin, scratch);
+            await File.WriteAllTextAsync(Path.Combine(scratch, file), file);
+            await GitAsync(scratch, "add", file);
+            await GitAsync(scratch, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "--quiet", "-m", file);
+            await GitAsync(scratch, "push", "--quiet", "origin", "HEAD:main");
+            return (await GitAsync(scratch, "rev-parse", "HEAD")).Trim();
+        }
+        var cache = Path.Combine(node, Path.GetFileName(Catalyst.Operator.Workspaces.RepositoryCache.PathFor(WorkspaceChildren.RepositoryCacheMount, Origin)));
+
+        foreach (var file in new[] { "first.txt", "second.txt" })
+        {
+            var moved = await MoveOriginAsync(file);
+            replica.Events.Messages.Clear();
+            var environment = await CreateAsync(client, $"cat {file}; echo more >> README.md; git commit -qam 'agent change'",
+                e => e.Spec.AgentConfig.Launch.WorkBranch = $"catalyst/cache-{Path.GetFileNameWithoutExtension(file)}");
+            var job = await EventuallyAsync(() => ReadOrNullAsync(() => client.BatchV1.ReadNamespacedJobAsync(TaskWorkspace.JobName, new TaskWorkspace(environment).Namespace)), "the Job");
+            var exited = await ExitedAsync(replica);
+            exited.End.ShouldBe(WorkspaceEnd.Exited, $"{exited.Error}\n{Said(replica)}");
+            exited.Result!.Pushed.ShouldBeTrue(Said(replica));
+            exited.Result.BaseSha.ShouldBe(moved);
+            Said(replica).ShouldContain("from the repository cache");
+            Said(replica).ShouldContain($"Stdout: {file}");
+
+            // The init container alone writes the cache; the runner's container (where the agent runs) mounts it read-only.
+            var pod = job.Spec.Template.Spec;
+            var init = pod.InitContainers.ShouldHaveSingleItem();
+            init.Command.ShouldBe(["/bin/bash", WorkspaceChildren.RepositoryCacheScript]);
+            init.VolumeMounts.Single(m => m.Name == "repositories").ReadOnlyProperty.ShouldNotBe(true);
+            pod.Containers.Single().VolumeMounts.Single(m => m.Name == "repositories").ReadOnlyProperty.ShouldBe(true);
+            pod.Volumes.Single(v => v.Name == "repositories").HostPath.Path.ShouldBe(node);
+            init.Env.ShouldNotContain(e => e.ValueFrom != null && e.ValueFrom.SecretKeyRef != null && e.ValueFrom.SecretKeyRef.Key == "token");
+            // The cache has the origin's branches as the init container fetched them, never this task's own work.
+            (await GitAsync(_root, "--git-dir", cache, "rev-parse", "refs/heads/main")).Trim().ShouldBe(moved);
+            (await GitAsync(_root, "--git-dir", cache, "for-each-ref", "--format=%(refname)")).ShouldNotContain(exited.Result.Branch);
+            (await GitAsync(_root, "--git-dir", cache, "rev-list", "--all")).ShouldNotContain(exited.Result.Commits.Single().Sha);
+        }
+    }
+
     private static string Said(OperatorReplica replica) =>
         string.Join("\n", replica.Events.Messages.OfType<AgentOutput>().SelectMany(o => o.Lines).Select(l => $"{l.Stream}: {l.Text}")) + "\n" + replica.Log;
 

@@ -18,6 +18,10 @@ public static class WorkspaceChildren
     public const string LaunchMount = "/catalyst/launch";
     public const string HomeFilesMount = "/catalyst/home";
     public const string RunnerEntrypoint = "/usr/local/lib/catalyst-runner/entrypoint.sh";
+    public const string RepositoryCacheScript = "/usr/local/lib/catalyst-runner/repository-cache.sh";
+    /// <summary>Where a pod sees the node's repository caches (<see cref="KubernetesOperatorOptions.RepositoryCacheHostPath"/>).</summary>
+    public const string RepositoryCacheMount = "/var/cache/catalyst/repositories";
+    public const string RepositoryCacheContainerName = "repository-cache";
     public const int RunnerUid = 1000;
 
     public static V1Namespace Namespace(TaskWorkspace workspace) => new()
@@ -209,6 +213,44 @@ public static class WorkspaceChildren
             mounts.Add(new V1VolumeMount { MountPath = HomeFilesMount, Name = "home-files", ReadOnlyProperty = true });
         }
 
+        // The node's repository cache: fetched by an init container, the only part of the pod that may write it; the
+        // runner's container, where the agent runs too, reads it. Not for a plan-first task: its kept clone may be carried
+        // on by a pod on another node, whose cache would not hold the objects the clone borrows.
+        List<V1Container>? initContainers = null;
+        if (options.RepositoryCacheHostPath is { Length: > 0 } cacheDirectory && launch.Environment.TryGetValue("CATALYST_REPOSITORY_URL", out var repositoryUrl)
+            && !workspace.KeepsWorkspace)
+        {
+            var cache = Operator.Workspaces.RepositoryCache.PathFor(RepositoryCacheMount, repositoryUrl).Replace('\\', '/');
+            volumes.Add(new V1Volume { Name = "repositories", HostPath = new V1HostPathVolumeSource { Path = cacheDirectory, Type = "DirectoryOrCreate" } });
+            mounts.Add(new V1VolumeMount { MountPath = RepositoryCacheMount, Name = "repositories", ReadOnlyProperty = true });
+            env.Add(Env("CATALYST_REPOSITORY_CACHE", cache));
+            env.Add(Env("CATALYST_REPOSITORY_CACHE_READ_ONLY", "1"));
+            // The origin as the runner reaches it: its URL, and the egress proxy when the project allows hosts.
+            var fetchEnv = env.Where(e => e.Name is "CATALYST_REPOSITORY_URL" or "HTTP_PROXY" or "HTTPS_PROXY" or "http_proxy" or "https_proxy" or "NO_PROXY" or "no_proxy")
+                .Append(Env("CATALYST_REPOSITORY_CACHE", cache))
+                .Append(Env("CATALYST_REPOSITORY_CACHE_WAIT_SECONDS", "120"))
+                .Append(Env("HOME", "/tmp"))
+                .ToList();
+            initContainers =
+            [
+                new V1Container
+                {
+                    Name = RepositoryCacheContainerName,
+                    Image = config.RunnerImage,
+                    Command = ["/bin/bash", RepositoryCacheScript],
+                    WorkingDir = "/tmp",
+                    Env = fetchEnv,
+                    VolumeMounts =
+                    [
+                        new V1VolumeMount { MountPath = RepositoryCacheMount, Name = "repositories" },
+                        new V1VolumeMount { MountPath = "/tmp", Name = "tmp" },
+                    ],
+                    Resources = new V1ResourceRequirements { Requests = requests, Limits = limits },
+                    SecurityContext = RestrictedContainer(),
+                },
+            ];
+        }
+
         var labels = new Dictionary<string, string>(workspace.Labels);
         return new V1Job
         {
@@ -251,23 +293,26 @@ public static class WorkspaceChildren
                                 Env = env,
                                 VolumeMounts = mounts,
                                 Resources = new V1ResourceRequirements { Requests = requests, Limits = limits },
-                                SecurityContext = new V1SecurityContext
-                                {
-                                    RunAsNonRoot = true,
-                                    ReadOnlyRootFilesystem = true,
-                                    AllowPrivilegeEscalation = false,
-                                    Privileged = false,
-                                    Capabilities = new V1Capabilities { Drop = ["ALL"] },
-                                    SeccompProfile = new V1SeccompProfile { Type = "RuntimeDefault" },
-                                },
+                                SecurityContext = RestrictedContainer(),
                             },
                         ],
+                        InitContainers = initContainers,
                         Volumes = volumes,
                     },
                 },
             },
         };
     }
+
+    private static V1SecurityContext RestrictedContainer() => new()
+    {
+        RunAsNonRoot = true,
+        ReadOnlyRootFilesystem = true,
+        AllowPrivilegeEscalation = false,
+        Privileged = false,
+        Capabilities = new V1Capabilities { Drop = ["ALL"] },
+        SeccompProfile = new V1SeccompProfile { Type = "RuntimeDefault" },
+    };
 
     /// <summary>"2 GiB" for 2Gi: the figure a task's out-of-memory message names.</summary>
     public static string DescribeMemory(TaskWorkspace workspace, KubernetesOperatorOptions options)
