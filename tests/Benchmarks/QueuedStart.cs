@@ -31,14 +31,7 @@ static class QueuedStart
 
         async Task<double> FirstLineAsync()
         {
-            var id = Guid.NewGuid();
-            var spec = new WorkspaceSpec(id, origin, "main", $"catalyst/{id.ToString("N")[^8..]}", "nothing", null, provider, Guid.NewGuid(), 0,
-                new Dictionary<string, string>());
-            var access = new TaskAccess(id, "cat_task_bench0123456789", null, "http://127.0.0.1:9") { BrokerUrl = "http://127.0.0.1:9" };
-            var events = new List<object>();
-            var t0 = DateTimeOffset.UtcNow;
-            var exited = await new LocalWorkspaceRunner(spec, access, options, m => { lock (events) events.Add(m); return ValueTask.CompletedTask; }).RunAsync();
-            if (exited.End != WorkspaceEnd.Exited) throw new InvalidOperationException($"queued start bench: {exited.Error}");
+            var (events, t0) = await RepositoryStart.RunAsync(origin, provider, options);
             return (events.OfType<AgentOutput>().SelectMany(o => o.Lines).First(l => l.Stream == OutputStream.Stdout && l.Text == "first-line").At - t0).TotalMilliseconds;
         }
 

@@ -20,6 +20,25 @@ internal sealed class ContainerLaunch
     public required string WorkingDirectory { get; init; }
     public required IReadOnlyList<(string MountPath, string HostPath)> Mounts { get; init; }
 
+    /// <summary>How the container's process is started: under <c>setsid --wait</c>, so that it gets its own process group and a kill reaches everything it started.</summary>
+    public System.Diagnostics.ProcessStartInfo StartInfo()
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("setsid")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+            WorkingDirectory = WorkingDirectory,
+        };
+        start.ArgumentList.Add("--wait");
+        start.ArgumentList.Add(FileName);
+        foreach (var argument in Arguments) start.ArgumentList.Add(argument);
+        start.Environment.Clear();
+        foreach (var (key, value) in Environment) start.Environment[key] = value;
+        return start;
+    }
+
     /// <summary>A reason the container cannot be created (CreateContainerConfigError and its message), or the launch.</summary>
     /// <param name="container">The container to launch: the pod's first by default, or one of its init containers.</param>
     public static (ContainerLaunch? Launch, string? Reason, string? Message) Prepare(ObjectStore store, LoopbackOptions options, JsonObject pod, string root,

@@ -132,18 +132,8 @@ internal sealed class Kubelet(ObjectStore store, LoopbackFaults faults, Loopback
                     new JsonObject { ["waiting"] = new JsonObject { ["reason"] = reason, ["message"] = message } }, ready: false)));
                 return false;
             }
-            var start = new ProcessStartInfo("setsid")
-            {
-                RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false,
-                WorkingDirectory = launch.WorkingDirectory,
-            };
-            start.ArgumentList.Add("--wait");
-            start.ArgumentList.Add(launch.FileName);
-            foreach (var argument in launch.Arguments) start.ArgumentList.Add(argument);
-            start.Environment.Clear();
-            foreach (var (key, value) in launch.Environment) start.Environment[key] = value;
             var startedAt = Now();
-            using var process = Process.Start(start)!;
+            using var process = Process.Start(launch.StartInfo())!;
             run.Process = process;
             process.StandardInput.Close();
             if (run.Deleted) Kill(process, 9);
@@ -173,21 +163,7 @@ internal sealed class Kubelet(ObjectStore store, LoopbackFaults faults, Loopback
 
     private async Task RunContainerAsync(string ns, string name, string containerName, string image, ContainerLaunch launch, PodRun run, PodFault? fault)
     {
-        // setsid: the container gets its own process group, so a kill reaches everything it started.
-        var start = new ProcessStartInfo("setsid")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-            WorkingDirectory = launch.WorkingDirectory,
-        };
-        start.ArgumentList.Add("--wait");
-        start.ArgumentList.Add(launch.FileName);
-        foreach (var argument in launch.Arguments) start.ArgumentList.Add(argument);
-        start.Environment.Clear();
-        foreach (var (key, value) in launch.Environment) start.Environment[key] = value;
-
+        var start = launch.StartInfo();
         var startedAt = Now();
         Process process;
         try

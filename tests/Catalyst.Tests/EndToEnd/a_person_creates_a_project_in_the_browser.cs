@@ -9,20 +9,23 @@ public sealed class a_person_creates_a_project_in_the_browser(BrowserFixture fix
     public async Task sign_up_create_a_project_and_see_it_listed()
     {
         var page = await SignedUpPage();
-        await page.ClickAsync("text=New project");
-        await page.WaitForURLAsync("**/projects/new");
-        var slug = $"web-{Guid.NewGuid():N}"[..12];
-        await page.FillAsync("#Form_Name", "Web storefront");
-        await page.FillAsync("#Form_Slug", slug);
-        await page.FillAsync("#Form_RepositoryUrl", "https://example.com/acme/storefront.git");
-        await page.ClickAsync("button:has-text('Create project')");
-        await page.WaitForURLAsync($"**/projects/{slug}");
-        (await page.TextContentAsync("h1")).ShouldBe("Web storefront");
+        await WithScreenshotOnFailure(page, async () =>
+        {
+            await page.ClickAsync("text=New project");
+            await page.WaitForURLAsync("**/projects/new");
+            var slug = $"web-{Guid.NewGuid():N}"[..12];
+            await page.FillAsync("#Form_Name", "Web storefront");
+            await page.FillAsync("#Form_Slug", slug);
+            await page.FillAsync("#Form_RepositoryUrl", "https://example.com/acme/storefront.git");
+            await page.ClickAsync("button:has-text('Create project')");
+            await page.WaitForURLAsync($"**/projects/{slug}");
+            (await page.TextContentAsync("h1")).ShouldBe("Web storefront");
 
-        await page.ClickAsync("nav >> text=Projects");
-        await page.WaitForURLAsync("**/projects");
-        var listed = page.Locator("#projects .project-name");
-        await Assertions.Expect(listed).ToHaveTextAsync(["Web storefront"]);
+            await page.ClickAsync("nav >> text=Projects");
+            await page.WaitForURLAsync("**/projects");
+            var listed = page.Locator("#projects .project-name");
+            await Assertions.Expect(listed).ToHaveTextAsync(["Web storefront"]);
+        });
     }
 
     [Fact]

@@ -141,13 +141,7 @@ public sealed class running_agent_tasks(AppFixture fixture) : IntegrationContext
         var first = await client.StartTaskAsync("ahead", credential, "echo first; sleep 5; echo first done");
         await Store.WaitForAsync(first, t => t.Status == AgentTaskStatus.Running);
         // The origin moves after the first task fetched: only a fetch for the second brings the new base.
-        var scratch = Path.Combine(_sandbox.Root, "scratch-ahead");
-        _sandbox.Git(_sandbox.Root, "clone", "--quiet", _sandbox.Origin, scratch);
-        File.WriteAllText(Path.Combine(scratch, "AHEAD.md"), "ahead\n");
-        _sandbox.Git(scratch, "add", "-A");
-        _sandbox.Git(scratch, "-c", "user.name=Origin", "-c", "user.email=o@example.com", "commit", "--quiet", "-m", "Move the base");
-        _sandbox.Git(scratch, "push", "--quiet", "origin", "HEAD:refs/heads/main");
-        var moved = _sandbox.Git(scratch, "rev-parse", "HEAD");
+        var moved = _sandbox.PushToOrigin("AHEAD.md", "ahead\n", "Move the base");
 
         var second = await client.StartTaskAsync("ahead", credential, "cat AHEAD.md");
         var deadline = DateTime.UtcNow.AddSeconds(30);

@@ -20,13 +20,20 @@ public sealed class WorkspaceSandbox : IDisposable
     {
         var sandbox = new WorkspaceSandbox(Directory.CreateTempSubdirectory("catalyst-ws-").FullName);
         sandbox.Git(sandbox.Root, "init", "--quiet", "--bare", "--initial-branch=main", "origin.git");
-        var seed = Path.Combine(sandbox.Root, "seed");
-        sandbox.Git(sandbox.Root, "clone", "--quiet", sandbox.Origin, seed);
-        File.WriteAllText(Path.Combine(seed, "README.md"), "# Sample\n\none\ntwo\nthree\n");
-        sandbox.Git(seed, "add", "README.md");
-        sandbox.Git(seed, "-c", "user.name=Seed", "-c", "user.email=seed@example.com", "commit", "--quiet", "-m", "Initial commit");
-        sandbox.Git(seed, "push", "--quiet", "origin", "HEAD:refs/heads/main");
+        sandbox.PushToOrigin("README.md", "# Sample\n\none\ntwo\nthree\n", "Initial commit");
         return sandbox;
+    }
+
+    /// <summary>Commits <paramref name="file"/> onto the origin's main from a scratch clone of its own; returns the commit.</summary>
+    public string PushToOrigin(string file, string content, string message)
+    {
+        var scratch = Path.Combine(Root, $"scratch-{Guid.NewGuid():N}");
+        Git(Root, "clone", "--quiet", Origin, scratch);
+        File.WriteAllText(Path.Combine(scratch, file), content);
+        Git(scratch, "add", file);
+        Git(scratch, "-c", "user.name=Seed", "-c", "user.email=seed@example.com", "commit", "--quiet", "-m", message);
+        Git(scratch, "push", "--quiet", "origin", "HEAD:refs/heads/main");
+        return Git(scratch, "rev-parse", "HEAD");
     }
 
     /// <summary>
