@@ -315,6 +315,9 @@ internal sealed class Kubelet(ObjectStore store, LoopbackFaults faults, Loopback
         try
         {
             if (!process.HasExited || signal == 9) _ = kill(-process.Id, signal);
+            // The process itself too: just started, it may not have made its process group yet (setsid runs in it after
+            // the start returns), and the group's kill then reaches nothing while the container goes on for good.
+            if (!process.HasExited) _ = kill(process.Id, signal);
         }
         catch (InvalidOperationException) { }
     }
