@@ -13,7 +13,12 @@ namespace Catalyst.Operator.Workspaces;
 /// </summary>
 public sealed class WorkspaceOutputPump
 {
-    public const int MaxBatchLines = 500;
+    /// <summary>
+    /// A busy agent's lines per stored batch at most: each batch is one transaction of the log writer (its lock, the next
+    /// sequence numbers, a binary COPY, a notification), so the fewer, the more lines a second a task's log takes (about
+    /// 115,000 lines a second with 500, 130,000 to 157,000 with 2,000, on the 2-core benchmark machine).
+    /// </summary>
+    public const int MaxBatchLines = 2000;
     public static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(20);
 
     private readonly Guid _taskId;

@@ -21,7 +21,8 @@ namespace Catalyst.Operator.Kubernetes.Controllers;
 /// </summary>
 public sealed class WorkspaceLogs(IKubernetes client, IWorkspaceEvents events, ILogger<WorkspaceLogs> logger, TimeProvider? time = null)
 {
-    public const int MaxBatchLines = 500;
+    /// <summary>As the local backend's (<see cref="Workspaces.WorkspaceOutputPump.MaxBatchLines"/>): one stored batch per this many lines at most.</summary>
+    public const int MaxBatchLines = Workspaces.WorkspaceOutputPump.MaxBatchLines;
     public static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(20);
 
     private readonly TimeProvider _time = time ?? TimeProvider.System;
