@@ -137,11 +137,12 @@ sandbox_pid_file="$own/sandbox.pid"
 # One stage of the sandboxed part as a small subshell, joined to the workspace's control groups (so all of the stage is
 # counted), that runs the sandbox and records its exit status: bash may lose a background job's status when a trapped
 # signal interrupts `wait`; the subshell ignores SIGTERM once the sandbox runs, so its `wait` is never cut short.
-# $1: the stage; $2: with-token or without-token; $3: started ahead, told to go by a line on stdin (the agent's stage is
-# forked at once and told to go once the clone is ready, so that what comes before the agent overlaps the fetch and the
-# clone: joining a control group, which may wait for the kernel's RCU grace period, 10 to 30 ms when the machine has
-# been quiet; the sandbox's own start, its namespaces and mounts; and the doors out of it. The sandboxed part waits for
-# the line before it touches the clone, and nothing of the agent's runs before it).
+# $1: the stage; $2: with-token or without-token; $3: started ahead, told to start and then to go by lines on stdin (the
+# agent's stage is forked at once, starts its sandbox once the cache is fetched and goes once the clone is ready, so
+# that what comes before the agent overlaps the fetch and the clone: joining a control group, which may wait for the
+# kernel's RCU grace period, 10 to 30 ms when the machine has been quiet, during the fetch; the sandbox's own start, its
+# namespaces and mounts, and the doors out of it, during the clone. The sandboxed part waits for "go" before it touches
+# the clone, and nothing of the agent's runs before it).
 stage_body() {
   local stage=$1 token=$2 wait_for_go=${3:-} joined=1 go=""
   trap - TERM INT
@@ -155,8 +156,11 @@ stage_body() {
   fi
   (( joined )) || { printf 'could not join the workspace'"'"'s control groups\n' >&2; exit 2; }
   if [[ -n $wait_for_go ]]; then
-    # The pipe goes to the sandboxed part, which reads "go" from it; the runner's end (an early failure, a stop) closes
-    # it, and the sandboxed part then ends without running anything.
+    # "start" first (the cache fetched), then the pipe goes to the sandboxed part, which reads "go" from it; the
+    # runner's end (an early failure, a stop) closes it, and this stage or the sandboxed part then ends without running
+    # anything. A read from a pipe takes one line and leaves the next.
+    read -r go || exit 143
+    [[ $go == start ]] || exit 143
     CATALYST_WAIT_FOR_GO=1 "${sandbox[@]}" <&0 &
     exec </dev/null
   else
@@ -169,13 +173,24 @@ stage_body() {
   printf '%s' "$rc" >"$sandbox_status_file"
 }
 
-# The agent's stage, forked now when it joins control groups (see stage_body); told to go by run_stage.
+# The agent's stage, forked now when it joins control groups (see stage_body); told to start by let_the_sandbox_start
+# and to go by run_stage.
 prepared_stage_pid=""
 prepared_stage_fd=""
 if [[ -n ${CATALYST_CGROUP_PROCS:-} ]]; then
   exec {prepared_stage_fd}> >(stage_body agent with-token wait-for-go)
   prepared_stage_pid=$!
 fi
+# Tells the stage forked ahead to start its sandbox (once): after the repository cache's fetch, so that the cache's
+# objects the sandbox binds are where they stay (a fetch that fails sets the cache aside); the clone still overlaps it.
+sandbox_start_sent=0
+let_the_sandbox_start() {
+  [[ -n $prepared_stage_fd ]] && (( ! sandbox_start_sent )) || return 0
+  sandbox_start_sent=1
+  trap '' PIPE
+  printf 'start\n' >&"$prepared_stage_fd" 2>/dev/null || true
+  trap - PIPE
+}
 
 # The agent's identity as git configuration, unless the environment gives one (GIT_COMMITTER_NAME, GIT_COMMITTER_EMAIL).
 agent_identity() {
@@ -185,20 +200,23 @@ agent_identity() {
   [[ -n ${GIT_COMMITTER_EMAIL:-} ]] || printf '\temail = agent@catalyst.local\n'
 }
 
-# The project's repository cache (repository-cache.sh), fetched under its lock (waiting at most
-# CATALYST_REPOSITORY_CACHE_WAIT_SECONDS), that the clone borrows its objects from (git clone --shared), so a clone costs
-# a checkout whatever the history's size. The sandbox sees only the mirror's objects, read-only. Fails (1) with a warning
-# when the cache cannot serve; the caller then clones in full.
-clone_from_cache() (
-  local cache=$CATALYST_REPOSITORY_CACHE
+# The project's repository cache (repository-cache.sh): fetch_cache brings it up to date under its lock (waiting at most
+# CATALYST_REPOSITORY_CACHE_WAIT_SECONDS), then clone_from_cache makes the clone borrow its objects (as git clone --shared
+# does), so a clone costs a checkout whatever the history's size. The sandbox sees only the mirror's objects, read-only.
+# Each fails (1) with a warning when the cache cannot serve; the caller then clones in full.
+fetch_cache() (
   # Readable by the sandbox's user, whatever the umask of the process that started the runner (a subshell: only here).
   umask 022
   if [[ ${CATALYST_REPOSITORY_CACHE_READ_ONLY:-} == 1 ]]; then
     # A Kubernetes pod's cache: fetched by the pod's init container, read-only here (the agent shares this container).
-    [[ -f $cache/HEAD ]] || { warn "repository cache not fetched; cloning in full"; return 1; }
+    [[ -f $CATALYST_REPOSITORY_CACHE/HEAD ]] || { warn "repository cache not fetched; cloning in full"; return 1; }
   else
-    fetch_repository_cache "${CATALYST_REPOSITORY_CACHE_WAIT_SECONDS:-60}" || return 1
+    fetch_repository_cache "${CATALYST_REPOSITORY_CACHE_WAIT_SECONDS:-60}"
   fi
+)
+clone_from_cache() (
+  local cache=$CATALYST_REPOSITORY_CACHE
+  umask 022
   # The base commit and its tree, read from the cache in one process: a cache that cannot give them is no cache.
   local base clone_err="" sha="" cloned=0
   if ! base=$(git --git-dir="$cache" cat-file --batch-check='%(objectname) %(objecttype)' \
@@ -235,6 +253,7 @@ clone_from_cache() (
 )
 
 if [[ $phase == execute ]]; then
+  let_the_sandbox_start
   [[ -d $repo/.git && -s $own/base-sha ]] || fail "the workspace kept for the plan is gone"
   read -r base_sha <"$own/base-sha"
   progress "continuing in the plan's workspace on $CATALYST_WORK_BRANCH"
@@ -244,7 +263,11 @@ else
   identity=()
   if [[ -z ${GIT_COMMITTER_NAME:-} ]]; then identity+=(--config "user.name=Catalyst Agent"); fi
   if [[ -z ${GIT_COMMITTER_EMAIL:-} ]]; then identity+=(--config "user.email=agent@catalyst.local"); fi
-  if [[ -n ${CATALYST_REPOSITORY_CACHE:-} ]] && clone_from_cache; then
+  cache_fetched=0
+  if [[ -n ${CATALYST_REPOSITORY_CACHE:-} ]] && fetch_cache; then cache_fetched=1; fi
+  # The cache is where it will stay (a fetch that failed has set it aside already): the sandbox may bind it now.
+  let_the_sandbox_start
+  if (( cache_fetched )) && clone_from_cache; then
     read -r base_sha <"$own/base-sha"
     progress "branch $CATALYST_WORK_BRANCH from $CATALYST_BASE_BRANCH at $base_sha"
   else
@@ -275,6 +298,7 @@ run_stage() {
   local stage=$1 token=$2
   rm -f "$sandbox_status_file" "$sandbox_pid_file"
   if [[ $stage == agent && -n $prepared_stage_pid ]]; then
+    let_the_sandbox_start
     # Told once: a write to a stage that is already gone must not end this runner (SIGPIPE).
     trap '' PIPE
     printf 'go\n' >&"$prepared_stage_fd" 2>/dev/null || true
