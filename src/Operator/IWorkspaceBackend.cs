@@ -30,12 +30,12 @@ public interface IWorkspaceBackend
     Task PrepareAsync(PrepareWorkspace request, CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
-public sealed class LocalWorkspaceBackend(LocalWorkspaces workspaces, Local.RepositoryCacheWarmer warmer, Wolverine.Runtime.IWolverineRuntime runtime) : IWorkspaceBackend
+public sealed class LocalWorkspaceBackend(LocalWorkspaces workspaces, Local.RepositoryCacheWarmer warmer) : IWorkspaceBackend
 {
     public Task PrepareAsync(PrepareWorkspace request, CancellationToken cancellationToken)
     {
-        // What the fetch said goes on the waiting task through the Tasks module, as a workspace's output does.
-        warmer.Prepare(request, output => new Wolverine.Runtime.MessageBus(runtime).InvokeAsync(output));
+        // What the fetch said goes on the waiting task the way a workspace's output does.
+        warmer.Prepare(request, output => workspaces.PublishAsync(request.TaskId, output).AsTask());
         return Task.CompletedTask;
     }
 

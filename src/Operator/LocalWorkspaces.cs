@@ -146,7 +146,8 @@ public sealed class LocalWorkspaces(
         }
     }
 
-    private async ValueTask PublishAsync(Guid taskId, object message)
+    /// <summary>A message of a task's workspace to the Tasks module, in process, waiting while the database is unavailable.</summary>
+    internal async ValueTask PublishAsync(Guid taskId, object message)
     {
         // The registry forgets the workspace before the Tasks module hears it ended, so QueryWorkspace never says Running after.
         // The task token dies with the workspace, before anyone hears it ended.

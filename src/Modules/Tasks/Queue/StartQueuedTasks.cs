@@ -116,7 +116,7 @@ public static class StartQueuedTasksHandler
         if (lifetime.ApplicationStopping.IsCancellationRequested) return outgoing;
         // What the pass asks the other modules (the waiting tasks' projects and providers) is asked before the lock, so
         // the lock is held for the database's part only and passes on other nodes never wait behind these answers.
-        var (projects, providers, pending) = await LookUpWaitingAsync(store, bus, ct);
+        var (projects, providers, pending) = await LookUpWaitingAsync(store, bus, node.RunsLocalWorkspaces, ct);
         // One pass at a time across every Host of this database: the lock is held until this pass's changes commit, so
         // the next pass (on any node) counts what this one started, and the limits hold for the whole installation.
         await session.BeginTransactionAsync(ct);
@@ -223,8 +223,9 @@ public static class StartQueuedTasksHandler
     }
 
     /// <summary>The projects and the agent providers of the tasks waiting now, and the oldest of those tasks, read outside the scheduler's lock.</summary>
+    /// <param name="oldest">Whether to read the oldest waiting tasks too (for <see cref="PrepareAhead"/>: a node that runs workspaces).</param>
     private static async Task<(Dictionary<Guid, ProjectRef?> Projects, Dictionary<string, AgentProviderInfo?> Providers, IReadOnlyList<PendingTask> Oldest)> LookUpWaitingAsync(
-        IDocumentStore store, IMessageBus bus, CancellationToken ct)
+        IDocumentStore store, IMessageBus bus, bool oldest, CancellationToken ct)
     {
         var projects = new Dictionary<Guid, ProjectRef?>();
         var providers = new Dictionary<string, AgentProviderInfo?>();
@@ -233,9 +234,9 @@ public static class StartQueuedTasksHandler
             projects[projectId] = await bus.InvokeAsync<ProjectRef?>(new FindProjectById(projectId), ct);
         foreach (var provider in await query.Query<AgentTask>().Where(t => t.Status == AgentTaskStatus.Pending).Select(t => t.Provider).Distinct().ToListAsync(ct))
             providers[provider] = await bus.InvokeAsync<AgentProviderInfo?>(new GetAgentProvider(provider), ct);
-        var oldest = projects.Count == 0 ? [] : await query.Query<AgentTask>().Where(t => t.Status == AgentTaskStatus.Pending)
+        var waiting = projects.Count == 0 || !oldest ? [] : await query.Query<AgentTask>().Where(t => t.Status == AgentTaskStatus.Pending)
             .OrderBy(t => t.CreatedAt).Take(50).Select(t => new PendingTask { Id = t.Id, ProjectId = t.ProjectId }).ToListAsync(ct);
-        return (projects, providers, oldest);
+        return (projects, providers, waiting);
     }
 
     /// <summary>
