@@ -227,8 +227,12 @@ public sealed class EgressProxy : IAsyncDisposable
         return int.TryParse(authority[(colon + 1)..], out port) && port is > 0 and < 65536 && host.Length > 0;
     }
 
+    private int _disposed;
+
+    /// <summary>Once: a Host stopping may dispose it from more than one place, and at the same time.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         await _stopping.CancelAsync();
         _listener.Dispose();
         await _accepting;

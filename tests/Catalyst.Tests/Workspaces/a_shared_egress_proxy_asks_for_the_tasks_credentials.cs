@@ -70,4 +70,13 @@ public sealed class a_shared_egress_proxy_asks_for_the_tasks_credentials : IAsyn
         (await client.GetAsync("http://127.0.0.1:9/", TestContext.Current.CancellationToken)).StatusCode.ShouldBe(HttpStatusCode.Forbidden);
         _refused.ShouldBe(["blocked egress to 127.0.0.1:9"]);
     }
+
+    [Fact]
+    public async Task a_host_that_stops_it_from_two_places_at_once_stops_it_once_without_an_error()
+    {
+        // A Host stopping disposes it through its hosted service and through the container, possibly together.
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => _proxy.DisposeAsync().AsTask()));
+        using var client = Through(new NetworkCredential("task", "secret"));
+        await Should.ThrowAsync<HttpRequestException>(() => client.GetAsync($"http://127.0.0.1:{_site.Address.Port}/", TestContext.Current.CancellationToken));
+    }
 }

@@ -99,7 +99,6 @@ public sealed class KubernetesEgressProxy(
 
     public async ValueTask DisposeAsync()
     {
-        if (_proxy is not null) await _proxy.DisposeAsync();
-        _proxy = null;
+        if (Interlocked.Exchange(ref _proxy, null) is { } proxy) await proxy.DisposeAsync();
     }
 }
