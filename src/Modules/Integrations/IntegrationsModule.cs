@@ -22,6 +22,7 @@ public static class IntegrationsModule
             opts.Schema.For<Project>().DatabaseSchemaName(Schema).UniqueIndex(p => p.Slug).GinIndexJsonData();
             opts.Schema.For<GitHubConnection>().DatabaseSchemaName(Schema);
             opts.Schema.For<GitHubDelivery>().DatabaseSchemaName(Schema);
+            opts.Schema.For<GitHubDeliveryHandled>().DatabaseSchemaName(Schema);
             opts.Schema.For<GitHubTaskThread>().DatabaseSchemaName(Schema);
         });
         services.AddSingleton<LocalRepositoryRoots>();

@@ -3,6 +3,7 @@ using Catalyst.Integrations.GitHub;
 using Catalyst.Tests.Infrastructure;
 using Catalyst.Tests.Tasks;
 using Marten;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Catalyst.Tests.GitHub;
 
@@ -52,6 +53,44 @@ public sealed class webhook_deliveries_are_verified_and_taken_once(AppFixture fi
         (await Tasks()).Count.ShouldBe(1);
         (await Deliveries()).ShouldBe(1);
         CatalystComments().Count.ShouldBe(1);
+    }
+
+    /// <summary>The queue delivers a delivery's work at least once: its recovery may run it again, even while the first run waits.</summary>
+    [Fact]
+    public async Task a_deliverys_work_run_twice_starts_one_task_and_comments_once()
+    {
+        await ConnectedProject();
+        var projectId = (await Store.QuerySession().Query<Catalyst.Integrations.Projects.Project>().SingleAsync(p => p.Slug == Slug)).Id;
+        var payload = Payload("issue_comment.created.json", body: "@catalyst-agent exit 0");
+        var delivery = Guid.NewGuid().ToString();
+        using var json = System.Text.Json.JsonDocument.Parse(payload.ToJsonString());
+        var work = new HandleGitHubActivity(delivery, projectId, GitHubActivity.Read("issue_comment", json.RootElement)!);
+        // The first run is held up by a rate limit on its progress comment while a second run of the same work comes.
+        GitHub.RateLimitOnce("POST", "/repos/acme/shop/issues/1/comments", 429, new() { ["retry-after"] = "2" });
+        const string commentsPath = "/api/v3/repos/acme/shop/issues/1/comments";
+
+        (await Deliver("issue_comment", payload, deliveryId: delivery)).StatusCode.ShouldBe(HttpStatusCode.Accepted);
+        await Eventually(() => GitHub.CallsSnapshot().Any(c => c.Method == "POST" && c.Path == commentsPath), "the first run at its progress comment");
+        await RunAgain(work);
+        Fixture.Logs.Lines.ShouldContain(l => l.Contains($"GitHub delivery {delivery} for project {projectId} is being handled by another run"));
+
+        await Eventually(() => Tasks().Result.Count == 1, "the task, after the wait");
+        await Store.WaitUntilFinishedAsync((await Tasks()).Single().Id);
+        // And once more after it is done, as after a crash before the queue heard it was.
+        await RunAgain(work);
+        Fixture.Logs.Lines.ShouldContain(l => l.Contains($"GitHub delivery {delivery} for project {projectId} was handled already"));
+
+        await Task.Delay(500);
+        (await Tasks()).Count.ShouldBe(1);
+        CatalystComments().Count.ShouldBe(1);
+        GitHub.Repo.Reactions.Count.ShouldBe(1);
+        GitHub.CallsSnapshot().Count(c => c.Method == "POST" && c.Path == commentsPath).ShouldBe(2); // the limited one and the one made
+    }
+
+    private async Task RunAgain(HandleGitHubActivity work)
+    {
+        using var scope = Host.Services.CreateScope();
+        await scope.ServiceProvider.GetRequiredService<Wolverine.IMessageBus>().InvokeAsync(work);
     }
 
     [Fact]

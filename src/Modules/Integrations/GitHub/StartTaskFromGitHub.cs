@@ -26,6 +26,17 @@ public sealed record GitHubTaskThread
     public string? BaseBranch { get; init; }
 }
 
+/// <summary>A delivery's work for one project, done: a second run of it (the queue delivers at least once) does nothing.</summary>
+public sealed record GitHubDeliveryHandled
+{
+    public required string Id { get; init; }
+
+    public static string KeyOf(string deliveryId, Guid projectId) => $"{deliveryId}/{projectId:N}";
+
+    /// <summary>The advisory lock of one delivery's work for one project.</summary>
+    public static long LockOf(string key) => BitConverter.ToInt64(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes("github-delivery/" + key)));
+}
+
 /// <summary>
 /// The work of a delivery: a comment that names the handle (or the trigger label) starts a task for a person who has
 /// write access, a linked Catalyst account in the project and a credential for the project's agent. Anyone else gets
@@ -36,7 +47,51 @@ public static class StartTaskFromGitHubHandler
     /// <summary>Every comment Catalyst writes carries this, so that its own words never trigger it.</summary>
     public const string Marker = "<!-- catalyst -->";
 
-    public static async Task Handle(HandleGitHubActivity message, IDocumentSession session, IMessageBus bus, GitHubClients clients,
+    /// <summary>
+    /// The durable queue delivers at least once: a run recovered while the first is still under way (or after a crash)
+    /// must not start a second task or post a second comment. One run at a time per delivery and project holds a lock
+    /// on its own connection; a run that finds the work done (or under way) does nothing. A crashed run's lock goes
+    /// with its connection, so its recovery does the work.
+    /// </summary>
+    public static async Task Handle(HandleGitHubActivity message, IDocumentSession session, IDocumentStore store, IMessageBus bus, GitHubClients clients,
+        GitHubOptions options, ILogger<GitHubTaskThread> logger, CancellationToken ct)
+    {
+        var key = GitHubDeliveryHandled.KeyOf(message.DeliveryId, message.ProjectId);
+        var lockKey = GitHubDeliveryHandled.LockOf(key);
+        await using var connection = store.Storage.Database.CreateConnection();
+        await connection.OpenAsync(ct);
+        if (!await AdvisoryAsync(connection, "select pg_try_advisory_lock($1)", lockKey, ct))
+        {
+            logger.LogInformation("GitHub delivery {Delivery} for project {Project} is being handled by another run; this one does nothing", message.DeliveryId, message.ProjectId);
+            return;
+        }
+        try
+        {
+            if (await session.LoadAsync<GitHubDeliveryHandled>(key, ct) is not null)
+            {
+                logger.LogInformation("GitHub delivery {Delivery} for project {Project} was handled already; this run does nothing", message.DeliveryId, message.ProjectId);
+                return;
+            }
+            await HandleOnce(message, session, bus, clients, options, logger, ct);
+            // Stored before the lock goes: a run after this one finds it.
+            session.Store(new GitHubDeliveryHandled { Id = key });
+            await session.SaveChangesAsync(ct);
+        }
+        finally
+        {
+            // A pooled connection keeps a session's lock until it is used again: let it go now.
+            await AdvisoryAsync(connection, "select pg_advisory_unlock($1)", lockKey, CancellationToken.None);
+        }
+    }
+
+    private static async Task<bool> AdvisoryAsync(Npgsql.NpgsqlConnection connection, string sql, long key, CancellationToken ct)
+    {
+        await using var command = new Npgsql.NpgsqlCommand(sql, connection);
+        command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = key });
+        return await command.ExecuteScalarAsync(ct) is true;
+    }
+
+    private static async Task HandleOnce(HandleGitHubActivity message, IDocumentSession session, IMessageBus bus, GitHubClients clients,
         GitHubOptions options, ILogger<GitHubTaskThread> logger, CancellationToken ct)
     {
         var activity = message.Activity;
