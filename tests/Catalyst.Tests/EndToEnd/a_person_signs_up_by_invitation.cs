@@ -9,6 +9,8 @@ public sealed class InviteOnlyBrowserFixture(TestDatabase database) : BrowserFix
 {
     protected override string DatabaseName => "catalyst_e2e_invite_only";
     protected override IEnumerable<KeyValuePair<string, string>> Settings => [new(SignUpPolicy.ConfigurationKey, "invite-only")];
+    // Its tests sign up the first account, who becomes the administrator.
+    protected override bool WarmsUp => false;
 }
 
 [CollectionDefinition("browser-invite-only")]

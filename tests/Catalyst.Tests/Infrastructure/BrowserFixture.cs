@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
+using Catalyst.Tests.Tasks;
 using Wolverine;
 
 namespace Catalyst.Tests.Infrastructure;
@@ -16,6 +17,9 @@ public class BrowserFixture(TestDatabase database) : IAsyncLifetime
 
     /// <summary>Settings of this host beyond the test defaults (a fixture for one configuration overrides them).</summary>
     protected virtual IEnumerable<KeyValuePair<string, string>> Settings => [];
+
+    /// <summary>Whether a throwaway account walks the common pages before the tests (<see cref="WarmUpAsync"/>); a host whose tests need its first account does not.</summary>
+    protected virtual bool WarmsUp => true;
 
     private WebApplicationFactory<Program> _factory = null!;
     private IPlaywright _playwright = null!;
@@ -55,6 +59,7 @@ public class BrowserFixture(TestDatabase database) : IAsyncLifetime
         _factory.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
         _factory.StartServer();
         BaseAddress = _factory.ClientOptions.BaseAddress;
+        if (WarmsUp) await WarmUpAsync();
 
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new()
@@ -63,6 +68,22 @@ public class BrowserFixture(TestDatabase database) : IAsyncLifetime
             Headless = true,
             Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
         });
+    }
+
+    /// <summary>
+    /// A fresh Host compiles the generated code of each handler and document type on its first use: on two busy cores, a
+    /// first sign-up and its projects page can take longer than a browser step waits. A throwaway account walks the pages
+    /// most tests start with once, before any test does (and, being the first account, is the admin no test relies on).
+    /// </summary>
+    private async Task WarmUpAsync()
+    {
+        using var sandbox = Workspaces.WorkspaceSandbox.Create();
+        using var client = new PageClient(new SocketsHttpHandler { AllowAutoRedirect = false }, BaseAddress);
+        (await client.PostFormAsync("/signup", new() { ["Email"] = "warm-up@example.com", ["Password"] = "a long enough password" })).StatusCode.ShouldBe(HttpStatusCode.Redirect);
+        await client.CreateProjectAsync("warm-up", sandbox.Origin);
+        foreach (var path in new[] { "/projects", "/projects/warm-up", "/projects/warm-up/agents", "/projects/warm-up/agents/new", "/tasks",
+                     "/settings/agents", "/settings/agents/new", "/settings/notifications", "/settings/account", "/settings/tokens" })
+            await client.GetHtmlAsync(path);
     }
 
     public async Task<IPage> NewPageAsync()
@@ -102,12 +123,15 @@ public abstract class BrowserSteps(BrowserFixture fixture)
     protected async Task<IPage> SignedUpPage(string? email = null)
     {
         var page = await Fixture.NewPageAsync();
-        await page.GotoAsync("/signup");
-        await page.FillAsync("#Email", email ?? $"user-{Guid.NewGuid():N}@example.com");
-        await page.FillAsync("#Password", "a long enough password");
-        await page.ClickAsync("button[type=submit]");
-        await page.WaitForURLAsync("**/projects");
-        await HtmxSettled(page);
+        await WithScreenshotOnFailure(page, async () =>
+        {
+            await page.GotoAsync("/signup");
+            await page.FillAsync("#Email", email ?? $"user-{Guid.NewGuid():N}@example.com");
+            await page.FillAsync("#Password", "a long enough password");
+            await page.ClickAsync("button[type=submit]");
+            await page.WaitForURLAsync("**/projects");
+            await HtmxSettled(page);
+        });
         return page;
     }
 
