@@ -26,6 +26,9 @@ public sealed class SharedDataProtectionKeys(IDocumentStore store, CredentialKey
         services.ConfigureMarten(opts => opts.Schema.For<DataProtectionKey>().DatabaseSchemaName(Schema));
         // One application for every node, whatever directory each runs from.
         services.AddDataProtection().SetApplicationName("Catalyst");
+        // The key manager warns at every new key that no XML encryptor is configured: this repository seals each key
+        // itself (below), so that warning is not true here and would be the first thing a Production log says.
+        services.Configure<LoggerFilterOptions>(o => o.AddFilter("Microsoft.AspNetCore.DataProtection.KeyManagement.XmlKeyManager", LogLevel.Error));
         services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(sp => new ConfigureOptions<KeyManagementOptions>(o =>
             o.XmlRepository = new SharedDataProtectionKeys(sp.GetRequiredService<IDocumentStore>(), sp.GetRequiredService<CredentialKeyRing>(),
                 sp.GetRequiredService<ILoggerFactory>().CreateLogger<SharedDataProtectionKeys>())));
