@@ -46,10 +46,6 @@ public static class Platform
             // The tests run this Host from another entry assembly: name ours.
             opts.ApplicationAssembly = typeof(Platform).Assembly;
             opts.Policies.AutoApplyTransactions();
-            // A message with several handlers (a task's status change: the live feed, a parallel request, progress) gets
-            // one chain per handler, each with its own transaction and retries: one that fails does not run the others
-            // again. Wolverine 7 has only this.
-            opts.MultipleHandlerBehavior = MultipleHandlerBehavior.Separated;
             opts.Policies.UseDurableLocalQueues();
             opts.Policies.UseDurableInboxOnAllListeners();
             opts.Policies.UseDurableOutboxOnAllSendingEndpoints();
