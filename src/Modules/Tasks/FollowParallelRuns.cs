@@ -14,8 +14,11 @@ public sealed record FollowParallelRequest(Guid ParentId);
 
 public static class FollowParallelRunsHandler
 {
-    /// <summary>A run changed: say so in its request's log, and have the request follow (one request at a time, on its own queue).</summary>
-    public static async Task<OutgoingMessages> Handle(AgentTaskStatusChanged message, IQuerySession session, TaskLogWriter logs, CancellationToken ct)
+    /// <summary>
+    /// A run changed: say so in its request's log, and have the request follow (one request at a time, on its own queue).
+    /// Part of the handling of a status change (<see cref="AgentTaskStatusChangedHandler"/>).
+    /// </summary>
+    public static async Task<OutgoingMessages> RunChangedAsync(AgentTaskStatusChanged message, IQuerySession session, TaskLogWriter logs, CancellationToken ct)
     {
         var run = await session.LoadAsync<AgentTask>(message.TaskId, ct);
         if (run?.ParentId is not { } parentId) return [];

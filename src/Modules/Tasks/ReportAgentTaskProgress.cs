@@ -7,7 +7,8 @@ namespace Catalyst.Tasks;
 /// <summary>Tells other modules (GitHub's progress comment) where a task stands each time its status changes.</summary>
 public static class ReportAgentTaskProgressHandler
 {
-    public static async Task<object[]> Handle(AgentTaskStatusChanged message, IQuerySession session, TaskLogReader logs, CancellationToken ct)
+    /// <summary>Part of the handling of a status change (<see cref="AgentTaskStatusChangedHandler"/>).</summary>
+    public static async Task<object[]> ReportAsync(AgentTaskStatusChanged message, IQuerySession session, TaskLogReader logs, CancellationToken ct)
     {
         var task = await session.LoadAsync<AgentTask>(message.TaskId, ct);
         if (task is null) return [];

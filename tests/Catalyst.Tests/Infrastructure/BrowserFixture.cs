@@ -129,7 +129,9 @@ public abstract class BrowserSteps(BrowserFixture fixture)
             await page.FillAsync("#Email", email ?? $"user-{Guid.NewGuid():N}@example.com");
             await page.FillAsync("#Password", "a long enough password");
             await page.ClickAsync("button[type=submit]");
-            await page.WaitForURLAsync("**/projects");
+            // On /projects once the address is there: twice (first test after the host started) the page was on
+            // /projects, signed in, while the wait for its load event ran out. htmx settled is what the next step needs.
+            await page.WaitForURLAsync("**/projects", new() { WaitUntil = WaitUntilState.Commit });
             await HtmxSettled(page);
         });
         return page;
@@ -200,7 +202,8 @@ public abstract class BrowserSteps(BrowserFixture fixture)
                 var png = await page.ScreenshotAsync(new() { FullPage = true, Path = Path.Combine(directory, $"{test}.png") });
                 TestContext.Current.AddAttachment($"{test}.png", png, "image/png");
                 var text = string.Join(' ', (await page.InnerTextAsync("body", new() { Timeout = 2_000 })).Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
-                shown = $"{page.Url}: {(text.Length > 400 ? text[..400] + "…" : text)}";
+                var state = await page.EvaluateAsync<string>("document.readyState");
+                shown = $"{page.Url} (document {state}): {(text.Length > 400 ? text[..400] + "…" : text)}";
             }
             catch (PlaywrightException) { }
             if (shown.Length == 0) throw;

@@ -2,6 +2,8 @@ using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Catalyst.Contracts;
 using Catalyst.Tasks.Domain;
+using Marten;
+using Wolverine;
 
 namespace Catalyst.Tasks.Logs;
 
@@ -84,9 +86,22 @@ public sealed class TaskLiveFeed
     }
 }
 
+/// <summary>
+/// A task's status changed: a parallel request follows its run, other modules hear where the task stands, its viewers
+/// (here and on other nodes) see it, and an ended task's token and owner are seen to. One handler, one transaction.
+/// </summary>
 public static class AgentTaskStatusChangedHandler
 {
-    public static async Task<object[]> Handle(AgentTaskStatusChanged message, TaskLiveFeed feed, TaskFeedAcrossNodes nodes, TaskLogWriter logs,
+    public static async Task<OutgoingMessages> Handle(AgentTaskStatusChanged message, IQuerySession session, TaskLiveFeed feed, TaskFeedAcrossNodes nodes,
+        TaskLogWriter logs, TaskLogReader reader, CancellationToken ct)
+    {
+        var outgoing = await FollowParallelRunsHandler.RunChangedAsync(message, session, logs, ct);
+        outgoing.AddRange(await ReportAgentTaskProgressHandler.ReportAsync(message, session, reader, ct));
+        outgoing.AddRange(await FeedAsync(message, feed, nodes, logs, ct));
+        return outgoing;
+    }
+
+    private static async Task<object[]> FeedAsync(AgentTaskStatusChanged message, TaskLiveFeed feed, TaskFeedAcrossNodes nodes, TaskLogWriter logs,
         CancellationToken ct)
     {
         feed.StatusChanged(message.TaskId, message.Status);
