@@ -20,11 +20,9 @@ public sealed class CatalystDatabase : IAsyncDisposable
     /// </summary>
     public static string WithAutoPrepare(string connectionString)
     {
-        var builder = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
         if (connectionString.Contains("auto prepare", StringComparison.OrdinalIgnoreCase) || connectionString.Contains("autoprepare", StringComparison.OrdinalIgnoreCase))
             return connectionString;
-        builder.MaxAutoPrepare = 64;
-        return builder.ConnectionString;
+        return new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { MaxAutoPrepare = 64 }.ConnectionString;
     }
 
     public string ConnectionString { get; }

@@ -18,9 +18,8 @@ public static class FollowParallelRunsHandler
     /// A run changed: say so in its request's log, and have the request follow (one request at a time, on its own queue).
     /// Part of the handling of a status change (<see cref="AgentTaskStatusChangedHandler"/>).
     /// </summary>
-    public static async Task<OutgoingMessages> RunChangedAsync(AgentTaskStatusChanged message, IQuerySession session, TaskLogWriter logs, CancellationToken ct)
+    public static async Task<OutgoingMessages> RunChangedAsync(AgentTaskStatusChanged message, AgentTask? run, TaskLogWriter logs, CancellationToken ct)
     {
-        var run = await session.LoadAsync<AgentTask>(message.TaskId, ct);
         if (run?.ParentId is not { } parentId) return [];
         await logs.SystemAsync(parentId, Describe(run, message.Status),
             message.Status is AgentTaskStatus.Failed or AgentTaskStatus.TimedOut ? TaskLogLevel.Warn : TaskLogLevel.Info, ct);

@@ -8,9 +8,8 @@ namespace Catalyst.Tasks;
 public static class ReportAgentTaskProgressHandler
 {
     /// <summary>Part of the handling of a status change (<see cref="AgentTaskStatusChangedHandler"/>).</summary>
-    public static async Task<object[]> ReportAsync(AgentTaskStatusChanged message, IQuerySession session, TaskLogReader logs, CancellationToken ct)
+    public static async Task<object[]> ReportAsync(AgentTask? task, TaskLogReader logs, CancellationToken ct)
     {
-        var task = await session.LoadAsync<AgentTask>(message.TaskId, ct);
         if (task is null) return [];
         var report = task.Report();
         if (!task.Status.IsFinished()) return [new AgentTaskMoved(report)];

@@ -95,8 +95,10 @@ public static class AgentTaskStatusChangedHandler
     public static async Task<OutgoingMessages> Handle(AgentTaskStatusChanged message, IQuerySession session, TaskLiveFeed feed, TaskFeedAcrossNodes nodes,
         TaskLogWriter logs, TaskLogReader reader, CancellationToken ct)
     {
-        var outgoing = await FollowParallelRunsHandler.RunChangedAsync(message, session, logs, ct);
-        outgoing.AddRange(await ReportAgentTaskProgressHandler.ReportAsync(message, session, reader, ct));
+        // The task read once for both parts that need it.
+        var task = await session.LoadAsync<AgentTask>(message.TaskId, ct);
+        var outgoing = await FollowParallelRunsHandler.RunChangedAsync(message, task, logs, ct);
+        outgoing.AddRange(await ReportAgentTaskProgressHandler.ReportAsync(task, reader, ct));
         outgoing.AddRange(await FeedAsync(message, feed, nodes, logs, ct));
         return outgoing;
     }
