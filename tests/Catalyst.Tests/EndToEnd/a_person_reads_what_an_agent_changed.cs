@@ -70,9 +70,13 @@ public sealed class a_person_reads_what_an_agent_changed(BrowserFixture fixture)
             await Assertions.Expect(page.Locator("#run-2 .diff-files")).ToContainTextAsync("EXTRA.md", new() { Timeout = 60_000 });
             await Assertions.Expect(page.Locator("#run-1 .diff-files")).Not.ToContainTextAsync("EXTRA.md");
             // Beside each other, not one under the other.
-            var one = (await page.Locator("#run-1").BoundingBoxAsync())!;
-            var two = (await page.Locator("#run-2").BoundingBoxAsync())!;
-            two.X.ShouldBeGreaterThan(one.X + one.Width - 1);
+            // Measured in one go in the page: the runs refresh themselves, and a run swapped out between two reads had no box.
+            await page.WaitForFunctionAsync("""
+                () => {
+                    const one = document.querySelector('#run-1'), two = document.querySelector('#run-2');
+                    return one && two && two.getBoundingClientRect().x > one.getBoundingClientRect().right - 1;
+                }
+                """, null, new() { Timeout = 10_000 });
         });
     }
 }
