@@ -23,7 +23,7 @@ public sealed class picking_an_agent_and_a_credential_for_a_task(AppFixture fixt
         var gone = await ada.AddCredentialAsync(Store, "claude-code", FakeModelVendor.NewKey("sk-ant-api03-"), "old");
         (await ada.PostFormAsync($"/settings/agents?handler=Delete&id={gone}", new(), formPage: "/settings/agents")).StatusCode.ShouldBe(HttpStatusCode.Redirect);
         using var bob = await SignedUp("bob@example.com");
-        await bob.AddCredentialAsync(Store, "claude-code", FakeModelVendor.NewKey("sk-ant-api03-"), "bobs");
+        await bob.AddCredentialAsync(Store, "claude-code", FakeModelVendor.NewKey("sk-ant-api03-"), "bobs-own-credential");
 
         var page = WebUtility.HtmlDecode(await ada.GetHtmlAsync("/projects/shop/agents/new?Provider=claude-code"));
         page.ShouldContain("id=\"provider-cards\"");
@@ -31,7 +31,7 @@ public sealed class picking_an_agent_and_a_credential_for_a_task(AppFixture fixt
         page.ShouldContain($"<option value=\"{claude}\">work (claude-code, {claudeKey[..6]}…{claudeKey[^4..]})</option>");
         page.ShouldNotContain(codex.ToString());
         page.ShouldNotContain(gone.ToString());
-        page.ShouldNotContain("bobs");
+        page.ShouldNotContain("bobs-own-credential");
         page.ShouldNotContain(claudeKey);
 
         var options = WebUtility.HtmlDecode(await ada.GetHtmlAsync("/projects/shop/agents/new?handler=Credentials&Provider=codex-cli"));
