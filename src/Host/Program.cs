@@ -1,3 +1,4 @@
+using Catalyst.Web;
 using Catalyst.Credentials;
 using Catalyst.Host;
 using Catalyst.Host.Accounts;
@@ -18,6 +19,7 @@ await using var database = await CatalystDatabase.OpenAsync(builder.Configuratio
 
 builder.AddCatalystPlatform(database);
 builder.AddCatalystObservability();
+builder.Services.AddChangeNotices();
 builder.Services.AddAccounts(builder.Configuration);
 builder.Services.AddProvidersModule();
 builder.Services.AddCredentialsModule();

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Marten;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Catalyst.Web;
 
 namespace Catalyst.Host.Accounts;
 
@@ -56,29 +57,16 @@ public static class AccountSessions
             await RejectAsync(context);
             return;
         }
-        var store = context.HttpContext.RequestServices.GetRequiredService<IDocumentStore>();
-        await using var documents = store.QuerySession();
-        // The session and its account in one round trip: every signed-in request pays for this.
-        var batch = documents.CreateBatchQuery();
-        var loadingSession = batch.Load<AccountSession>(id);
-        var loadingUser = batch.Load<CatalystUser>(userId);
-        await batch.Execute(context.HttpContext.RequestAborted);
-        var session = await loadingSession;
-        if (session is null || session.EndedAt is not null || session.UserId != userId)
-        {
-            await RejectAsync(context);
-            return;
-        }
-        var user = await loadingUser;
-        if (user is null || user.DisabledAt is not null)
+        var account = await context.HttpContext.RequestServices.GetRequiredService<SessionChecks>().AccountAsync(id, userId, context.HttpContext.RequestAborted);
+        if (account is null)
         {
             await RejectAsync(context);
             return;
         }
         // An admin made (or unmade) since the cookie was written: the cookie follows the account.
-        if (principal.HasClaim(Contracts.CatalystClaims.IsAdmin, "true") != user.IsAdmin)
+        if (principal.HasClaim(Contracts.CatalystClaims.IsAdmin, "true") != account.IsAdmin)
         {
-            var identity = AccountsModule.Identity(new AccountSummary(user.Id, user.Email, user.DisplayName, user.IsAdmin), CookieAuthenticationDefaults.AuthenticationScheme);
+            var identity = AccountsModule.Identity(account, CookieAuthenticationDefaults.AuthenticationScheme);
             identity.AddClaim(new Claim(Claim, id.ToString()));
             context.ReplacePrincipal(new ClaimsPrincipal(identity));
             context.ShouldRenew = true;
@@ -89,5 +77,33 @@ public static class AccountSessions
     {
         context.RejectPrincipal();
         await context.HttpContext.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+    }
+}
+
+/// <summary>
+/// The check every signed-in request makes: is the cookie's session open and its account enabled. Its answers are kept
+/// (at most 30 s, and only while this node hears changes to sessions and accounts: see <see cref="ChangeNotices"/>), so a
+/// page costs no database round trip for it; a sign-out or a disabled account on any node is heard at once and empties
+/// the cache of every node.
+/// </summary>
+public sealed class SessionChecks(IDocumentStore store, ChangeNotices notices, TimeProvider clock)
+{
+    private readonly NoticedCache<(Guid Session, Guid User), AccountSummary?> _cache = new(notices, clock, TimeSpan.FromSeconds(30));
+
+    /// <summary>The session's account, or null when the session is unknown, ended, someone else's, or its account disabled.</summary>
+    public ValueTask<AccountSummary?> AccountAsync(Guid sessionId, Guid userId, CancellationToken ct) => _cache.GetAsync((sessionId, userId), ReadAsync, ct);
+
+    private async Task<AccountSummary?> ReadAsync((Guid Session, Guid User) key, CancellationToken ct)
+    {
+        await using var documents = store.QuerySession();
+        // The session and its account in one round trip.
+        var batch = documents.CreateBatchQuery();
+        var loadingSession = batch.Load<AccountSession>(key.Session);
+        var loadingUser = batch.Load<CatalystUser>(key.User);
+        await batch.Execute(ct);
+        var session = await loadingSession;
+        var user = await loadingUser;
+        if (session is null || session.EndedAt is not null || session.UserId != key.User || user is null || user.DisabledAt is not null) return null;
+        return new AccountSummary(user.Id, user.Email, user.DisplayName, user.IsAdmin);
     }
 }

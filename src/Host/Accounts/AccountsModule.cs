@@ -1,3 +1,4 @@
+using Catalyst.Web;
 using System.Net.Http.Headers;
 using System.Security.Claims;
 using System.Text.Json;
@@ -34,6 +35,9 @@ public static class AccountsModule
             opts.Schema.For<Catalyst.Host.Notifications.NotificationSettings>().DatabaseSchemaName("accounts");
             opts.Schema.For<Invitation>().DatabaseSchemaName("accounts").UniqueIndex(i => i.Hash);
         });
+        // Every signed-in request checks its session and account (cached, and emptied when either changes anywhere).
+        services.WatchForChanges<AccountSession>().WatchForChanges<CatalystUser>();
+        services.AddSingleton<SessionChecks>();
         // Cookie keys shared by every Host of the database (sealed with the master key).
         SharedDataProtectionKeys.AddTo(services);
         services.AddSingleton<SignUpPolicy>();

@@ -1,3 +1,4 @@
+using Catalyst.Web;
 using Catalyst.Contracts;
 using Catalyst.Integrations.GitHub;
 using Catalyst.Integrations.Projects;
@@ -25,6 +26,8 @@ public static class IntegrationsModule
             opts.Schema.For<GitHubDeliveryHandled>().DatabaseSchemaName(Schema);
             opts.Schema.For<GitHubTaskThread>().DatabaseSchemaName(Schema);
         });
+        // Whether a person is a member of a project is cached by the task lists: a change to any project empties that cache.
+        services.WatchForChanges<Project>();
         services.AddSingleton<LocalRepositoryRoots>();
         services.AddSingleton<GitHubOptions>();
         services.AddSingleton<GitHubClients>();

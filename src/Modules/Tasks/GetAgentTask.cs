@@ -151,9 +151,10 @@ public sealed record AgentTaskPage(IReadOnlyList<AgentTaskView> Tasks, IReadOnly
 
 public static class ListAgentTasksHandler
 {
-    public static async Task<Result<AgentTaskPage>> Handle(ListAgentTasks query, IQuerySession session, IMessageBus bus, TaskCounts taskCounts, CancellationToken ct)
+    public static async Task<Result<AgentTaskPage>> Handle(ListAgentTasks query, IQuerySession session, IMessageBus bus, TaskCounts taskCounts,
+        MemberProjects memberProjects, CancellationToken ct)
     {
-        var project = await bus.InvokeAsync<ProjectRef?>(new FindMemberProject(query.UserId, query.ProjectSlug), ct);
+        var project = await memberProjects.FindAsync(bus, query.UserId, query.ProjectSlug, ct);
         if (project is null) return Result<AgentTaskPage>.NotFound($"The project “{query.ProjectSlug}”");
 
         var errors = new List<CommandError>();

@@ -20,9 +20,10 @@ public sealed record AllAgentTasksPage(IReadOnlyList<AgentTaskView> Tasks, IRead
 
 public static class ListAllAgentTasksHandler
 {
-    public static async Task<Result<AllAgentTasksPage>> Handle(ListAllAgentTasks query, IQuerySession session, IMessageBus bus, CancellationToken ct)
+    public static async Task<Result<AllAgentTasksPage>> Handle(ListAllAgentTasks query, IQuerySession session, IMessageBus bus, MemberProjects memberProjects,
+        CancellationToken ct)
     {
-        var projects = await bus.InvokeAsync<IReadOnlyList<ProjectRef>>(new ListMemberProjects(query.UserId), ct);
+        var projects = await memberProjects.ListAsync(bus, query.UserId, ct);
         AgentTaskStatus status = default;
         if (!string.IsNullOrEmpty(query.Status) && !AgentTaskStatusNames.TryParse(query.Status, out status))
             return Result<AllAgentTasksPage>.Fail(new CommandError("Status", $"Unknown status “{query.Status}”."));

@@ -42,6 +42,7 @@ public static class TasksModule
         services.AddSingleton<Metrics.TaskMetrics>();
 
         services.AddSingleton<TaskLiveFeed>();
+        services.AddSingleton<MemberProjects>();
         services.AddSingleton<TaskFeedAcrossNodes>();
         services.AddHostedService(sp => sp.GetRequiredService<TaskFeedAcrossNodes>());
         services.AddSingleton<TaskLogWriter>();

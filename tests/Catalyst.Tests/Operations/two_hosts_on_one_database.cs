@@ -145,6 +145,58 @@ public sealed class two_hosts_on_one_database(TestDatabase database) : IAsyncDis
 
     private static IDocumentStore Store(IAlbaHost node) => node.Services.GetRequiredService<IDocumentStore>();
 
+    /// <summary>
+    /// A node keeps its answers to "is this session open" and "is this person a member" (they are asked on every page);
+    /// a member removed or an account disabled on the other node holds on this one within moments, not when the kept
+    /// answer runs out (30 s).
+    /// </summary>
+    [Fact]
+    public async Task a_membership_ended_or_an_account_disabled_on_one_node_holds_at_once_on_the_other()
+    {
+        var connection = await database.CreateDatabaseAsync("catalyst_two_hosts_checks");
+        var a = await StartNode(connection, "a");
+        var b = await StartNode(connection, "b");
+        using var adaOnA = await SignUp(a, "ada@example.com");
+        (await SignUp(a, "bob@example.com")).Dispose();
+        await adaOnA.CreateProjectAsync("shared", _sandbox.Origin);
+        (await adaOnA.PostFormAsync("/projects/shared?handler=AddMember", new() { ["Email"] = "bob@example.com" }, formPage: "/projects/shared"))
+            .StatusCode.ShouldBe(HttpStatusCode.Redirect);
+        using var bobOnB = await SignIn(b, "bob@example.com");
+        Guid bobId;
+        await using (var session = Store(a).QuerySession())
+            bobId = (await session.Query<Catalyst.Host.Accounts.CatalystUser>().SingleAsync(u => u.Email == "bob@example.com")).Id;
+
+        // Node B answers bob's pages (and keeps the answers).
+        for (var i = 0; i < 3; i++)
+        {
+            (await bobOnB.GetAsync("/projects/shared/agents")).StatusCode.ShouldBe(HttpStatusCode.OK);
+            (await bobOnB.GetHtmlAsync("/tasks")).ShouldContain("<option value=\"shared\">");
+        }
+
+        // Node A removes bob from the project: node B stops showing it to him.
+        (await adaOnA.PostFormAsync($"/projects/shared?handler=RemoveMember&memberId={bobId}", new(), formPage: "/projects/shared"))
+            .StatusCode.ShouldBe(HttpStatusCode.Redirect);
+        await WithinSecondsAsync(3, async () => (await bobOnB.GetAsync("/projects/shared/agents")).StatusCode == HttpStatusCode.NotFound,
+            "node B still listed the tasks of a project bob was removed from on node A");
+        (await bobOnB.GetHtmlAsync("/tasks")).ShouldNotContain("<option value=\"shared\">");
+
+        // Node A disables bob's account: his session on node B no longer opens a page.
+        (await bobOnB.GetAsync("/projects")).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await adaOnA.PostFormAsync($"/settings/users?handler=Disable&id={bobId}", new(), formPage: "/settings/users")).StatusCode.ShouldBe(HttpStatusCode.Redirect);
+        await WithinSecondsAsync(3, async () => (await bobOnB.GetAsync("/projects")).StatusCode == HttpStatusCode.Redirect,
+            "bob's session on node B still opened pages after node A disabled his account");
+    }
+
+    private static async Task WithinSecondsAsync(int seconds, Func<Task<bool>> holds, string otherwise)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (!await holds())
+        {
+            if (DateTime.UtcNow > deadline) throw new ShouldAssertException($"{otherwise} ({seconds} s later)");
+            await Task.Delay(50);
+        }
+    }
+
     [Fact]
     public async Task a_viewer_on_one_node_follows_live_a_task_running_on_the_other()
     {
