@@ -34,7 +34,9 @@ public static class ListAllAgentTasksHandler
         if (ids.Length == 0 && !withDeleted) return Result<AllAgentTasksPage>.Ok(new([], projects, 0, page, pageSize));
         var userId = query.UserId;
 
-        // One round trip: the page and its total.
+        // One round trip: the page and its total. Without a search, the total is summed from the counts the database keeps
+        // per project and status (TaskCounts), plus the person's tasks kept from deleted projects (few, found by an index):
+        // nothing on this page reads every task of a big project.
         var batch = session.CreateBatchQuery();
         IBatchedQueryable<AgentTask> Filtered()
         {
@@ -45,12 +47,25 @@ public static class ListAllAgentTasksHandler
             if (query.Text?.Trim() is { Length: > 0 } text) tasks = tasks.Where(t => t.Instructions.Contains(text, StringComparison.OrdinalIgnoreCase));
             return tasks;
         }
-        var total = Filtered().Count();
+        var searching = query.Text?.Trim() is { Length: > 0 };
+        var filteredStatus = !string.IsNullOrEmpty(query.Status);
+        Task<long>? searched = searching ? Filtered().Count() : null;
+        var counted = searching ? null
+            : filteredStatus ? batch.Query<Counted>(TaskCounts.SumInStatusSql, ids, (int)status) : batch.Query<Counted>(TaskCounts.SumSql, ids);
+        Task<long>? kept = null;
+        if (!searching && withDeleted)
+        {
+            var ofDeleted = batch.Query<AgentTask>().Where(t => t.OfDeletedProject && t.CreatedBy == userId && t.ParentId == null);
+            kept = (filteredStatus ? ofDeleted.Where(t => t.Status == status) : ofDeleted).Count();
+        }
         var found = Filtered().OrderByDescending(t => t.CreatedAt).Skip((page - 1) * pageSize).Take(pageSize).ToList();
         await batch.Execute(ct);
-        return Result<AllAgentTasksPage>.Ok(new((await found).Select(AgentTaskView.From).ToList(), projects, (int)await total, page, pageSize));
+        var total = searched is not null ? await searched : (await counted!).Single().Count + (kept is null ? 0 : await kept);
+        return Result<AllAgentTasksPage>.Ok(new((await found).Select(AgentTaskView.From).ToList(), projects, (int)total, page, pageSize));
     }
 }
+
+internal sealed record Counted(long Count);
 
 public static class ListRecentAgentTasksHandler
 {

@@ -27,6 +27,10 @@ public sealed class TaskCounts(IDocumentStore store) : IHostedService
     public const string ReadSql =
         $"select jsonb_build_object('Status', status, 'Count', sum(delta), 'Rows', count(*)) from {Table} where project_id = ? group by status order by status";
 
+    /// <summary>How many listed tasks the given projects have, in all (the second form: in one status).</summary>
+    public const string SumSql = $"select jsonb_build_object('Count', coalesce(sum(delta), 0)) from {Table} where project_id = any(?)";
+    public const string SumInStatusSql = SumSql + " and status = ?";
+
     /// <summary>Folds a project's rows into one per status, in one statement: rows appended meanwhile are kept as they are.</summary>
     private const string FoldSql =
         $"with gone as (delete from {Table} where project_id = $1 returning status, delta) " +
@@ -72,6 +76,8 @@ public sealed class TaskCounts(IDocumentStore store) : IHostedService
                delete from {Table};
                return null;
              end $$;
+             -- Tasks stored before the column of their own existed: filled from their JSON, once.
+             update {Tasks} set of_deleted_project = coalesce((data ->> 'OfDeletedProject')::boolean, false) where of_deleted_project is null;
              lock table {Tasks} in share row exclusive mode;
              drop trigger if exists agent_task_counted on {Tasks};
              create trigger agent_task_counted after insert or update or delete on {Tasks}

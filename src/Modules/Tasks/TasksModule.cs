@@ -27,6 +27,8 @@ public static class TasksModule
             // thousands of tasks then counts and sorts from the indexes instead of reading every task's JSON.
             opts.Schema.For<AgentTask>().DatabaseSchemaName(Schema)
                 .Duplicate(t => t.ProjectId).Duplicate(t => t.Status).Duplicate(t => t.CreatedAt).Duplicate(t => t.ParentId)
+                // The few tasks kept from deleted projects, found by their own index for the all-tasks page's total.
+                .Duplicate(t => t.OfDeletedProject)
                 // The lists show the tasks of a project that are not runs of a parallel request: filtered by status with the
                 // first index, their newest page from the second (their counts per status are kept apart: see TaskCounts).
                 .Index([t => t.ProjectId, t => t.Status], i => { i.Name = "mt_doc_agenttask_idx_listed_by_status"; i.Predicate = "parent_id is null"; })

@@ -65,6 +65,8 @@ public sealed class a_deleted_projects_kept_history(AppFixture fixture) : Integr
         all.ShouldContain($"/projects/legacy/agents/{done}");
         all.ShouldContain($"/projects/legacy/agents/{failed}");
         all.ShouldContain("deleted project");
+        all.ShouldContain("<span class=\"muted\">2 tasks</span>");
+        WebUtility.HtmlDecode(await ada.GetHtmlAsync("/tasks?status=failed")).ShouldContain("<span class=\"muted\">1 task</span>");
 
         // Actions are refused in words: retry through the page, and the commands any caller sends.
         var retry = await ada.PostFormAsync($"/projects/legacy/agents/{failed}?handler=Retry", new(), formPage: $"/projects/legacy/agents/{failed}");

@@ -33,6 +33,9 @@ public sealed class task_overviews(AppFixture fixture) : IntegrationContext(fixt
         list.ShouldContain("<td class=\"cost\">$0.42</td>");
     }
 
+    /// <summary>The count under the list: all the tasks the filters match, not only this page's.</summary>
+    private static string Total(int tasks) => $"<span class=\"muted\">{tasks} task{(tasks == 1 ? "" : "s")}</span>";
+
     [Fact]
     public async Task all_tasks_spans_the_persons_projects_and_searches_and_filters()
     {
@@ -52,19 +55,23 @@ public sealed class task_overviews(AppFixture fixture) : IntegrationContext(fixt
         all.ShouldContain("Fix the Parser crash");
         all.ShouldContain("Speed up the exporter");
         all.ShouldNotContain("Bob's secret");
+        all.ShouldContain(Total(2));
 
         var search = WebUtility.HtmlDecode(await ada.GetHtmlAsync("/tasks?q=parser"));
         search.ShouldContain("Fix the Parser crash");
         search.ShouldNotContain("Speed up the exporter");
         search.ShouldNotContain("Bob's secret");
+        search.ShouldContain(Total(1));
 
         var failed = WebUtility.HtmlDecode(await ada.GetHtmlAsync("/tasks?status=failed"));
         failed.ShouldContain("Speed up the exporter");
         failed.ShouldNotContain("Fix the Parser crash");
+        failed.ShouldContain(Total(1));
 
         var beta = WebUtility.HtmlDecode(await ada.GetHtmlAsync("/tasks?project=beta"));
         beta.ShouldContain("Speed up the exporter");
         beta.ShouldNotContain("Fix the Parser crash");
+        beta.ShouldContain(Total(1));
 
         // Naming someone else's project shows nothing of it.
         WebUtility.HtmlDecode(await ada.GetHtmlAsync("/tasks?project=bobs")).ShouldNotContain("Bob's secret");
