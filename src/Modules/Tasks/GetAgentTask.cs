@@ -192,7 +192,7 @@ public static class ListAgentTasksHandler
             rows += c.Rows;
             if (c.Count > 0 && Enum.IsDefined((AgentTaskStatus)c.Status)) counts[((AgentTaskStatus)c.Status).Name()] = c.Count;
         }
-        if (rows > TaskCounts.FoldAbove) await taskCounts.FoldAsync(project.Id, ct);
+        if (rows > TaskCounts.FoldAbove) await taskCounts.FoldAsync(project.Id, rows, ct);
         var total = typeTotal is not null ? (int)await typeTotal
             : string.IsNullOrEmpty(query.Status) ? counts.Values.Sum() : counts.GetValueOrDefault(status.Name());
         return Result<AgentTaskPage>.Ok(new((await tasks).Select(AgentTaskView.From).ToList(), counts, total, page, pageSize));
