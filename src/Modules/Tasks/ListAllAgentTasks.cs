@@ -38,17 +38,18 @@ public static class ListAllAgentTasksHandler
         // per project and status (TaskCounts), plus the person's tasks kept from deleted projects (few, found by an index):
         // nothing on this page reads every task of a big project.
         var batch = session.CreateBatchQuery();
+        var text = query.Text?.Trim() ?? "";
+        var searching = text.Length > 0;
+        var filteredStatus = !string.IsNullOrEmpty(query.Status);
         IBatchedQueryable<AgentTask> Filtered()
         {
             var tasks = withDeleted
                 ? batch.Query<AgentTask>().Where(t => (ids.Contains(t.ProjectId) || t.OfDeletedProject && t.CreatedBy == userId) && t.ParentId == null)
                 : batch.Query<AgentTask>().Where(t => ids.Contains(t.ProjectId) && t.ParentId == null);
-            if (!string.IsNullOrEmpty(query.Status)) tasks = tasks.Where(t => t.Status == status);
-            if (query.Text?.Trim() is { Length: > 0 } text) tasks = tasks.Where(t => t.Instructions.Contains(text, StringComparison.OrdinalIgnoreCase));
+            if (filteredStatus) tasks = tasks.Where(t => t.Status == status);
+            if (searching) tasks = tasks.Where(t => t.Instructions.Contains(text, StringComparison.OrdinalIgnoreCase));
             return tasks;
         }
-        var searching = query.Text?.Trim() is { Length: > 0 };
-        var filteredStatus = !string.IsNullOrEmpty(query.Status);
         Task<long>? searched = searching ? Filtered().Count() : null;
         var counted = searching ? null
             : filteredStatus ? batch.Query<Counted>(TaskCounts.SumInStatusSql, ids, (int)status) : batch.Query<Counted>(TaskCounts.SumSql, ids);
