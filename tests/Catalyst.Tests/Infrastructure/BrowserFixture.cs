@@ -159,7 +159,8 @@ public abstract class BrowserSteps(BrowserFixture fixture)
         await page.FillAsync("#Form_Slug", slug);
         await page.FillAsync("#Form_RepositoryUrl", repository);
         await page.ClickAsync("button:has-text('Create project')");
-        await page.WaitForURLAsync($"**/projects/{slug}");
+        // The address, then htmx settled: a load event the browser had already fired was missed once (as at sign-up).
+        await page.WaitForURLAsync($"**/projects/{slug}", new() { WaitUntil = WaitUntilState.Commit });
 
         if (newCredential) await ScriptCredentialAsync(page);
 
@@ -178,7 +179,8 @@ public abstract class BrowserSteps(BrowserFixture fixture)
         await page.FillAsync("#Form_ApiKey", Tasks.TaskSteps.Key);
         await page.FillAsync("#Form_Label", "demo");
         await page.ClickAsync("#save-credential");
-        await page.WaitForURLAsync("**/settings/agents");
+        await page.WaitForURLAsync("**/settings/agents", new() { WaitUntil = WaitUntilState.Commit });
+        await HtmxSettled(page);
     }
 
     /// <summary>
