@@ -24,6 +24,7 @@ public static class IntegrationsModule
             opts.Schema.For<GitHubConnection>().DatabaseSchemaName(Schema);
             opts.Schema.For<GitHubDelivery>().DatabaseSchemaName(Schema);
             opts.Schema.For<GitHubDeliveryHandled>().DatabaseSchemaName(Schema);
+            opts.Schema.For<GitHubDeliveryStarted>().DatabaseSchemaName(Schema);
             opts.Schema.For<GitHubTaskThread>().DatabaseSchemaName(Schema);
         });
         // Whether a person is a member of a project is cached by the task lists: a change to any project empties that cache.

@@ -17,6 +17,14 @@ public static class CreateAgentTaskHandler
 
         var project = await bus.InvokeAsync<ProjectRef?>(new FindMemberProject(command.UserId, command.ProjectSlug), ct);
         if (project is null) return (Result<AgentTaskCreatedResult>.NotFound($"The project “{command.ProjectSlug}”"), outgoing);
+        // A caller that names the task's id may ask again when it cannot tell whether the first ask was done (a GitHub
+        // delivery's run that stopped after it): the task that exists is the answer, not a second task.
+        if (command.TaskId is { } asked && await session.LoadAsync<AgentTask>(asked, ct) is { } existing)
+        {
+            return existing.ProjectId == project.Id && existing.CreatedBy == command.UserId
+                ? (Result<AgentTaskCreatedResult>.Ok(new(existing.Id, existing.ProjectSlug, existing.Status)), outgoing)
+                : (Result<AgentTaskCreatedResult>.Fail(new CommandError(nameof(command.TaskId), "A task with this id exists already; leave the id out to start a new task.")), outgoing);
+        }
         if (CreateAgentTaskHandler.RefusesNewTasks(project) is { } archived) return (Result<AgentTaskCreatedResult>.Fail(archived), outgoing);
 
         var provider = await bus.InvokeAsync<AgentProviderInfo?>(new GetAgentProvider(command.Provider), ct);

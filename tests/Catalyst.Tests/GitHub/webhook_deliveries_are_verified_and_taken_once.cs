@@ -87,6 +87,61 @@ public sealed class webhook_deliveries_are_verified_and_taken_once(AppFixture fi
         GitHub.CallsSnapshot().Count(c => c.Method == "POST" && c.Path == commentsPath).ShouldBe(2); // the limited one and the one made
     }
 
+    /// <summary>
+    /// A run that stopped part way (an error, a crash): after its progress comment, and again after its task. The next run
+    /// goes on with that comment and that task; it posts no second comment, adds no second 👀 and starts no second task.
+    /// </summary>
+    [Fact]
+    public async Task a_deliverys_work_that_stopped_part_way_goes_on_with_its_comment_and_its_task()
+    {
+        await ConnectedProject();
+        var projectId = (await Store.QuerySession().Query<Catalyst.Integrations.Projects.Project>().SingleAsync(p => p.Slug == Slug)).Id;
+        var payload = Payload("issue_comment.created.json", body: "@catalyst-agent exit 0");
+        var delivery = Guid.NewGuid().ToString();
+        using var json = System.Text.Json.JsonDocument.Parse(payload.ToJsonString());
+        var work = new HandleGitHubActivity(delivery, projectId, GitHubActivity.Read("issue_comment", json.RootElement)!);
+        var key = GitHubDeliveryHandled.KeyOf(delivery, projectId);
+
+        // Where the first run stopped: its task's id taken, 👀 given, its progress comment posted and kept; no task yet.
+        var taskId = Guid.CreateVersion7();
+        GitHub.Repo.Reactions.Add(new System.Text.Json.Nodes.JsonObject { ["content"] = "eyes" });
+        var comment = GitHub.AddComment(1, "catalyst-bot", $"{StartTaskFromGitHubHandler.Marker}\nStarting");
+        await using (var session = Store.LightweightSession())
+        {
+            session.Store(new GitHubDeliveryStarted { Id = key, TaskId = taskId });
+            session.Store(new GitHubTaskThread
+            {
+                Id = taskId, ProjectId = projectId, Repository = GitHub.Repo.FullName, Number = 1, Title = "Checkout fails with an empty cart",
+                ProgressCommentId = (long)comment["id"]!, RequestedBy = AdaLogin,
+            });
+            await session.SaveChangesAsync();
+        }
+
+        await RunAgain(work);
+        (await Tasks()).Select(t => t.Id).ShouldBe([taskId]);
+        await Store.WaitUntilFinishedAsync(taskId);
+        // The kept comment is the one that follows the task.
+        await Eventually(() => CatalystComments().Single().Contains("✅ Done"), "the kept comment saying the task is done");
+
+        // Stopped again, after the task was started but before the work was marked done.
+        await using (var session = Store.LightweightSession())
+        {
+            session.Delete<GitHubDeliveryHandled>(key);
+            session.Store(new GitHubDeliveryStarted { Id = key, TaskId = taskId });
+            await session.SaveChangesAsync();
+        }
+        await RunAgain(work);
+
+        await Task.Delay(500);
+        (await Tasks()).Select(t => t.Id).ShouldBe([taskId]);
+        CatalystComments().Count.ShouldBe(1);
+        GitHub.Repo.Reactions.Count.ShouldBe(1);
+        GitHub.CallsSnapshot().ShouldNotContain(c => c.Method == "POST" && c.Path.StartsWith("/api/v3/repos/acme/shop/issues/1/"));
+        await using var query = Store.QuerySession();
+        (await query.LoadAsync<GitHubDeliveryStarted>(key)).ShouldBeNull();
+        (await query.LoadAsync<GitHubDeliveryHandled>(key)).ShouldNotBeNull();
+    }
+
     private async Task RunAgain(HandleGitHubActivity work)
     {
         using var scope = Host.Services.CreateScope();

@@ -38,6 +38,17 @@ public sealed record GitHubDeliveryHandled
 }
 
 /// <summary>
+/// A delivery's work for one project that got as far as starting a task: the task's id, taken before anything is said on
+/// GitHub. A run after one that stopped part way (an error, a crash) goes on with the same task and its progress comment
+/// instead of posting a second comment and starting a second task.
+/// </summary>
+public sealed record GitHubDeliveryStarted
+{
+    public required string Id { get; init; }
+    public Guid TaskId { get; init; }
+}
+
+/// <summary>
 /// The work of a delivery: a comment that names the handle (or the trigger label) starts a task for a person who has
 /// write access, a linked Catalyst account in the project and a credential for the project's agent. Anyone else gets
 /// one reply that says what is missing; bots and Catalyst's own comments never start anything.
@@ -72,9 +83,10 @@ public static class StartTaskFromGitHubHandler
                 logger.LogInformation("GitHub delivery {Delivery} for project {Project} was handled already; this run does nothing", message.DeliveryId, message.ProjectId);
                 return;
             }
-            await HandleOnce(message, session, bus, clients, options, logger, ct);
+            await HandleOnce(message, key, session, bus, clients, options, logger, ct);
             // Stored before the lock goes: a run after this one finds it.
             session.Store(new GitHubDeliveryHandled { Id = key });
+            session.Delete<GitHubDeliveryStarted>(key);
             await session.SaveChangesAsync(ct);
         }
         finally
@@ -91,7 +103,7 @@ public static class StartTaskFromGitHubHandler
         return await command.ExecuteScalarAsync(ct) is true;
     }
 
-    private static async Task HandleOnce(HandleGitHubActivity message, IDocumentSession session, IMessageBus bus, GitHubClients clients,
+    private static async Task HandleOnce(HandleGitHubActivity message, string key, IDocumentSession session, IMessageBus bus, GitHubClients clients,
         GitHubOptions options, ILogger<GitHubTaskThread> logger, CancellationToken ct)
     {
         var activity = message.Activity;
@@ -120,7 +132,17 @@ public static class StartTaskFromGitHubHandler
         var user = (await bus.InvokeAsync<UserRef?>(new FindUserByGitHubId(activity.SenderId), ct))!;
         var credential = (await bus.InvokeAsync<CredentialRef?>(new FindDefaultUserCredential(user.Id, connection.DefaultAgent), ct))!;
 
-        await Acknowledge(gh, activity);
+        // The task's id is kept before anything is said on GitHub; a run after one that stopped part way finds it, and
+        // the progress comment too once it was posted.
+        var started = await session.LoadAsync<GitHubDeliveryStarted>(key, ct);
+        var taskId = started?.TaskId ?? Guid.CreateVersion7();
+        if (started is null)
+        {
+            session.Store(new GitHubDeliveryStarted { Id = key, TaskId = taskId });
+            await session.SaveChangesAsync(ct);
+        }
+        var thread = started is null ? null : await session.LoadAsync<GitHubTaskThread>(taskId, ct);
+        if (thread is null) await Acknowledge(gh, activity);
         var type = activity.IsPullRequest ? "pr-review" : "issue-fix";
         string? baseBranch = null;
         // On a pull request, asking for anything but a review changes it: on a branch of the task's own, started from
@@ -137,25 +159,28 @@ public static class StartTaskFromGitHubHandler
         if (activity.CommentKind == "review_comment")
             snapshot += $"\n\n## The review comment that asked for this\n{activity.Text.Trim()}";
 
-        var taskId = Guid.CreateVersion7();
-        var agent = await bus.InvokeAsync<AgentProviderInfo?>(new GetAgentProvider(connection.DefaultAgent), ct);
-        var comment = await gh.Client.Issue.Comment.Create(gh.Owner, gh.Name, activity.Number,
-            ProgressComment.Starting(taskId, project!.Slug, agent?.DisplayName ?? connection.DefaultAgent, activity.SenderLogin, options));
-        // The thread is stored before the task exists, so that no status change of the task can miss it.
-        session.Store(new GitHubTaskThread
+        if (thread is null)
         {
-            Id = taskId, ProjectId = project.Id, Repository = gh.FullName, Number = activity.Number, IsPullRequest = activity.IsPullRequest,
-            Title = activity.Title, ProgressCommentId = comment.Id, RequestedBy = activity.SenderLogin, BaseBranch = baseBranch,
-        });
-        await session.SaveChangesAsync(ct);
+            var agent = await bus.InvokeAsync<AgentProviderInfo?>(new GetAgentProvider(connection.DefaultAgent), ct);
+            var comment = await gh.Client.Issue.Comment.Create(gh.Owner, gh.Name, activity.Number,
+                ProgressComment.Starting(taskId, project!.Slug, agent?.DisplayName ?? connection.DefaultAgent, activity.SenderLogin, options));
+            // The thread is stored before the task exists, so that no status change of the task can miss it.
+            thread = new GitHubTaskThread
+            {
+                Id = taskId, ProjectId = project.Id, Repository = gh.FullName, Number = activity.Number, IsPullRequest = activity.IsPullRequest,
+                Title = activity.Title, ProgressCommentId = comment.Id, RequestedBy = activity.SenderLogin, BaseBranch = baseBranch,
+            };
+            session.Store(thread);
+            await session.SaveChangesAsync(ct);
+        }
 
-        var result = await bus.InvokeAsync<Result<AgentTaskCreatedResult>>(new CreateAgentTask(user.Id, project.Slug, type, instructions,
+        var result = await bus.InvokeAsync<Result<AgentTaskCreatedResult>>(new CreateAgentTask(user.Id, project!.Slug, type, instructions,
             connection.DefaultAgent, credential.Id, Context: new TaskContext(activity.IsPullRequest ? "pull_request" : "issue", activity.Number, snapshot),
             Origin: new TaskOrigin("github", activity.SenderLogin, gh.FullName)) { TaskId = taskId, BaseBranch = baseBranch }, ct);
         if (!result.Succeeded)
         {
             session.Delete<GitHubTaskThread>(taskId);
-            await gh.Client.Issue.Comment.Update(gh.Owner, gh.Name, comment.Id,
+            await gh.Client.Issue.Comment.Update(gh.Owner, gh.Name, thread.ProgressCommentId,
                 $"{Marker}\n@{activity.SenderLogin}, Catalyst could not start the task: {string.Join(" ", result.Errors.Select(e => e.Message))}");
         }
     }
