@@ -31,14 +31,14 @@ public sealed class a_person_administers_accounts_in_the_browser(BrowserFixture 
             await Assertions.Expect(page.Locator("#password-changed")).ToBeVisibleAsync();
 
             await page.ClickAsync("button:has-text('Sign out')");
-            await page.WaitForURLAsync("**/signin");
+            await page.WaitForAddressAsync("**/signin");
 
             await SignInAsync(page, email, Password);
             await Assertions.Expect(page.Locator(".alert.error")).ToContainTextAsync(CheckPasswordHandler.WrongCredentials);
             page.Url.ShouldContain("/signin");
 
             await SignInAsync(page, email, "a brand new passphrase");
-            await page.WaitForURLAsync("**/projects");
+            await page.WaitForAddressAsync("**/projects");
             await Assertions.Expect(page.Locator("button:has-text('Sign out')")).ToBeVisibleAsync();
         });
     }
@@ -65,7 +65,7 @@ public sealed class a_person_administers_accounts_in_the_browser(BrowserFixture 
             await Assertions.Expect(bob.Locator("#users")).ToHaveCountAsync(0);
 
             await SignInAsync(page, admin, Password);
-            await page.WaitForURLAsync("**/projects");
+            await page.WaitForAddressAsync("**/projects");
             await page.GotoAsync("/settings/users");
             await HtmxSettled(page);
             await Assertions.Expect(page.Locator("#signup-policy")).ToHaveTextAsync("open");
@@ -84,7 +84,7 @@ public sealed class a_person_administers_accounts_in_the_browser(BrowserFixture 
 
             // Her open session ends, and signing in again tells her why she cannot.
             await carol.GotoAsync("/projects");
-            await carol.WaitForURLAsync("**/signin**");
+            await carol.WaitForAddressAsync("**/signin**");
             await SignInAsync(carol, disabled, Password);
             await Assertions.Expect(carol.Locator(".alert.error")).ToContainTextAsync(CheckPasswordHandler.Disabled);
             carol.Url.ShouldContain("/signin");
@@ -100,7 +100,7 @@ public sealed class a_person_administers_accounts_in_the_browser(BrowserFixture 
             await dave.FillAsync("#Email", invited);
             await dave.FillAsync("#Password", Password);
             await dave.ClickAsync("button[type=submit]");
-            await dave.WaitForURLAsync("**/projects");
+            await dave.WaitForAddressAsync("**/projects");
             await page.ReloadAsync();
             await Assertions.Expect(page.Locator($"#users tr[data-user='{invited}'] .badge")).ToHaveTextAsync("active");
         });
@@ -121,7 +121,7 @@ public sealed class a_person_administers_accounts_in_the_browser(BrowserFixture 
             await page.FillAsync("#Form_Slug", slug);
             await page.FillAsync("#Form_RepositoryUrl", "https://example.com/acme/team.git");
             await page.ClickAsync("button:has-text('Create project')");
-            await page.WaitForURLAsync($"**/projects/{slug}");
+            await page.WaitForAddressAsync($"**/projects/{slug}");
 
             await page.FillAsync("#members #Email", memberEmail);
             await page.ClickAsync("#members button:has-text('Add member')");
@@ -129,9 +129,9 @@ public sealed class a_person_administers_accounts_in_the_browser(BrowserFixture 
 
             // An invited address joins when its person next signs in.
             await member.ClickAsync("button:has-text('Sign out')");
-            await member.WaitForURLAsync("**/signin");
+            await member.WaitForAddressAsync("**/signin");
             await SignInAsync(member, memberEmail, Password);
-            await member.WaitForURLAsync("**/projects");
+            await member.WaitForAddressAsync("**/projects");
             await Assertions.Expect(member.Locator($"a[href='/projects/{slug}']").First).ToBeVisibleAsync();
             await page.ReloadAsync();
             await Assertions.Expect(page.Locator($"#members li[data-member='{memberEmail}']")).ToBeVisibleAsync();

@@ -23,7 +23,7 @@ public sealed class a_person_approves_an_agents_plan(BrowserFixture fixture) : B
             """);
         await page.CheckAsync("#PlanFirst");
         await page.ClickAsync("button:has-text('Start task')");
-        await page.WaitForURLAsync($"**/projects/{slug}/agents/*");
+        await page.WaitForAddressAsync($"**/projects/{slug}/agents/*");
 
         // The plan arrives on the open page: the status event refreshes the panels.
         await Assertions.Expect(page.Locator("#task-status .badge")).ToHaveTextAsync("awaiting approval", new() { Timeout = 30_000 });

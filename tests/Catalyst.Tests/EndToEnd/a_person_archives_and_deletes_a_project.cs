@@ -22,7 +22,7 @@ public sealed class a_person_archives_and_deletes_a_project(BrowserFixture fixtu
             var slug = await ProjectWithScriptAgentFormAsync(page, "Retired shop", _sandbox.Origin);
             await page.FillAsync("#Instructions", "echo retired > RETIRED.md && git add RETIRED.md && git commit -qm 'Last change' && exit 4");
             await page.ClickAsync("button:has-text('Start task')");
-            await page.WaitForURLAsync(new Regex($"/projects/{slug}/agents/[0-9a-f-]{{36}}$"));
+            await page.WaitForAddressAsync(new Regex($"/projects/{slug}/agents/[0-9a-f-]{{36}}$"));
             await Assertions.Expect(page.Locator("#task-status .badge")).ToHaveTextAsync("failed", new() { Timeout = 30_000 });
             await Assertions.Expect(page.Locator("#task-actions button:has-text('Retry')")).ToBeVisibleAsync();
             var taskPath = new Uri(page.Url).AbsolutePath;
@@ -31,14 +31,14 @@ public sealed class a_person_archives_and_deletes_a_project(BrowserFixture fixtu
             await page.CheckAsync("input[name=TaskHistory][value=keep]");
             await page.FillAsync("#ConfirmSlug", slug);
             await page.ClickAsync("button:has-text('Delete this project')");
-            await page.WaitForURLAsync("**/projects");
+            await page.WaitForAddressAsync("**/projects");
 
             await page.GotoAsync("/tasks");
             var row = page.Locator($"#tasks tr:has(a[href='{taskPath}'])");
             await Assertions.Expect(row.Locator(".deleted-project")).ToHaveTextAsync("deleted project");
             await Assertions.Expect(row).ToContainTextAsync("Retired shop");
             await row.Locator($"a[href='{taskPath}']").ClickAsync();
-            await page.WaitForURLAsync($"**{taskPath}");
+            await page.WaitForAddressAsync($"**{taskPath}");
             await Assertions.Expect(page.Locator("#deleted-project-notice")).ToContainTextAsync("The project “Retired shop” was deleted");
             await Assertions.Expect(page.Locator("#task-status .badge")).ToHaveTextAsync("failed");
             await Assertions.Expect(page.Locator("#commits")).ToContainTextAsync("Last change");
@@ -60,11 +60,11 @@ public sealed class a_person_archives_and_deletes_a_project(BrowserFixture fixtu
             await page.FillAsync("#Form_Slug", slug);
             await page.FillAsync("#Form_RepositoryUrl", "https://example.com/acme/old.git");
             await page.ClickAsync("button:has-text('Create project')");
-            await page.WaitForURLAsync($"**/projects/{slug}");
+            await page.WaitForAddressAsync($"**/projects/{slug}");
 
             await page.ClickAsync("a:has-text('Edit')");
             await page.ClickAsync("button:has-text('Archive this project')");
-            await page.WaitForURLAsync($"**/projects/{slug}");
+            await page.WaitForAddressAsync($"**/projects/{slug}");
             await Assertions.Expect(page.Locator("#archived-notice")).ToBeVisibleAsync();
             await Assertions.Expect(page.Locator(".page-head .actions a:has-text('Run an agent')")).ToHaveCountAsync(0);
             await page.GotoAsync("/projects");
@@ -72,7 +72,7 @@ public sealed class a_person_archives_and_deletes_a_project(BrowserFixture fixtu
 
             await page.GotoAsync($"/projects/{slug}/edit");
             await page.ClickAsync("button:has-text('Unarchive')");
-            await page.WaitForURLAsync($"**/projects/{slug}");
+            await page.WaitForAddressAsync($"**/projects/{slug}");
             await Assertions.Expect(page.Locator(".page-head .actions a:has-text('Run an agent')")).ToBeVisibleAsync();
 
             // Delete without choosing or confirming: told what to do, beside the fields.
@@ -84,7 +84,7 @@ public sealed class a_person_archives_and_deletes_a_project(BrowserFixture fixtu
             await page.CheckAsync("input[name=TaskHistory][value=delete]");
             await page.FillAsync("#ConfirmSlug", slug);
             await page.ClickAsync("button:has-text('Delete this project')");
-            await page.WaitForURLAsync("**/projects");
+            await page.WaitForAddressAsync("**/projects");
             await Assertions.Expect(page.Locator($"a[href='/projects/{slug}']")).ToHaveCountAsync(0);
         });
     }

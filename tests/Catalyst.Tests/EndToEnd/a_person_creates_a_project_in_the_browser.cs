@@ -12,17 +12,17 @@ public sealed class a_person_creates_a_project_in_the_browser(BrowserFixture fix
         await WithScreenshotOnFailure(page, async () =>
         {
             await page.ClickAsync("text=New project");
-            await page.WaitForURLAsync("**/projects/new");
+            await page.WaitForAddressAsync("**/projects/new");
             var slug = $"web-{Guid.NewGuid():N}"[..12];
             await page.FillAsync("#Form_Name", "Web storefront");
             await page.FillAsync("#Form_Slug", slug);
             await page.FillAsync("#Form_RepositoryUrl", "https://example.com/acme/storefront.git");
             await page.ClickAsync("button:has-text('Create project')");
-            await page.WaitForURLAsync($"**/projects/{slug}");
+            await page.WaitForAddressAsync($"**/projects/{slug}");
             (await page.TextContentAsync("h1")).ShouldBe("Web storefront");
 
             await page.ClickAsync("nav >> text=Projects");
-            await page.WaitForURLAsync("**/projects");
+            await page.WaitForAddressAsync("**/projects");
             var listed = page.Locator("#projects .project-name");
             await Assertions.Expect(listed).ToHaveTextAsync(["Web storefront"]);
         });
@@ -58,7 +58,7 @@ public sealed class a_person_creates_a_project_in_the_browser(BrowserFixture fix
 
             await page.FillAsync("#Form_RepositoryUrl", "https://example.com/acme/cafe.git");
             await page.ClickAsync("button:has-text('Create project')");
-            await page.WaitForURLAsync($"**/projects/mine-{unique}");
+            await page.WaitForAddressAsync($"**/projects/mine-{unique}");
         });
     }
 }

@@ -28,7 +28,7 @@ public sealed class a_person_follows_a_task_log(BrowserFixture fixture) : Browse
                 exit 3
                 """);
             await page.ClickAsync("button:has-text('Start task')");
-            await page.WaitForURLAsync($"**/projects/{slug}/agents/*");
+            await page.WaitForAddressAsync($"**/projects/{slug}/agents/*");
 
             // At the bottom, it follows: the newest line is in view as it arrives.
             await Assertions.Expect(page.Locator("#logs")).ToContainTextAsync("late line 3", new() { Timeout = 30_000 });

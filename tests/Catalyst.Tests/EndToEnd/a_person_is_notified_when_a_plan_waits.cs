@@ -59,7 +59,7 @@ public sealed class a_person_is_notified_when_a_plan_waits(BrowserFixture fixtur
             await page.CheckAsync("#PlanFirst");
             await page.ClickAsync("button:has-text('Start task')");
             // The task's own page (the form's page matches "agents/*" too).
-            await page.WaitForURLAsync(new Regex($"/projects/{slug}/agents/[0-9a-f-]{{36}}$"));
+            await page.WaitForAddressAsync(new Regex($"/projects/{slug}/agents/[0-9a-f-]{{36}}$"));
             await Assertions.Expect(page.Locator("#task-status .badge")).ToBeVisibleAsync();
             var taskPath = new Uri(page.Url).AbsolutePath;
             // The person goes elsewhere: the notification is what tells them the plan waits.

@@ -48,7 +48,7 @@ public sealed class a_person_is_notified_when_a_task_ends(BrowserFixture fixture
             await page.FillAsync("#Instructions", "echo hi > HI.md && git add HI.md && git commit -qm 'Say hi'");
             var mailsBefore = Fixture.Smtp.Count;
             await page.ClickAsync("button:has-text('Start task')");
-            await page.WaitForURLAsync($"**/projects/{slug}/agents/*");
+            await page.WaitForAddressAsync($"**/projects/{slug}/agents/*");
             await Assertions.Expect(page.Locator("#task-status .badge")).ToHaveTextAsync("completed", new() { Timeout = 30_000 });
             var taskPath = new Uri(page.Url).AbsolutePath;
 

@@ -52,7 +52,7 @@ public sealed class a_person_overviews_tasks_across_projects(BrowserFixture fixt
             await Assertions.Expect(page.Locator($"#recent-tasks tr[data-task='{betaTask}']")).ToHaveCountAsync(0);
 
             await page.ClickAsync("nav a[href='/tasks']");
-            await page.WaitForURLAsync("**/tasks");
+            await page.WaitForAddressAsync("**/tasks");
             await HtmxSettled(page);
             await Assertions.Expect(Rows(page)).ToHaveCountAsync(2);
 
@@ -78,11 +78,11 @@ public sealed class a_person_overviews_tasks_across_projects(BrowserFixture fixt
             var context = await Fixture.Browser.NewContextAsync(new() { BaseURL = Fixture.BaseAddress.ToString(), JavaScriptEnabled = false });
             var reader = await context.NewPageAsync();
             await SignInAsync(reader, email, "a long enough password");
-            await reader.WaitForURLAsync("**/projects");
+            await reader.WaitForAddressAsync("**/projects");
             await reader.GotoAsync("/tasks");
             await reader.FillAsync("#q", "beta build");
             await reader.ClickAsync("#all-task-filters button:has-text('Search')");
-            await reader.WaitForURLAsync("**/tasks?*q=beta*");
+            await reader.WaitForAddressAsync("**/tasks?*q=beta*");
             await Assertions.Expect(Rows(reader)).ToHaveCountAsync(1);
             await Assertions.Expect(Rows(reader).First).ToHaveAttributeAsync("data-task", betaTask.ToString());
             await reader.SelectOptionAsync("#project", alpha);
@@ -99,7 +99,7 @@ public sealed class a_person_overviews_tasks_across_projects(BrowserFixture fixt
     {
         await page.FillAsync("#Instructions", instructions);
         await page.ClickAsync("button:has-text('Start task')");
-        await page.WaitForURLAsync($"**/projects/{slug}/agents/*");
+        await page.WaitForAddressAsync($"**/projects/{slug}/agents/*");
         await Assertions.Expect(page.Locator("#task-status .badge")).ToHaveTextAsync(status, new() { Timeout = 30_000 });
         return Guid.Parse(new Uri(page.Url).AbsolutePath.Split('/').Last());
     }

@@ -31,14 +31,14 @@ public sealed class a_person_reads_a_log_and_its_times(BrowserFixture fixture) :
         await _page.FillAsync("#Email", email);
         await _page.FillAsync("#Password", "a long enough password");
         await _page.ClickAsync("button[type=submit]");
-        await _page.WaitForURLAsync("**/projects");
+        await _page.WaitForAddressAsync("**/projects");
         var slug = $"log-{Guid.NewGuid():N}"[..12];
         await _page.GotoAsync("/projects/new");
         await _page.FillAsync("#Form_Name", "Read the log");
         await _page.FillAsync("#Form_Slug", slug);
         await _page.FillAsync("#Form_RepositoryUrl", "https://example.com/acme/log.git");
         await _page.ClickAsync("button:has-text('Create project')");
-        await _page.WaitForURLAsync($"**/projects/{slug}");
+        await _page.WaitForAddressAsync($"**/projects/{slug}");
 
         var store = Fixture.Services.GetRequiredService<IDocumentStore>();
         Guid userId;

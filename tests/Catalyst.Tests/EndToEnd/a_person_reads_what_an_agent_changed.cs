@@ -27,7 +27,7 @@ public sealed class a_person_reads_what_an_agent_changed(BrowserFixture fixture)
                 echo "all done"
                 """);
             await page.ClickAsync("button:has-text('Start task')");
-            await page.WaitForURLAsync($"**/projects/{slug}/agents/*");
+            await page.WaitForAddressAsync($"**/projects/{slug}/agents/*");
             await Assertions.Expect(page.Locator("#task-status .badge")).ToHaveTextAsync("completed", new() { Timeout = 60_000 });
             await Assertions.Expect(page.Locator("#view-changes")).ToBeVisibleAsync(new() { Timeout = 15_000 });
 
@@ -41,14 +41,14 @@ public sealed class a_person_reads_what_an_agent_changed(BrowserFixture fixture)
             (await page.Locator("#task-summary button.copy").First.GetAttributeAsync("data-copy")).ShouldStartWith("catalyst/");
 
             await page.ClickAsync("#view-changes");
-            await page.WaitForURLAsync("**/diff");
+            await page.WaitForAddressAsync("**/diff");
             await Assertions.Expect(page.Locator(".diff-summary").First).ToContainTextAsync("1 file changed");
             await Assertions.Expect(page.Locator(".diff-files")).ToContainTextAsync("README.md");
             await Assertions.Expect(page.Locator(".dl.add")).ToHaveTextAsync(["a line the agent added"]);
 
             await page.GoBackAsync();
             await page.ClickAsync("#commits a.commit-diff");
-            await page.WaitForURLAsync("**/diff?commit=*");
+            await page.WaitForAddressAsync("**/diff?commit=*");
             await Assertions.Expect(page.Locator("h1")).ToContainTextAsync("Commit");
             await Assertions.Expect(page.Locator(".dl.add")).ToHaveTextAsync(["a line the agent added"]);
         });
@@ -64,7 +64,7 @@ public sealed class a_person_reads_what_an_agent_changed(BrowserFixture fixture)
             await page.SelectOptionAsync("#Runs", "2");
             await page.FillAsync("#Instructions", ParallelRunSteps.ScriptWhere(run2: "echo extra > EXTRA.md && git add EXTRA.md"));
             await page.ClickAsync("button:has-text('Start task')");
-            await page.WaitForURLAsync($"**/projects/{slug}/agents/*/runs");
+            await page.WaitForAddressAsync($"**/projects/{slug}/agents/*/runs");
 
             await Assertions.Expect(page.Locator("#run-1 .diff-files")).ToContainTextAsync("README.md", new() { Timeout = 60_000 });
             await Assertions.Expect(page.Locator("#run-2 .diff-files")).ToContainTextAsync("EXTRA.md", new() { Timeout = 60_000 });

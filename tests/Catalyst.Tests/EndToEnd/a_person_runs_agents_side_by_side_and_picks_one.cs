@@ -20,7 +20,7 @@ public sealed class a_person_runs_agents_side_by_side_and_picks_one(BrowserFixtu
         // Run 2 takes its time, so the page is seen changing while it stays loaded.
         await page.FillAsync("#Instructions", ParallelRunSteps.ScriptWhere(run2: "sleep 4"));
         await page.ClickAsync("button:has-text('Start task')");
-        await page.WaitForURLAsync($"**/projects/{slug}/agents/*/runs");
+        await page.WaitForAddressAsync($"**/projects/{slug}/agents/*/runs");
 
         var marker = await page.EvaluateAsync<string>("() => (window.__catalystMarker = 'same page')");
         await Assertions.Expect(page.Locator("#runs > .run")).ToHaveCountAsync(2);

@@ -22,7 +22,7 @@ public sealed class a_person_runs_an_agent_and_watches_it_live(BrowserFixture fi
             echo "hello" > HELLO.md && git add HELLO.md && git commit -qm "Say hello"
             """);
         await page.ClickAsync("button:has-text('Start task')");
-        await page.WaitForURLAsync($"**/projects/{slug}/agents/*");
+        await page.WaitForAddressAsync($"**/projects/{slug}/agents/*");
 
         // The lines arrive over the live stream while the page stays loaded.
         var marker = await page.EvaluateAsync<string>("() => (window.__catalystMarker = 'same page')");

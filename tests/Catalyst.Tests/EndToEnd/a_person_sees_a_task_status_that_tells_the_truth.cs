@@ -21,7 +21,7 @@ public sealed class a_person_sees_a_task_status_that_tells_the_truth(BrowserFixt
             var slug = await ProjectWithScriptAgentFormAsync(page, "Quiet run", _sandbox.Origin);
             await page.FillAsync("#Instructions", "echo 'looked around, nothing to change'");
             await page.ClickAsync("button:has-text('Start task')");
-            await page.WaitForURLAsync($"**/projects/{slug}/agents/*");
+            await page.WaitForAddressAsync($"**/projects/{slug}/agents/*");
 
             var badge = page.Locator("#task-status .badge");
             await Assertions.Expect(badge).ToHaveTextAsync("completed · no changes", new() { Timeout = 30_000 });
@@ -30,7 +30,7 @@ public sealed class a_person_sees_a_task_status_that_tells_the_truth(BrowserFixt
             var green = await badge.EvaluateAsync<string>("b => getComputedStyle(b).backgroundColor");
 
             await page.ClickAsync($"a[href='/projects/{slug}/agents']:has-text('tasks')");
-            await page.WaitForURLAsync($"**/projects/{slug}/agents");
+            await page.WaitForAddressAsync($"**/projects/{slug}/agents");
             var listed = page.Locator("tbody tr .badge").First;
             await Assertions.Expect(listed).ToHaveTextAsync("completed · no changes");
             await Assertions.Expect(listed).Not.ToHaveClassAsync(new System.Text.RegularExpressions.Regex(@"\bcompleted\b"));
@@ -48,7 +48,7 @@ public sealed class a_person_sees_a_task_status_that_tells_the_truth(BrowserFixt
             var slug = await ProjectWithScriptAgentFormAsync(page, "Long run", _sandbox.Origin);
             await page.FillAsync("#Instructions", "echo 'started the long job'\nsleep 120");
             await page.ClickAsync("button:has-text('Start task')");
-            await page.WaitForURLAsync($"**/projects/{slug}/agents/*");
+            await page.WaitForAddressAsync($"**/projects/{slug}/agents/*");
             await Assertions.Expect(page.Locator("#logs")).ToContainTextAsync("started the long job", new() { Timeout = 30_000 });
 
             await page.ClickAsync("button:has-text('Cancel task')");

@@ -14,16 +14,16 @@ public sealed class a_person_signs_out(BrowserFixture fixture) : BrowserContext(
         await WithScreenshotOnFailure(page, async () =>
         {
             await page.ClickAsync("a:has-text('API tokens')");
-            await page.WaitForURLAsync("**/settings/tokens");
+            await page.WaitForAddressAsync("**/settings/tokens");
             await HtmxSettled(page);
             await Assertions.Expect(page.Locator("h1")).ToContainTextAsync("API tokens");
 
             await page.ClickAsync("button:has-text('Sign out')");
-            await page.WaitForURLAsync("**/signin");
+            await page.WaitForAddressAsync("**/signin");
             await HtmxSettled(page);
 
             await page.GoBackAsync();
-            await page.WaitForURLAsync("**/signin**");
+            await page.WaitForAddressAsync("**/signin**");
             await HtmxSettled(page);
             await Assertions.Expect(page.Locator("h1")).Not.ToContainTextAsync("API tokens");
             await Assertions.Expect(page.Locator("button:has-text('Sign out')")).ToHaveCountAsync(0);

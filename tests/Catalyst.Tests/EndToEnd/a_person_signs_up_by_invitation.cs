@@ -43,14 +43,14 @@ public sealed class a_person_signs_up_by_invitation(InviteOnlyBrowserFixture fix
         await WithScreenshotOnFailure(admin, async () =>
         {
             // The first account is always made: it is the administrator.
-            await admin.WaitForURLAsync("**/projects");
+            await admin.WaitForAddressAsync("**/projects");
 
             var stranger = await SignUpAsync($"stranger-{Guid.NewGuid():N}@example.com");
             await Assertions.Expect(stranger.Locator(".alert.error")).ToContainTextAsync(SignUpHandler.NeedsInvitation);
             await Assertions.Expect(stranger.Locator("#signup-mode")).ToContainTextAsync("Sign-up here is by invitation");
             new Uri(stranger.Url).AbsolutePath.ShouldBe("/signup");
             await stranger.GotoAsync("/projects");
-            await stranger.WaitForURLAsync("**/signin**");
+            await stranger.WaitForAddressAsync("**/signin**");
 
             await admin.GotoAsync("/settings/users");
             await HtmxSettled(admin);
@@ -68,7 +68,7 @@ public sealed class a_person_signs_up_by_invitation(InviteOnlyBrowserFixture fix
             await guest.FillAsync("#Email", invited);
             await guest.FillAsync("#Password", Password);
             await guest.ClickAsync("button[type=submit]");
-            await guest.WaitForURLAsync("**/projects");
+            await guest.WaitForAddressAsync("**/projects");
 
             await admin.ReloadAsync();
             await Assertions.Expect(admin.Locator($"#users tr[data-user='{invited}'] .badge")).ToHaveTextAsync("active");

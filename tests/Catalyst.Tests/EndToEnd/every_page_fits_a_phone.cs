@@ -50,7 +50,7 @@ public sealed class every_page_fits_a_phone(BrowserFixture fixture) : BrowserCon
                 exit 2
                 """);
             await page.ClickAsync("button:has-text('Start task')");
-            await page.WaitForURLAsync($"**/projects/{slug}/agents/*");
+            await page.WaitForAddressAsync($"**/projects/{slug}/agents/*");
             var task = page.Url;
             await Assertions.Expect(page.Locator("#task-status .badge")).ToHaveTextAsync("failed", new() { Timeout = 60_000 });
 
@@ -61,7 +61,7 @@ public sealed class every_page_fits_a_phone(BrowserFixture fixture) : BrowserCon
             await page.FillAsync("#Instructions", "echo run");
             await page.SelectOptionAsync("#Runs", "2");
             await page.ClickAsync("button:has-text('Start task')");
-            await page.WaitForURLAsync($"**/projects/{slug}/agents/*/runs");
+            await page.WaitForAddressAsync($"**/projects/{slug}/agents/*/runs");
             var runs = page.Url;
 
             await page.SetViewportSizeAsync(390, 844);
@@ -81,7 +81,7 @@ public sealed class every_page_fits_a_phone(BrowserFixture fixture) : BrowserCon
                     .InvokeAsync<Result<AccountSummary>>(new RegisterAccount(admin, Password, MakeAdmin: true))).Succeeded.ShouldBeTrue();
             var adminPage = await Fixture.NewPageAsync();
             await SignInAsync(adminPage, admin, Password);
-            await adminPage.WaitForURLAsync("**/projects");
+            await adminPage.WaitForAddressAsync("**/projects");
             await adminPage.SetViewportSizeAsync(390, 844);
             foreach (var url in new[] { "/settings/users", "/settings/budgets", "/projects", "/tasks" }) await Check(adminPage, url);
             wide.ShouldBeEmpty();

@@ -35,7 +35,7 @@ public sealed class a_person_invokes_an_agent_from_a_pull_request_in_the_browser
             await page.FillAsync("#Form_RepositoryUrl", _sandbox.Origin);
             await page.FillAsync("#Form_GitHubRepository", github.Repo.FullName);
             await page.ClickAsync("button:has-text('Create project')");
-            await page.WaitForURLAsync($"**/projects/{slug}");
+            await page.WaitForAddressAsync($"**/projects/{slug}");
 
             await page.GotoAsync($"/projects/{slug}/github");
             await page.CheckAsync("input[name=Kind][value=Token]");
@@ -50,12 +50,12 @@ public sealed class a_person_invokes_an_agent_from_a_pull_request_in_the_browser
             // The pull request's page, from the list: its diff and its review thread.
             await page.GotoAsync($"/projects/{slug}/pulls");
             await page.ClickAsync("#item-5 a:has-text('Add a cart total')");
-            await page.WaitForURLAsync($"**/projects/{slug}/pulls/5");
+            await page.WaitForAddressAsync($"**/projects/{slug}/pulls/5");
             await Assertions.Expect(page.Locator("body")).ToContainTextAsync("+const total = items.reduce((a, b) => a + b.price, 0);");
             await Assertions.Expect(page.Locator("body")).ToContainTextAsync("What about an empty cart?");
 
             await page.ClickAsync("#invoke-agent");
-            await page.WaitForURLAsync($"**/projects/{slug}/agents/new?*");
+            await page.WaitForAddressAsync($"**/projects/{slug}/agents/new?*");
             await HtmxSettled(page);
             (await page.InputValueAsync("#Type")).ShouldBe("pr-review");
             (await page.InputValueAsync("#Instructions")).ShouldContain("Review pull request #5: Add a cart total.");
@@ -64,7 +64,7 @@ public sealed class a_person_invokes_an_agent_from_a_pull_request_in_the_browser
             // The script agent runs its instructions file: this one prints the whole file, the context included.
             await page.FillAsync("#Instructions", "cat \"$0\"\nexit 0");
             await page.ClickAsync("button:has-text('Start task')");
-            await page.WaitForURLAsync($"**/projects/{slug}/agents/*");
+            await page.WaitForAddressAsync($"**/projects/{slug}/agents/*");
             await Assertions.Expect(page.Locator("#task-status .badge")).ToHaveTextAsync("completed · no changes", new() { Timeout = 60_000 });
 
             var logs = page.Locator("#logs");

@@ -59,12 +59,7 @@ public sealed class webhook_deliveries_are_verified_and_taken_once(AppFixture fi
     [Fact]
     public async Task a_deliverys_work_run_twice_starts_one_task_and_comments_once()
     {
-        await ConnectedProject();
-        var projectId = (await Store.QuerySession().Query<Catalyst.Integrations.Projects.Project>().SingleAsync(p => p.Slug == Slug)).Id;
-        var payload = Payload("issue_comment.created.json", body: "@catalyst-agent exit 0");
-        var delivery = Guid.NewGuid().ToString();
-        using var json = System.Text.Json.JsonDocument.Parse(payload.ToJsonString());
-        var work = new HandleGitHubActivity(delivery, projectId, GitHubActivity.Read("issue_comment", json.RootElement)!);
+        var (payload, delivery, projectId, work) = await ConnectedProjectAndWork();
         // The first run is held up by a rate limit on its progress comment while a second run of the same work comes.
         GitHub.RateLimitOnce("POST", "/repos/acme/shop/issues/1/comments", 429, new() { ["retry-after"] = "2" });
         const string commentsPath = "/api/v3/repos/acme/shop/issues/1/comments";
@@ -94,12 +89,7 @@ public sealed class webhook_deliveries_are_verified_and_taken_once(AppFixture fi
     [Fact]
     public async Task a_deliverys_work_that_stopped_part_way_goes_on_with_its_comment_and_its_task()
     {
-        await ConnectedProject();
-        var projectId = (await Store.QuerySession().Query<Catalyst.Integrations.Projects.Project>().SingleAsync(p => p.Slug == Slug)).Id;
-        var payload = Payload("issue_comment.created.json", body: "@catalyst-agent exit 0");
-        var delivery = Guid.NewGuid().ToString();
-        using var json = System.Text.Json.JsonDocument.Parse(payload.ToJsonString());
-        var work = new HandleGitHubActivity(delivery, projectId, GitHubActivity.Read("issue_comment", json.RootElement)!);
+        var (_, delivery, projectId, work) = await ConnectedProjectAndWork();
         var key = GitHubDeliveryHandled.KeyOf(delivery, projectId);
 
         // Where the first run stopped: its task's id taken, 👀 given, its progress comment posted and kept; no task yet.
@@ -140,6 +130,17 @@ public sealed class webhook_deliveries_are_verified_and_taken_once(AppFixture fi
         await using var query = Store.QuerySession();
         (await query.LoadAsync<GitHubDeliveryStarted>(key)).ShouldBeNull();
         (await query.LoadAsync<GitHubDeliveryHandled>(key)).ShouldNotBeNull();
+    }
+
+    /// <summary>The connected project and the work of one "@catalyst-agent exit 0" delivery for it, as the queue carries it.</summary>
+    private async Task<(System.Text.Json.Nodes.JsonObject Payload, string Delivery, Guid ProjectId, HandleGitHubActivity Work)> ConnectedProjectAndWork()
+    {
+        await ConnectedProject();
+        var projectId = (await Store.QuerySession().Query<Catalyst.Integrations.Projects.Project>().SingleAsync(p => p.Slug == Slug)).Id;
+        var payload = Payload("issue_comment.created.json", body: "@catalyst-agent exit 0");
+        var delivery = Guid.NewGuid().ToString();
+        using var json = System.Text.Json.JsonDocument.Parse(payload.ToJsonString());
+        return (payload, delivery, projectId, new HandleGitHubActivity(delivery, projectId, GitHubActivity.Read("issue_comment", json.RootElement)!));
     }
 
     private async Task RunAgain(HandleGitHubActivity work)

@@ -65,16 +65,16 @@ public sealed class every_page_keeps_its_content_security_policy(BrowserFixture 
         await page.FillAsync("#Email", $"csp-{Guid.NewGuid():N}@example.com");
         await page.FillAsync("#Password", "a long enough password");
         await page.ClickAsync("button[type=submit]");
-        await page.WaitForURLAsync("**/projects");
+        await page.WaitForAddressAsync("**/projects");
 
         // A project, a credential and a task, through the forms: the htmx swaps of the task form and the live log run too.
         var slug = await ProjectWithScriptAgentFormAsync(page, "Policy", _sandbox.Origin);
         await page.FillAsync("#Instructions", "for i in 1 2 3; do echo \"line $i\"; sleep 0.3; done");
         await page.ClickAsync("button:has-text('Start task')");
-        await page.WaitForURLAsync($"**/projects/{slug}/agents/*");
+        await page.WaitForAddressAsync($"**/projects/{slug}/agents/*");
         await Assertions.Expect(page.Locator("#task-status .badge")).ToHaveTextAsync("completed · no changes", new() { Timeout = 30_000 }); // it commits nothing
         await page.SelectOptionAsync("#level", "warn");
-        await page.WaitForURLAsync("**level=warn*");
+        await page.WaitForAddressAsync("**level=warn*");
 
         var queue = new Queue<string>(["/projects", "/settings/agents", "/settings/tokens", $"/projects/{slug}"]);
         while (queue.Count > 0 && visited.Count < 40)

@@ -131,7 +131,7 @@ public abstract class BrowserSteps(BrowserFixture fixture)
             await page.ClickAsync("button[type=submit]");
             // On /projects once the address is there: twice (first test after the host started) the page was on
             // /projects, signed in, while the wait for its load event ran out. htmx settled is what the next step needs.
-            await page.WaitForURLAsync("**/projects", new() { WaitUntil = WaitUntilState.Commit });
+            await page.WaitForAddressAsync("**/projects", new() { WaitUntil = WaitUntilState.Commit });
             await HtmxSettled(page);
         });
         return page;
@@ -160,7 +160,7 @@ public abstract class BrowserSteps(BrowserFixture fixture)
         await page.FillAsync("#Form_RepositoryUrl", repository);
         await page.ClickAsync("button:has-text('Create project')");
         // The address, then htmx settled: a load event the browser had already fired was missed once (as at sign-up).
-        await page.WaitForURLAsync($"**/projects/{slug}", new() { WaitUntil = WaitUntilState.Commit });
+        await page.WaitForAddressAsync($"**/projects/{slug}", new() { WaitUntil = WaitUntilState.Commit });
 
         if (newCredential) await ScriptCredentialAsync(page);
 
@@ -179,7 +179,7 @@ public abstract class BrowserSteps(BrowserFixture fixture)
         await page.FillAsync("#Form_ApiKey", Tasks.TaskSteps.Key);
         await page.FillAsync("#Form_Label", "demo");
         await page.ClickAsync("#save-credential");
-        await page.WaitForURLAsync("**/settings/agents", new() { WaitUntil = WaitUntilState.Commit });
+        await page.WaitForAddressAsync("**/settings/agents", new() { WaitUntil = WaitUntilState.Commit });
         await HtmxSettled(page);
     }
 
