@@ -1,6 +1,7 @@
 using System.Net;
 using Catalyst.Tests.GitHub;
 using Catalyst.Tests.Infrastructure;
+using Catalyst.Tests.Tasks;
 
 namespace Catalyst.Tests.Operations;
 
@@ -41,5 +42,9 @@ public sealed class webhook_deliveries_are_counted_by_event_and_outcome(AppFixtu
         Delta("other", "ignored").ShouldBe(1);
         after.Samples.ShouldNotContain(s => s.Name == "catalyst_webhook_deliveries_total" && s.Labels["event"] == "star");
         (after.Value("catalyst_webhook_deliveries_total") - before.Value("catalyst_webhook_deliveries_total")).ShouldBe(6);
+
+        // The accepted comment's work ends here, not in the next test (whose Ada and "shop" it would find by GitHub id and slug).
+        await Eventually(() => Tasks().Result.Count == 1, "the accepted comment's task");
+        await Store.WaitUntilFinishedAsync((await Tasks()).Single().Id);
     }
 }
